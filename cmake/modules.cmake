@@ -1,0 +1,25 @@
+# tw_module(NAME DEPS ...): one static library per src/ folder, named tw_NAME,
+# whose sources are the folder's .cc files. DEPS lists exactly the arrows of
+# docs/architecture.md, so a dependency that points the wrong way fails to link.
+function(tw_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")
+  add_library(tw_${name} STATIC ${sources})
+  target_include_directories(tw_${name} PUBLIC "${PROJECT_SOURCE_DIR}/src")
+  target_compile_options(tw_${name} PRIVATE ${TW_WARNING_FLAGS})
+  target_link_libraries(tw_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# tw_test(MODULE DEPS ...): one GoogleTest binary per tests/ folder.
+function(tw_test name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc")
+  add_executable(${name}_test ${sources})
+  target_compile_options(${name}_test PRIVATE ${TW_WARNING_FLAGS})
+  target_compile_definitions(${name}_test PRIVATE
+    TW_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    TW_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    TW_BINARY="${PROJECT_BINARY_DIR}/trailwatch")
+  target_link_libraries(${name}_test PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,127 @@
+#include "event/event_view.h"
+
+#include <cstring>
+
+namespace tw::event {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+}  // namespace
+
+EventView::EventView(JsonMode json_mode)
+    : json_mode_(json_mode), parser_(std::make_unique<simdjson::dom::parser>()) {}
+
+EventView::~EventView() = default;
+
+void EventView::Reset(std::string_view message) {
+  message_ = message;
+  json_done_ = false;
+  json_root_ = JsonValue();
+  fields_done_ = false;
+  ++generation_;
+}
+
+JsonValue EventView::Json() {
+  if (json_done_) return json_root_;
+  json_done_ = true;
+  std::string_view text = message_;
+  if (json_mode_ == JsonMode::kScanFromFirstBrace) {
+    std::size_t brace = text.find('{');
+    if (brace == std::string_view::npos) return json_root_;
+    text.remove_prefix(brace);
+  }
+  // Cheap rejection before copying: JSON text starts with one of these.
+  std::size_t first = 0;
+  while (first < text.size() && IsSpace(text[first])) ++first;
+  if (first == text.size()) return json_root_;
+  char c = text[first];
+  if (c != '{' && c != '[' && c != '"' && c != '-' && c != 't' && c != 'f' && c != 'n' &&
+      !(c >= '0' && c <= '9')) {
+    return json_root_;
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end; copying into our
+  // own reused buffer avoids the allocation parse() would otherwise make.
+  std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
+  if (padded_.size() < needed) padded_.resize(needed);
+  std::memcpy(padded_.data(), text.data(), text.size());
+  std::memset(padded_.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  simdjson::dom::element root;
+  if (parser_->parse(padded_.data(), text.size(), false).get(root) == simdjson::SUCCESS) {
+    json_root_ = JsonValue(root);
+  }
+  return json_root_;
+}
+
+JsonValue EventView::Resolve(const FieldPath& path) {
+  std::size_t slot = path.key() & (kMemoSlots - 1);
+  for (std::size_t probe = 0; probe < kMemoSlots; ++probe) {
+    MemoEntry& entry = memo_[(slot + probe) & (kMemoSlots - 1)];
+    if (entry.generation == generation_) {
+      if (entry.path == &path || (entry.path->key() == path.key() && *entry.path == path)) {
+        return entry.value;
+      }
+      continue;
+    }
+    JsonValue value = Json();
+    for (const FieldPath::Step& step : path.steps()) {
+      if (!value.valid()) break;
+      value = step.is_index ? value.Element(step.index) : value.Member(step.member);
+    }
+    entry.generation = generation_;
+    entry.path = &path;
+    entry.value = value;
+    return value;
+  }
+  // Memo full (more than 64 distinct paths in one event's patterns): resolve
+  // without remembering.
+  JsonValue value = Json();
+  for (const FieldPath::Step& step : path.steps()) {
+    if (!value.valid()) break;
+    value = step.is_index ? value.Element(step.index) : value.Member(step.member);
+  }
+  return value;
+}
+
+std::span<const DelimitedField> EventView::Fields() {
+  if (!fields_done_) {
+    SplitDelimited(message_, &fields_);
+    fields_done_ = true;
+  }
+  return fields_;
+}
+
+void SplitDelimited(std::string_view message, std::vector<DelimitedField>* out) {
+  out->clear();
+  std::size_t i = 0;
+  const std::size_t n = message.size();
+  while (i < n) {
+    while (i < n && IsSpace(message[i])) ++i;
+    if (i == n) break;
+    DelimitedField field;
+    field.begin = i;
+    char open = message[i];
+    if (open == '"' || open == '[') {
+      char close = open == '"' ? '"' : ']';
+      std::size_t content = i + 1;
+      std::size_t stop = message.find(close, content);
+      if (stop == std::string_view::npos) {
+        field.text = message.substr(content);
+        field.end = n;
+        i = n;
+      } else {
+        field.text = message.substr(content, stop - content);
+        field.end = stop + 1;
+        i = stop + 1;
+      }
+    } else {
+      std::size_t start = i;
+      while (i < n && !IsSpace(message[i])) ++i;
+      field.text = message.substr(start, i - start);
+      field.end = i;
+    }
+    out->push_back(field);
+  }
+}
+
+}  // namespace tw::event

@@ -1,0 +1,43 @@
+#include "event/field_path.h"
+
+#include <algorithm>
+
+namespace tw::event {
+namespace {
+
+bool IsPlainName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+}  // namespace
+
+FieldPath::FieldPath(std::vector<Step> steps) : steps_(std::move(steps)) {
+  canonical_ = "$";
+  for (const Step& step : steps_) {
+    if (step.is_index) {
+      canonical_ += "[" + std::to_string(step.index) + "]";
+    } else if (IsPlainName(step.member)) {
+      canonical_ += "." + step.member;
+    } else {
+      canonical_ += "['";
+      for (char c : step.member) {
+        if (c == '\'' || c == '\\') canonical_ += '\\';
+        canonical_ += c;
+      }
+      canonical_ += "']";
+    }
+  }
+  // FNV-1a over the canonical text: cheap, and collisions are caught by the
+  // memo's text comparison anyway.
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : canonical_) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  key_ = hash;
+}
+
+}  // namespace tw::event
