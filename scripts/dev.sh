@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The two set-up commands of README.md, for a fresh Debian 12 machine.
+#
+#   scripts/dev.sh run    install what is missing, build, run the main job
+#   scripts/dev.sh test   install what is missing, build, run every test
+#                         (Release tests, ASan+UBSan unit tests, a short fuzz run)
+#
+# Idempotent: packages already installed are not touched, builds are incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=$(nproc)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# Build tools and libraries (see README "Dependencies" for why each is here).
+PACKAGES=(g++ cmake ninja-build pkg-config git
+  libsimdjson-dev libre2-dev zlib1g-dev libcli11-dev libfmt-dev nlohmann-json3-dev)
+# Only the test command needs these: test frameworks, the fuzzing toolchain, jq as an oracle.
+TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev jq)
+
+install_missing() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build_release() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build build -j"$JOBS"
+}
+
+IAM_PATTERN='{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}'
+
+run_main() {
+  install_missing "${PACKAGES[@]}"
+  build_release -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCH=OFF
+  echo "== trailwatch test-pattern <IAM policy-change pattern> examples/sample-cloudtrail.json"
+  ./build/trailwatch test-pattern "$IAM_PATTERN" examples/sample-cloudtrail.json
+}
+
+run_tests() {
+  install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+  local started=$SECONDS
+
+  echo "== Release build and every test"
+  build_release -DTW_BUILD_TESTS=ON -DTW_BUILD_BENCH=ON
+  ctest --test-dir build --output-on-failure -j"$JOBS"
+
+  echo "== ASan+UBSan build of the tests"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTW_SANITIZE=ON \
+    -DTW_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j"$JOBS"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+
+  echo "== libFuzzer targets (clang), ${TW_FUZZ_SECONDS:-30}s each"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTW_BUILD_FUZZ=ON -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-fuzz -j"$JOBS"
+  for fuzzer in build-fuzz/fuzz/*_fuzz; do
+    name=$(basename "$fuzzer")
+    corpus=build-fuzz/corpus/$name
+    mkdir -p "$corpus"
+    seeds=fuzz/corpus/${name%_fuzz}
+    [ -d "$seeds" ] || seeds=""
+    echo "-- $name"
+    "$fuzzer" -max_total_time="${TW_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=0 "$corpus" $seeds 2>build-fuzz/$name.log ||
+      { tail -50 build-fuzz/$name.log; echo "fuzzer $name found a crash"; exit 1; }
+    grep -E "^#[0-9]+ *DONE" build-fuzz/$name.log | tail -1 || true
+  done
+
+  echo "== all tests passed in $((SECONDS - started))s"
+}
+
+case "${1:-}" in
+  run) run_main ;;
+  test) run_tests ;;
+  *) echo "usage: scripts/dev.sh run|test" >&2; exit 2 ;;
+esac
