@@ -69,7 +69,7 @@ run_tests() {
     name=$(basename "$fuzzer")
     corpus=build-fuzz/corpus/$name
     mkdir -p "$corpus"
-    seeds=fuzz/corpus/${name%_fuzz}
+    seeds=fuzz/corpus/${name%%_*}  # pattern_parser_fuzz -> fuzz/corpus/pattern
     [ -d "$seeds" ] || seeds=""
     echo "-- $name"
     "$fuzzer" -max_total_time="${TW_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \

@@ -18,9 +18,12 @@ FieldPath::FieldPath(std::vector<Step> steps) : steps_(std::move(steps)) {
   canonical_ = "$";
   for (const Step& step : steps_) {
     if (step.is_index) {
-      canonical_ += "[" + std::to_string(step.index) + "]";
+      canonical_ += '[';
+      canonical_ += std::to_string(step.index);
+      canonical_ += ']';
     } else if (IsPlainName(step.member)) {
-      canonical_ += "." + step.member;
+      canonical_ += '.';
+      canonical_ += step.member;
     } else {
       canonical_ += "['";
       for (char c : step.member) {

@@ -74,9 +74,8 @@ std::string ToString(const Value& value) {
       AppendQuoted(value.text, &out);
       return out;
     case Value::Kind::kRegex:
-      out = "re";
-      AppendQuoted(value.text, &out);
-      return out;
+      // A regex cannot contain '"', and its backslashes read best unescaped.
+      return "re\"" + value.text + "\"";
     case Value::Kind::kString:
       if (value.leading_star || value.trailing_star) {
         out = "glob";

@@ -232,16 +232,15 @@ bool Parser::ParseRegex(std::string* source) {
 // ----------------------------------------------------------------- json --
 
 bool Parser::ParseJson(Ast* ast) {
-  std::size_t open = pos_;
   ++pos_;  // '{'
   SkipSpaces();
   if (Peek() == '}' || AtEnd()) {
-    return Fail(open, "empty JSON pattern",
+    return Fail(pos_, "empty JSON pattern",
                 "write at least one condition, e.g. { $.eventName = ConsoleLogin }");
   }
   if (!ParseOr(0, &ast->json)) return false;
   SkipSpaces();
-  if (AtEnd()) return Fail(open, "JSON pattern is missing its closing '}'");
+  if (AtEnd()) return Fail(pos_, "JSON pattern is missing its closing '}'");
   if (Peek() == ')') return Fail(pos_, "unmatched ')'");
   if (Peek() != '}') {
     return Fail(pos_, "expected &&, || or '}' after the condition",
@@ -306,7 +305,8 @@ bool Parser::ParsePrimary(int depth, JsonExpr* out) {
     SkipSpaces();
     if (Peek() != ')') {
       if (AtEnd() || Peek() == '}') {
-        return Fail(open, "'(' is never closed", "add the matching ')'");
+        return Fail(pos_, "expected ')' to close the '(' at column " +
+                              std::to_string(CountChars(text_.substr(0, open)) + 1));
       }
       return Fail(pos_, "expected &&, || or ')' after the condition");
     }
@@ -348,7 +348,7 @@ bool Parser::ParseCondition(JsonCondition* out) {
       } else if (what == "FALSE") {
         out->op = Op::kIsFalse;
       } else if (what == "NOT") {
-        return Fail(op_at, "IS NOT is not supported",
+        return Fail(what_at, "IS NOT is not supported",
                     "use != to compare, or NOT EXISTS to test that a member is missing");
       } else {
         return Fail(what_at, "expected NULL, TRUE or FALSE after IS");
@@ -425,6 +425,10 @@ bool Parser::ParseSelectorAt(Selector* out) {
   std::size_t at = pos_;
   ++pos_;  // '$'
   int wildcards = 0;
+  std::size_t second_wildcard_at = 0;
+  auto count_wildcard = [&](std::size_t where) {
+    if (++wildcards == 2) second_wildcard_at = where;
+  };
   while (!AtEnd()) {
     char c = Peek();
     if (c == '.') {
@@ -433,7 +437,8 @@ bool Parser::ParseSelectorAt(Selector* out) {
       Segment segment;
       if (next == '*') {
         segment.kind = Segment::Kind::kAnyMember;
-        ++wildcards;
+        count_wildcard(pos_ - 1);  // the segment starts at its '.'
+
         ++pos_;
       } else if (next == '[') {
         ++pos_;
@@ -451,7 +456,6 @@ bool Parser::ParseSelectorAt(Selector* out) {
       }
       out->segments.push_back(std::move(segment));
     } else if (c == '[') {
-      std::size_t bracket = pos_;
       ++pos_;
       Segment segment;
       if (IsDigit(Peek())) {
@@ -463,12 +467,13 @@ bool Parser::ParseSelectorAt(Selector* out) {
         std::from_chars(digits.data(), digits.data() + digits.size(), segment.index);
       } else if (Peek() == '*') {
         segment.kind = Segment::Kind::kAnyIndex;
-        ++wildcards;
+        count_wildcard(pos_ - 1);  // the segment starts at its '['
+
         ++pos_;
       } else if (Peek() == '\'' || Peek() == '"') {
         if (!ParseQuotedKey(&segment.name)) return false;
       } else {
-        return Fail(bracket, "expected an index, * or a quoted name inside [ ]");
+        return Fail(pos_, "expected an index, * or a quoted name inside [ ]");
       }
       if (Peek() != ']') return Fail(pos_, "expected ']'");
       ++pos_;
@@ -489,7 +494,9 @@ bool Parser::ParseSelectorAt(Selector* out) {
   if (out->segments.empty()) {
     return Fail(at, "a selector needs at least one member", "e.g. $.eventName");
   }
-  if (wildcards > 1) return Fail(at, "a selector may contain at most one wildcard");
+  if (wildcards > 1) {
+    return Fail(second_wildcard_at, "a selector may contain at most one wildcard");
+  }
   if (wildcards == 1 && ++wildcard_selectors_ > kMaxWildcardSelectors) {
     return Fail(at, "a pattern may contain at most " + std::to_string(kMaxWildcardSelectors) +
                         " selectors with wildcards");
@@ -603,7 +610,6 @@ void Parser::ClassifyString(std::string text, bool quoted, Value* out) {
 // ------------------------------------------------------------ delimited --
 
 bool Parser::ParseDelimited(Ast* ast) {
-  std::size_t open = pos_;
   ++pos_;  // '['
   SkipSpaces();
   if (Peek() == ']') {
@@ -624,7 +630,7 @@ bool Parser::ParseDelimited(Ast* ast) {
         ++pos_;
         break;
       }
-      if (AtEnd()) return Fail(open, "space-delimited pattern is missing its closing ']'");
+      if (AtEnd()) return Fail(pos_, "space-delimited pattern is missing its closing ']'");
       return Fail(pos_, "expected ',' or ']' after the field");
     }
   }

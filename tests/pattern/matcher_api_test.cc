@@ -17,7 +17,9 @@ std::atomic<long> g_allocations{0};
 thread_local bool t_counting = false;
 }  // namespace
 
-// Counts allocations made while t_counting is set on this thread.
+// Counts allocations made while t_counting is set on this thread. GCC cannot
+// see that these replacements pair malloc with free consistently.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
   if (t_counting) ++g_allocations;
   if (void* p = std::malloc(size ? size : 1)) return p;
