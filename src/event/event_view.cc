@@ -1,11 +1,74 @@
 #include "event/event_view.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace tw::event {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+bool IsNumberChar(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// simdjson rejects a whole document over one number it cannot hold in 64
+// bits (-9223372036854775809, 1e400). Such a document is still JSON, and
+// AWS reads those numbers as doubles, so rewrite them into doubles simdjson
+// accepts: an integer gets ".0"; a number beyond the double range becomes
+// the largest finite double of its sign. Writes the result, padded, to *out.
+void RewriteOutOfRangeNumbers(std::string_view text, std::vector<char>* out) {
+  out->clear();
+  out->reserve(text.size() + 64 + simdjson::SIMDJSON_PADDING);
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (in_string) {
+      out->push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out->push_back(text[i + 1]);
+        i += 2;
+        continue;
+      }
+      in_string = c != '"';
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (c != '-' && !(c >= '0' && c <= '9')) {
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && IsNumberChar(text[end])) ++end;
+    std::string token(text.substr(i, end - i));
+    bool integer = token.find_first_of(".eE") == std::string::npos;
+    double value = std::strtod(token.c_str(), nullptr);
+    if (std::isinf(value)) {
+      token = value < 0 ? "-1.7976931348623157e308" : "1.7976931348623157e308";
+    } else if (integer) {
+      std::int64_t as_signed = 0;
+      std::uint64_t as_unsigned = 0;
+      const char* first = token.data();
+      const char* last = token.data() + token.size();
+      bool fits = std::from_chars(first, last, as_signed).ec == std::errc() ||
+                  std::from_chars(first, last, as_unsigned).ec == std::errc();
+      if (!fits) token += ".0";
+    }
+    out->insert(out->end(), token.begin(), token.end());
+    i = end;
+  }
+  out->insert(out->end(), simdjson::SIMDJSON_PADDING, '\0');
+}
 
 }  // namespace
 
@@ -47,9 +110,13 @@ JsonValue EventView::Json() {
   std::memcpy(padded_.data(), text.data(), text.size());
   std::memset(padded_.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
   simdjson::dom::element root;
-  if (parser_->parse(padded_.data(), text.size(), false).get(root) == simdjson::SUCCESS) {
-    json_root_ = JsonValue(root);
+  simdjson::error_code error = parser_->parse(padded_.data(), text.size(), false).get(root);
+  if (error == simdjson::NUMBER_ERROR) {
+    RewriteOutOfRangeNumbers(text, &rewritten_);
+    std::size_t size = rewritten_.size() - simdjson::SIMDJSON_PADDING;
+    error = parser_->parse(rewritten_.data(), size, false).get(root);
   }
+  if (error == simdjson::SUCCESS) json_root_ = JsonValue(root);
   return json_root_;
 }
 
@@ -58,9 +125,7 @@ JsonValue EventView::Resolve(const FieldPath& path) {
   for (std::size_t probe = 0; probe < kMemoSlots; ++probe) {
     MemoEntry& entry = memo_[(slot + probe) & (kMemoSlots - 1)];
     if (entry.generation == generation_) {
-      if (entry.path == &path || (entry.path->key() == path.key() && *entry.path == path)) {
-        return entry.value;
-      }
+      if (entry.path == &path) return entry.value;
       continue;
     }
     JsonValue value = Json();

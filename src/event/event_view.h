@@ -55,7 +55,8 @@ class EventView {
   // The message's JSON root, or an absent value if the message is not JSON.
   JsonValue Json();
 
-  // The value at `path`, or absent. Memoized per event by path key.
+  // The value at `path`, or absent. Memoized per event per FieldPath object
+  // (see InternFieldPath); `path` must outlive this event.
   JsonValue Resolve(const FieldPath& path);
 
   // The message split into space-delimited fields.
@@ -76,7 +77,8 @@ class EventView {
   bool json_done_ = false;
   JsonValue json_root_;
   std::unique_ptr<simdjson::dom::parser> parser_;
-  std::vector<char> padded_;  // the message copied with simdjson's padding
+  std::vector<char> padded_;     // the message copied with simdjson's padding
+  std::vector<char> rewritten_;  // the rare message with out-of-range numbers, rewritten
 
   bool fields_done_ = false;
   std::vector<DelimitedField> fields_;

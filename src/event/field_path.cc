@@ -1,6 +1,8 @@
 #include "event/field_path.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 
 namespace tw::event {
 namespace {
@@ -41,6 +43,22 @@ FieldPath::FieldPath(std::vector<Step> steps) : steps_(std::move(steps)) {
     hash *= 1099511628211ULL;
   }
   key_ = hash;
+}
+
+std::shared_ptr<const FieldPath> InternFieldPath(FieldPath path) {
+  static std::mutex mutex;
+  static auto* table = new std::unordered_map<std::string, std::weak_ptr<const FieldPath>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = table->find(path.canonical());
+  if (found != table->end()) {
+    if (std::shared_ptr<const FieldPath> alive = found->second.lock()) return alive;
+  }
+  if (table->size() > 1024) {  // forget paths nobody uses any more
+    std::erase_if(*table, [](const auto& entry) { return entry.second.expired(); });
+  }
+  auto shared = std::make_shared<const FieldPath>(std::move(path));
+  (*table)[shared->canonical()] = shared;
+  return shared;
 }
 
 }  // namespace tw::event

@@ -2,13 +2,15 @@
 // no wildcards (the pattern engine expands wildcards itself).
 //
 // A FieldPath is immutable once built and may be shared between threads.
-// Its `key()` identifies it in an EventView's per-event lookup memo, so that
-// many patterns naming `$.eventName` resolve it once per event.
+// EventView memoizes lookups per FieldPath *object*; InternFieldPath() gives
+// every equal path the same object, so that the many patterns naming
+// `$.eventName` resolve it once per event.
 
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -39,5 +41,10 @@ class FieldPath {
   std::uint64_t key_ = 0;
   std::string canonical_;
 };
+
+// The process-wide shared instance equal to `path`. Thread-safe; meant for
+// compile time, not for the per-event path. An instance lives as long as
+// someone holds it.
+std::shared_ptr<const FieldPath> InternFieldPath(FieldPath path);
 
 }  // namespace tw::event

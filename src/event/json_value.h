@@ -51,6 +51,19 @@ class JsonValue {
       if (!f(field.key, JsonValue(field.value))) return;
     }
   }
+  // Like ForEachMember, but a key that occurs more than once is visited only
+  // at its last occurrence, so wildcards agree with Member()'s "last wins".
+  template <typename F>
+  void ForEachDistinctMember(F&& f) const {
+    simdjson::dom::object object;
+    if (!valid_ || element_.get(object) != simdjson::SUCCESS) return;
+    for (auto it = object.begin(); it != object.end(); ++it) {
+      bool shadowed = false;
+      auto later = it;
+      for (++later; later != object.end() && !shadowed; ++later) shadowed = later.key() == it.key();
+      if (!shadowed && !f(it.key(), JsonValue(it.value()))) return;
+    }
+  }
   // Calls f(value) for every element of an array; f returns false to stop.
   template <typename F>
   void ForEachElement(F&& f) const {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <unordered_map>
 
 #include "pattern/parser.h"
 #include "pattern/pattern.h"
@@ -60,7 +59,8 @@ void ForEachSelected(const CompiledCondition& c, event::EventView& event, F&& vi
     return child.valid() ? visit(child) : true;
   };
   if (c.wildcard_kind == Segment::Kind::kAnyMember) {
-    base.ForEachMember([&](std::string_view, event::JsonValue child) { return descend(child); });
+    base.ForEachDistinctMember(
+        [&](std::string_view, event::JsonValue child) { return descend(child); });
   } else {
     base.ForEachElement([&](event::JsonValue child) { return descend(child); });
   }
@@ -107,13 +107,23 @@ bool EvalCondition(const CompiledCondition& c, event::EventView& event) {
 
 bool EvalExpr(const Program& program, const CompiledExpr& expr, event::EventView& event) {
   switch (expr.kind) {
-    case JsonExpr::Kind::kCondition: return EvalCondition(program.conditions[expr.condition], event);
-    case JsonExpr::Kind::kAnd:
+    case CompiledExpr::Kind::kCondition:
+      return EvalCondition(program.conditions[expr.condition], event);
+    case CompiledExpr::Kind::kAnyOf: {
+      // Same result as each `PATH = literal` in turn: the value's text equals one of them.
+      std::array<char, event::kScalarTextCapacity> buffer;
+      bool has_text = false;
+      std::string_view text = event.Resolve(*expr.path).ScalarText(buffer, &has_text);
+      return has_text &&
+             std::binary_search(expr.sorted_texts.begin(), expr.sorted_texts.end(), text,
+                                [](std::string_view a, std::string_view b) { return a < b; });
+    }
+    case CompiledExpr::Kind::kAnd:
       for (const CompiledExpr& child : expr.children) {
         if (!EvalExpr(program, child, event)) return false;
       }
       return true;
-    case JsonExpr::Kind::kOr:
+    case CompiledExpr::Kind::kOr:
       for (const CompiledExpr& child : expr.children) {
         if (EvalExpr(program, child, event)) return true;
       }
@@ -234,11 +244,13 @@ class Compiler {
 
   CompiledExpr BuildExpr(const JsonExpr& expr) {
     CompiledExpr out;
-    out.kind = expr.kind;
     if (expr.kind != JsonExpr::Kind::kCondition) {
+      out.kind = expr.kind == JsonExpr::Kind::kAnd ? CompiledExpr::Kind::kAnd : CompiledExpr::Kind::kOr;
       for (const JsonExpr& child : expr.children) out.children.push_back(BuildExpr(child));
+      if (out.kind == CompiledExpr::Kind::kOr) GroupExactAlternatives(&out);
       return out;
     }
+    out.kind = CompiledExpr::Kind::kCondition;
     const JsonCondition& source = expr.condition;
     CompiledCondition c;
     c.op = source.op;
@@ -268,13 +280,50 @@ class Compiler {
     return out;
   }
 
+  // Replaces the `PATH = "literal"` children of an OR that share a path with
+  // one kAnyOf child. OR has no side effects, so regrouping keeps its meaning.
+  void GroupExactAlternatives(CompiledExpr* any) {
+    auto exact_path = [&](const CompiledExpr& child) -> const event::FieldPath* {
+      if (child.kind != CompiledExpr::Kind::kCondition) return nullptr;
+      const CompiledCondition& c = program_->conditions[child.condition];
+      bool exact = c.op == Op::kEq && !c.wildcard && c.test.kind == ValueTest::Kind::kExact;
+      return exact ? c.path : nullptr;
+    };
+    std::vector<CompiledExpr> kept;
+    std::vector<CompiledExpr> groups;
+    for (CompiledExpr& child : any->children) {
+      const event::FieldPath* path = exact_path(child);
+      std::size_t count = 0;
+      for (const CompiledExpr& other : any->children) count += path && exact_path(other) == path;
+      if (count < 2) {
+        kept.push_back(std::move(child));
+        continue;
+      }
+      auto group = std::find_if(groups.begin(), groups.end(),
+                                [&](const CompiledExpr& g) { return g.path == path; });
+      if (group == groups.end()) {
+        CompiledExpr fresh;
+        fresh.kind = CompiledExpr::Kind::kAnyOf;
+        fresh.path = path;
+        groups.push_back(std::move(fresh));
+        group = groups.end() - 1;
+      }
+      group->sorted_texts.push_back(program_->conditions[child.condition].test.text);
+    }
+    for (CompiledExpr& group : groups) {
+      std::sort(group.sorted_texts.begin(), group.sorted_texts.end());
+      kept.push_back(std::move(group));
+    }
+    if (kept.size() == 1) {
+      *any = std::move(kept.front());
+    } else {
+      any->children = std::move(kept);
+    }
+  }
+
   const event::FieldPath* Intern(event::FieldPath path) {
-    auto found = interned_.find(path.canonical());
-    if (found != interned_.end()) return found->second;
-    program_->paths.push_back(std::make_unique<event::FieldPath>(std::move(path)));
-    const event::FieldPath* stored = program_->paths.back().get();
-    interned_.emplace(stored->canonical(), stored);
-    return stored;
+    program_->paths.push_back(event::InternFieldPath(std::move(path)));
+    return program_->paths.back().get();
   }
 
   void BuildFields(const std::vector<DelimitedFieldSpec>& fields) {
@@ -296,7 +345,6 @@ class Compiler {
   }
 
   std::unique_ptr<Program> program_;
-  std::unordered_map<std::string, const event::FieldPath*> interned_;
 };
 
 PatternError ReferenceError(std::string message, std::string hint = "", int column = 1,
@@ -469,7 +517,7 @@ Result<ValueReference, PatternError> Matcher::CompileReference(std::string_view 
       steps.push_back(std::move(step));
     }
     ref.kind_ = ValueReference::Kind::kJsonPath;
-    ref.path_ = event::FieldPath(std::move(steps));
+    ref.path_ = event::InternFieldPath(event::FieldPath(std::move(steps)));
     return ref;
   }
   if (p.ast.kind == PatternKind::kDelimited) {
@@ -513,7 +561,7 @@ std::optional<std::string_view> Matcher::ResolveText(
     case ValueReference::Kind::kJsonPath: {
       if (!event.Json().valid()) return std::nullopt;
       bool has_text = false;
-      std::string_view text = event.Resolve(ref.path_).ScalarText(buffer, &has_text);
+      std::string_view text = event.Resolve(*ref.path_).ScalarText(buffer, &has_text);
       if (!has_text) return std::nullopt;
       return text;
     }
@@ -535,7 +583,7 @@ std::optional<double> Matcher::ResolveNumber(const ValueReference& ref, event::E
   if (ref.kind() == ValueReference::Kind::kLiteral) return ref.literal();
   if (ref.kind() == ValueReference::Kind::kJsonPath) {
     if (!event.Json().valid()) return std::nullopt;
-    event::JsonValue node = event.Resolve(ref.path_);
+    event::JsonValue node = event.Resolve(*ref.path_);
     if (node.valid() && node.type() == event::JsonType::kNumber) return node.AsDouble();
     if (!node.valid() || node.type() != event::JsonType::kString) return std::nullopt;
   }

@@ -87,7 +87,7 @@ class ValueReference {
   Kind kind_ = Kind::kLiteral;
   std::string text_;
   double literal_ = 0;
-  event::FieldPath path_;      // kJsonPath
+  std::shared_ptr<const event::FieldPath> path_;  // kJsonPath (interned)
   std::size_t position_ = 0;   // kNamedField: pattern field index; kPosition: 1-based event field
 };
 

@@ -49,9 +49,19 @@ struct CompiledCondition {
 };
 
 struct CompiledExpr {
-  JsonExpr::Kind kind = JsonExpr::Kind::kCondition;
+  enum class Kind {
+    kAnd,
+    kOr,
+    kCondition,
+    // Several `PATH = "literal"` alternatives of one OR (the CIS eventName
+    // lists): one lookup and a binary search instead of one test each.
+    kAnyOf,
+  };
+  Kind kind = Kind::kCondition;
   std::vector<CompiledExpr> children;
-  std::size_t condition = 0;  // index into Program::conditions
+  std::size_t condition = 0;                   // kCondition: index into Program::conditions
+  const event::FieldPath* path = nullptr;      // kAnyOf
+  std::vector<std::string> sorted_texts;       // kAnyOf
 };
 
 struct CompiledTerm {
@@ -87,7 +97,7 @@ struct Program {
   std::vector<CompiledTerm> optional;  // used only when the two lists above are empty
 
   // JSON patterns.
-  std::vector<std::unique_ptr<event::FieldPath>> paths;  // interned
+  std::vector<std::shared_ptr<const event::FieldPath>> paths;  // interned, keeps them alive
   std::vector<CompiledCondition> conditions;
   CompiledExpr root;
   std::vector<ExtractedSelector> extracted;

@@ -136,3 +136,25 @@ TEST(SplitDelimitedTest, RecordsRawOffsets) {
 
 }  // namespace
 }  // namespace tw::event
+
+namespace tw::event {
+namespace {
+
+TEST(EventViewTest, NumbersBeyond64BitsStillParseAsDoubles) {
+  EventView view;
+  std::string message =
+      R"({"big":-9223372036854775809,"huge":18446744073709551616,"inf":1e400,"s":"-99999999999999999999","ok":7})";
+  view.Reset(message);
+  ASSERT_TRUE(view.Json().valid());
+  EXPECT_EQ(view.Resolve(Path({"big"})).AsDouble(), -9223372036854775809.0);
+  EXPECT_EQ(view.Resolve(Path({"huge"})).AsDouble(), 18446744073709551616.0);
+  EXPECT_EQ(view.Resolve(Path({"inf"})).AsDouble(), 1.7976931348623157e308);
+  EXPECT_EQ(Text(view.Resolve(Path({"s"}))), "-99999999999999999999");  // strings untouched
+  EXPECT_EQ(Text(view.Resolve(Path({"ok"}))), "7");
+  std::string broken = R"({"a":-})";
+  view.Reset(broken);
+  EXPECT_FALSE(view.Json().valid());
+}
+
+}  // namespace
+}  // namespace tw::event
