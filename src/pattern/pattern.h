@@ -91,7 +91,7 @@ class ValueReference {
   std::size_t position_ = 0;   // kNamedField: pattern field index; kPosition: 1-based event field
 };
 
-class Program;  // The compiled form; see program.h.
+struct Program;  // The compiled form; see program.h.
 
 class Matcher {
  public:

@@ -1,0 +1,34 @@
+// trailwatch: command-line entry point. Parsing lives here; each subcommand
+// lives in its own file.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/test_pattern_command.h"
+
+int main(int argc, char** argv) {
+  // An explicit name keeps the build path out of "Usage:" lines.
+  CLI::App app{
+      "trailwatch: CloudWatch Logs filter patterns and metric filters over CloudTrail "
+      "data, offline",
+      "trailwatch"};
+  app.set_version_flag("--version", "trailwatch " TW_VERSION, "Print the version and exit");
+  app.footer("Run 'trailwatch test-pattern --help' for the options of a command.");
+
+  tw::cli::TestPatternOptions test_pattern_options;
+  CLI::App* test_pattern = tw::cli::AddTestPatternCommand(app, &test_pattern_options);
+
+  // CLI11 reports --help, --version and usage errors by throwing; they stop here.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // 0 for --help / --version (printed by exit()); usage errors exit 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (test_pattern->parsed()) {
+    return tw::cli::RunTestPattern(test_pattern_options, stdout, stderr);
+  }
+  std::fputs(app.help().c_str(), stderr);
+  return 2;
+}
