@@ -467,14 +467,18 @@ ExtractedValues Matcher::Extract(event::EventView& event) const {
     std::span<const event::DelimitedField> fields = event.Fields();
     std::size_t n = fields.size();
     if (!Aligns(p, n)) return values;
-    // Which pattern field (if any) each event field is bound to.
+    // Which pattern field (if any) each event field is bound to. A named
+    // last field that takes the rest of the line reports it as one value; a
+    // blank one leaves each of those fields to be reported as $N.
     std::vector<int> owner(n, -1);
     std::size_t absorbed_from = n;
     for (std::size_t i = 0; i < p.fields.size(); ++i) {
       if (p.fields[i].kind == DelimitedFieldSpec::Kind::kEllipsis) continue;
       Binding binding = Bind(p, i, n);
       owner[binding.first] = static_cast<int>(i);
-      if (binding.absorbs_rest) absorbed_from = binding.first;
+      if (binding.absorbs_rest && p.fields[i].kind == DelimitedFieldSpec::Kind::kNamed) {
+        absorbed_from = binding.first;
+      }
     }
     for (std::size_t j = 0; j < n && j <= absorbed_from; ++j) {
       int i = owner[j];

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cfloat>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -758,8 +760,10 @@ bool ParsePatternNumber(std::string_view text, double* value) {
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
   if (ptr != digits.data() + digits.size()) return false;
   if (ec == std::errc::result_out_of_range) {
-    // Still a number (1e999, 1e-999): saturate to infinity or zero as strtod does.
+    // Still a number (1e999, 1e-999). Saturate as EventView does for such
+    // numbers in events: to the largest finite double, or to zero.
     parsed = std::strtod(std::string(digits).c_str(), nullptr);
+    if (std::isinf(parsed)) parsed = std::copysign(DBL_MAX, parsed);
   } else if (ec != std::errc()) {
     return false;
   }

@@ -16,6 +16,40 @@ bool Allowed(char c) {
          kSymbols.find(c) != std::string_view::npos;
 }
 
+// If source[open] starts a repetition `{m}`, `{m,}`, `{,n}`, `{m,n}` or `{,}`,
+// returns the index of its '}'; otherwise npos (the '{' is literal).
+std::size_t RepetitionEnd(std::string_view source, std::size_t open) {
+  std::size_t i = open + 1;
+  std::size_t digits = 0;
+  while (i < source.size() && std::isdigit(static_cast<unsigned char>(source[i]))) ++i, ++digits;
+  bool comma = i < source.size() && source[i] == ',';
+  if (comma) {
+    ++i;
+    while (i < source.size() && std::isdigit(static_cast<unsigned char>(source[i]))) ++i;
+  }
+  if (i >= source.size() || source[i] != '}') return std::string_view::npos;
+  if (!comma && digits == 0) return std::string_view::npos;  // "{}" is literal
+  return i;
+}
+
+// Rewrites a repetition in the form RE2 understands: an omitted lower bound
+// is 0 (AWS allows `{,n}`, RE2 reads it literally) and leading zeros go
+// (RE2 reads `{01}` literally too).
+std::string NormalizeRepetition(std::string_view repetition) {
+  std::string out = "{";
+  std::string_view body = repetition.substr(1, repetition.size() - 2);
+  std::size_t comma = body.find(',');
+  auto bound = [](std::string_view digits, bool lower) -> std::string {
+    std::size_t first = digits.find_first_not_of('0');
+    if (first != std::string_view::npos) return std::string(digits.substr(first));
+    if (!digits.empty() || lower) return "0";
+    return "";  // an omitted upper bound stays omitted
+  };
+  out += bound(body.substr(0, comma), true);
+  if (comma != std::string_view::npos) out += "," + bound(body.substr(comma + 1), false);
+  return out + "}";
+}
+
 RE2::Options FilterRegexOptions() {
   RE2::Options options;
   options.set_log_errors(false);
@@ -89,9 +123,13 @@ bool CheckAndTranslateRegex(std::string_view source, std::string* translated,
       ++i;
       continue;
     }
-    if (c == '{' && i + 1 < source.size() && source[i + 1] == ',') {
-      out += "{0";  // AWS allows the lower bound to be omitted; RE2 does not
-      continue;
+    if (c == '{') {
+      std::size_t close = RepetitionEnd(source, i);
+      if (close != std::string_view::npos) {
+        out += NormalizeRepetition(source.substr(i, close - i + 1));
+        i = close;
+        continue;
+      }
     }
     out += c;
   }
