@@ -71,9 +71,11 @@ run_tests() {
     mkdir -p "$corpus"
     seeds=fuzz/corpus/${name%%_*}  # pattern_parser_fuzz -> fuzz/corpus/pattern
     [ -d "$seeds" ] || seeds=""
+    dict=fuzz/${name%%_*}.dict
+    [ -f "$dict" ] && dict="-dict=$dict" || dict=""
     echo "-- $name"
     "$fuzzer" -max_total_time="${TW_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=0 "$corpus" $seeds 2>build-fuzz/$name.log ||
+      -print_final_stats=0 $dict "$corpus" $seeds 2>build-fuzz/$name.log ||
       { tail -50 build-fuzz/$name.log; echo "fuzzer $name found a crash"; exit 1; }
     grep -E "^#[0-9]+ *DONE" build-fuzz/$name.log | tail -1 || true
   done
