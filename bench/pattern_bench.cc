@@ -289,56 +289,39 @@ void Finish(benchmark::State& state, std::size_t hits) {
   state.counters["hits"] = static_cast<double>(hits);
 }
 
+// One timed pass over the corpus per iteration; every pass must reproduce
+// the count verified before timing.
+template <typename Pass>
+void RunPasses(benchmark::State& state, const char* name, std::size_t expected, Pass pass) {
+  std::size_t hits = 0;
+  for (auto _ : state) {
+    hits = pass();
+    benchmark::DoNotOptimize(hits);
+    CheckEqual(name, hits, expected);
+  }
+  Finish(state, hits);
+}
+
 // ---- benchmarks ------------------------------------------------------------
 
 void BM_ParseOnly(benchmark::State& state) {
-  std::size_t hits = 0;
-  for (auto _ : state) {
-    hits = CountDomObjects(g_corpus->size());
-    benchmark::DoNotOptimize(hits);
-    CheckEqual("BM_ParseOnly", hits, g_expected.dom_objects);
-  }
-  Finish(state, hits);
+  RunPasses(state, "BM_ParseOnly", g_expected.dom_objects, [] { return CountDomObjects(g_corpus->size()); });
 }
 
 void BM_ParseOnlyOnDemand(benchmark::State& state) {
-  std::size_t hits = 0;
-  for (auto _ : state) {
-    hits = CountOnDemandEventNames(g_corpus->size());
-    benchmark::DoNotOptimize(hits);
-    CheckEqual("BM_ParseOnlyOnDemand", hits, g_expected.ondemand_names);
-  }
-  Finish(state, hits);
+  RunPasses(state, "BM_ParseOnlyOnDemand", g_expected.ondemand_names, [] { return CountOnDemandEventNames(g_corpus->size()); });
 }
 
 void BM_IamPattern(benchmark::State& state) {
-  std::size_t hits = 0;
-  for (auto _ : state) {
-    hits = CountMatcher(*g_iam, g_corpus->size());
-    benchmark::DoNotOptimize(hits);
-    CheckEqual("BM_IamPattern", hits, g_expected.iam);
-  }
-  Finish(state, hits);
+  RunPasses(state, "BM_IamPattern", g_expected.iam, [] { return CountMatcher(*g_iam, g_corpus->size()); });
 }
 
 void BM_AllCisPatterns(benchmark::State& state) {
-  std::size_t hits = 0;
-  for (auto _ : state) {
-    hits = CountPatternSet(*g_cis, g_corpus->size());
-    benchmark::DoNotOptimize(hits);
-    CheckEqual("BM_AllCisPatterns", hits, g_expected.cis);
-  }
-  Finish(state, hits);
+  RunPasses(state, "BM_AllCisPatterns", g_expected.cis, [] { return CountPatternSet(*g_cis, g_corpus->size()); });
 }
 
 void BM_TermPattern(benchmark::State& state) {
-  std::size_t hits = 0;
-  for (auto _ : state) {
-    hits = CountMatcher(*g_term, g_corpus->size());
-    benchmark::DoNotOptimize(hits);
-    CheckEqual("BM_TermPattern", hits, g_expected.term);
-  }
-  Finish(state, hits);
+  RunPasses(state, "BM_TermPattern", g_expected.term, [] { return CountMatcher(*g_term, g_corpus->size()); });
 }
 
 BENCHMARK(BM_ParseOnly)->Unit(benchmark::kMillisecond);

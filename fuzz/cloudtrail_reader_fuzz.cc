@@ -22,6 +22,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/reader_internal.h"
+#include "support/compact_json.h"
 
 namespace {
 
@@ -36,25 +37,7 @@ void Check(bool condition) {
 }
 
 bool IsCompactJsonObject(std::string_view m) {
-  if (m.size() < 2 || m.front() != '{' || m.back() != '}') return false;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : m) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      return false;
-    }
-  }
-  return !in_string;
+  return m.size() >= 2 && m.front() == '{' && m.back() == '}' && tw::testing::IsCompactJson(m);
 }
 
 struct Outcome {

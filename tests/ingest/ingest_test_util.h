@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "ingest/ingest.h"
 #include "ingest/reader_internal.h"
+#include "support/compact_json.h"
 
 namespace tw::ingest::testing {
 
@@ -65,28 +66,7 @@ inline void WriteBytes(const std::filesystem::path& path, std::string_view bytes
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-// True if `json` has no whitespace outside its strings (checked without any
-// JSON library, by tracking strings and escapes).
-inline bool IsCompact(std::string_view json) {
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : json) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      return false;
-    }
-  }
-  return !in_string;
-}
+inline bool IsCompact(std::string_view json) { return tw::testing::IsCompactJson(json); }
 
 // A fresh directory under $TMPDIR, removed with everything in it.
 class TempDir {
