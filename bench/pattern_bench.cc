@@ -35,11 +35,11 @@
 #include <string_view>
 #include <vector>
 
-#include "support/cis_oracle.h"
-#include "support/cis_patterns.h"
 #include "event/event_view.h"
 #include "ingest/ingest.h"
 #include "pattern/pattern.h"
+#include "support/cis_oracle.h"
+#include "support/cis_patterns.h"
 
 namespace {
 
@@ -305,23 +305,28 @@ void RunPasses(benchmark::State& state, const char* name, std::size_t expected, 
 // ---- benchmarks ------------------------------------------------------------
 
 void BM_ParseOnly(benchmark::State& state) {
-  RunPasses(state, "BM_ParseOnly", g_expected.dom_objects, [] { return CountDomObjects(g_corpus->size()); });
+  RunPasses(state, "BM_ParseOnly", g_expected.dom_objects,
+            [] { return CountDomObjects(g_corpus->size()); });
 }
 
 void BM_ParseOnlyOnDemand(benchmark::State& state) {
-  RunPasses(state, "BM_ParseOnlyOnDemand", g_expected.ondemand_names, [] { return CountOnDemandEventNames(g_corpus->size()); });
+  RunPasses(state, "BM_ParseOnlyOnDemand", g_expected.ondemand_names,
+            [] { return CountOnDemandEventNames(g_corpus->size()); });
 }
 
 void BM_IamPattern(benchmark::State& state) {
-  RunPasses(state, "BM_IamPattern", g_expected.iam, [] { return CountMatcher(*g_iam, g_corpus->size()); });
+  RunPasses(state, "BM_IamPattern", g_expected.iam,
+            [] { return CountMatcher(*g_iam, g_corpus->size()); });
 }
 
 void BM_AllCisPatterns(benchmark::State& state) {
-  RunPasses(state, "BM_AllCisPatterns", g_expected.cis, [] { return CountPatternSet(*g_cis, g_corpus->size()); });
+  RunPasses(state, "BM_AllCisPatterns", g_expected.cis,
+            [] { return CountPatternSet(*g_cis, g_corpus->size()); });
 }
 
 void BM_TermPattern(benchmark::State& state) {
-  RunPasses(state, "BM_TermPattern", g_expected.term, [] { return CountMatcher(*g_term, g_corpus->size()); });
+  RunPasses(state, "BM_TermPattern", g_expected.term,
+            [] { return CountMatcher(*g_term, g_corpus->size()); });
 }
 
 BENCHMARK(BM_ParseOnly)->Unit(benchmark::kMillisecond);

@@ -22,15 +22,15 @@ namespace tw {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is wrong; retrying will not help
-  kNotFound,          // a named thing does not exist
+  kInvalidArgument,  // the caller's input is wrong; retrying will not help
+  kNotFound,         // a named thing does not exist
   kAlreadyExists,
   kFailedPrecondition,
   kResourceExhausted,  // a limit or quota was reached
-  kUnavailable,       // transient; retrying may succeed
-  kDataLoss,          // stored or read data is corrupt
-  kIo,                // the operating system refused a read or write
-  kInternal,          // a bug in trailwatch
+  kUnavailable,        // transient; retrying may succeed
+  kDataLoss,           // stored or read data is corrupt
+  kIo,                 // the operating system refused a read or write
+  kInternal,           // a bug in trailwatch
 };
 
 // Stable lower-case name of a code, e.g. "invalid argument".
@@ -76,8 +76,10 @@ inline Status Internal(std::string message) {
 template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(E error) : data_(std::in_place_index<1>, std::move(error)) {}   // NOLINT: implicit by design
+  Result(T value)
+      : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(E error)
+      : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return data_.index() == 0; }
 
@@ -114,8 +116,8 @@ class [[nodiscard]] Result {
 }  // namespace tw
 
 // Returns the Status of `expr` from the enclosing function if it is not OK.
-#define TW_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::tw::Status tw_status_ = (expr);     \
+#define TW_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::tw::Status tw_status_ = (expr);        \
     if (!tw_status_.ok()) return tw_status_; \
   } while (0)

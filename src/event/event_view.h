@@ -29,8 +29,8 @@ namespace tw::event {
 
 // How a message must look to count as JSON (filter-patterns.md §5.5).
 enum class JsonMode {
-  kStrict,            // the whole message, trimmed, is one JSON value (AWS's documented rule)
-  kScanFromFirstBrace // a text prefix before the first '{' is skipped (Lambda-style lines)
+  kStrict,             // the whole message, trimmed, is one JSON value (AWS's documented rule)
+  kScanFromFirstBrace  // a text prefix before the first '{' is skipped (Lambda-style lines)
 };
 
 // One field of a space-delimited split (filter-patterns.md §6.1).

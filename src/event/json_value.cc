@@ -7,14 +7,20 @@ namespace tw::event {
 
 JsonType JsonValue::type() const {
   switch (element_.type()) {
-    case simdjson::dom::element_type::ARRAY: return JsonType::kArray;
-    case simdjson::dom::element_type::OBJECT: return JsonType::kObject;
+    case simdjson::dom::element_type::ARRAY:
+      return JsonType::kArray;
+    case simdjson::dom::element_type::OBJECT:
+      return JsonType::kObject;
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return JsonType::kNumber;
-    case simdjson::dom::element_type::STRING: return JsonType::kString;
-    case simdjson::dom::element_type::BOOL: return JsonType::kBool;
-    case simdjson::dom::element_type::NULL_VALUE: return JsonType::kNull;
+    case simdjson::dom::element_type::DOUBLE:
+      return JsonType::kNumber;
+    case simdjson::dom::element_type::STRING:
+      return JsonType::kString;
+    case simdjson::dom::element_type::BOOL:
+      return JsonType::kBool;
+    case simdjson::dom::element_type::NULL_VALUE:
+      return JsonType::kNull;
   }
   return JsonType::kNull;
 }
@@ -50,10 +56,14 @@ bool JsonValue::AsBool() const {
 
 double JsonValue::AsDouble() const {
   switch (element_.type()) {
-    case simdjson::dom::element_type::INT64: return static_cast<double>(int64_t(element_));
-    case simdjson::dom::element_type::UINT64: return static_cast<double>(uint64_t(element_));
-    case simdjson::dom::element_type::DOUBLE: return double(element_);
-    default: return 0;
+    case simdjson::dom::element_type::INT64:
+      return static_cast<double>(int64_t(element_));
+    case simdjson::dom::element_type::UINT64:
+      return static_cast<double>(uint64_t(element_));
+    case simdjson::dom::element_type::DOUBLE:
+      return double(element_);
+    default:
+      return 0;
   }
 }
 

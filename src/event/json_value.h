@@ -12,12 +12,12 @@
 
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
-
-#include <simdjson.h>
 
 namespace tw::event {
 
@@ -33,7 +33,9 @@ class JsonValue {
 
   bool valid() const { return valid_; }
   JsonType type() const;
-  bool is_scalar() const { return valid_ && type() != JsonType::kArray && type() != JsonType::kObject; }
+  bool is_scalar() const {
+    return valid_ && type() != JsonType::kArray && type() != JsonType::kObject;
+  }
 
   // The member named `key` (last one wins), or an absent value when this is
   // not an object or has no such member.

@@ -51,16 +51,26 @@ bool Selector::has_wildcard() const {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kEq: return "eq";
-    case Op::kNe: return "ne";
-    case Op::kLt: return "lt";
-    case Op::kLe: return "le";
-    case Op::kGt: return "gt";
-    case Op::kGe: return "ge";
-    case Op::kIsNull: return "isnull";
-    case Op::kIsTrue: return "istrue";
-    case Op::kIsFalse: return "isfalse";
-    case Op::kNotExists: return "notexists";
+    case Op::kEq:
+      return "eq";
+    case Op::kNe:
+      return "ne";
+    case Op::kLt:
+      return "lt";
+    case Op::kLe:
+      return "le";
+    case Op::kGt:
+      return "gt";
+    case Op::kGe:
+      return "ge";
+    case Op::kIsNull:
+      return "isnull";
+    case Op::kIsTrue:
+      return "istrue";
+    case Op::kIsFalse:
+      return "isfalse";
+    case Op::kNotExists:
+      return "notexists";
   }
   return "?";
 }
@@ -68,7 +78,8 @@ const char* OpName(Op op) {
 std::string ToString(const Value& value) {
   std::string out;
   switch (value.kind) {
-    case Value::Kind::kAnyScalar: return "any";
+    case Value::Kind::kAnyScalar:
+      return "any";
     case Value::Kind::kNumber:
       out = "num";
       AppendQuoted(value.text, &out);
@@ -79,8 +90,8 @@ std::string ToString(const Value& value) {
     case Value::Kind::kString:
       if (value.leading_star || value.trailing_star) {
         out = "glob";
-        AppendQuoted((value.leading_star ? "*" : "") + value.text + (value.trailing_star ? "*" : ""),
-                     &out);
+        AppendQuoted(
+            (value.leading_star ? "*" : "") + value.text + (value.trailing_star ? "*" : ""), &out);
       } else {
         out = "str";
         AppendQuoted(value.text, &out);
@@ -99,13 +110,16 @@ std::string ToString(const JsonExpr& expr) {
 std::string ToString(const Ast& ast) {
   std::string out;
   switch (ast.kind) {
-    case PatternKind::kMatchAll: return "all";
+    case PatternKind::kMatchAll:
+      return "all";
     case PatternKind::kTerms:
       out = "terms{";
       for (std::size_t i = 0; i < ast.terms.size(); ++i) {
         const Term& t = ast.terms[i];
         if (i > 0) out += ' ';
-        out += t.role == Term::Role::kRequired ? "req" : t.role == Term::Role::kOptional ? "opt" : "exc";
+        out += t.role == Term::Role::kRequired   ? "req"
+               : t.role == Term::Role::kOptional ? "opt"
+                                                 : "exc";
         if (t.is_regex) {
           out += '%' + t.text + '%';
         } else {

@@ -44,11 +44,11 @@ struct Value {
     kAnyScalar,  // a lone * : "present with a value"
   };
   Kind kind = Kind::kString;
-  std::string text;            // string: without the wildcard stars; number: as written; regex: source
+  std::string text;  // string: without the wildcard stars; number: as written; regex: source
   bool leading_star = false;   // "*abc": the text must end with "abc"
   bool trailing_star = false;  // "abc*": the text must start with "abc"
   bool quoted = false;
-  double number = 0;           // kNumber only
+  double number = 0;  // kNumber only
 };
 
 struct Segment {
@@ -100,9 +100,9 @@ struct DelimitedFieldSpec {
 
 struct Ast {
   PatternKind kind = PatternKind::kMatchAll;
-  std::vector<Term> terms;                   // kTerms
-  JsonExpr json;                             // kJson
-  std::vector<DelimitedFieldSpec> fields;    // kDelimited
+  std::vector<Term> terms;                 // kTerms
+  JsonExpr json;                           // kJson
+  std::vector<DelimitedFieldSpec> fields;  // kDelimited
 };
 
 std::string ToString(const Ast& ast);

@@ -13,24 +13,35 @@
 namespace tw::pattern {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view TrimRight(std::string_view text) {
   while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
   return text;
 }
 
-bool IsRelational(Op op) { return op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe; }
+bool IsRelational(Op op) {
+  return op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe;
+}
 
 bool Compare(Op op, double left, double right) {
   switch (op) {
-    case Op::kEq: return left == right;
-    case Op::kNe: return left != right;
-    case Op::kLt: return left < right;
-    case Op::kLe: return left <= right;
-    case Op::kGt: return left > right;
-    case Op::kGe: return left >= right;
-    default: return false;
+    case Op::kEq:
+      return left == right;
+    case Op::kNe:
+      return left != right;
+    case Op::kLt:
+      return left < right;
+    case Op::kLe:
+      return left <= right;
+    case Op::kGt:
+      return left > right;
+    case Op::kGe:
+      return left >= right;
+    default:
+      return false;
   }
 }
 
@@ -69,11 +80,16 @@ void ForEachSelected(const CompiledCondition& c, event::EventView& event, F&& vi
 bool NodeSatisfies(const CompiledCondition& c, event::JsonValue node) {
   event::JsonType type = node.type();
   switch (c.op) {
-    case Op::kIsNull: return type == event::JsonType::kNull;
-    case Op::kIsTrue: return type == event::JsonType::kBool && node.AsBool();
-    case Op::kIsFalse: return type == event::JsonType::kBool && !node.AsBool();
-    case Op::kNotExists: return false;  // handled by the caller
-    default: break;
+    case Op::kIsNull:
+      return type == event::JsonType::kNull;
+    case Op::kIsTrue:
+      return type == event::JsonType::kBool && node.AsBool();
+    case Op::kIsFalse:
+      return type == event::JsonType::kBool && !node.AsBool();
+    case Op::kNotExists:
+      return false;  // handled by the caller
+    default:
+      break;
   }
   if (IsRelational(c.op)) {
     return type == event::JsonType::kNumber && Compare(c.op, node.AsDouble(), c.test.number);
@@ -171,11 +187,12 @@ bool MatchesDelimited(const Program& p, event::EventView& event) {
     const CompiledField& field = p.fields[i];
     if (field.alternatives.empty()) continue;
     std::string_view text = BoundText(fields, event.message(), Bind(p, i, n));
-    bool any = std::any_of(field.alternatives.begin(), field.alternatives.end(), [&](const auto& alt) {
-      return std::all_of(alt.begin(), alt.end(), [&](const CompiledField::Condition& c) {
-        return FieldSatisfies(c.op, c.test, text);
-      });
-    });
+    bool any =
+        std::any_of(field.alternatives.begin(), field.alternatives.end(), [&](const auto& alt) {
+          return std::all_of(alt.begin(), alt.end(), [&](const CompiledField::Condition& c) {
+            return FieldSatisfies(c.op, c.test, text);
+          });
+        });
     if (!any) return false;
   }
   return true;
@@ -215,10 +232,17 @@ class Compiler {
   std::unique_ptr<const Program> Build() {
     const Ast& ast = program_->ast;
     switch (ast.kind) {
-      case PatternKind::kMatchAll: break;
-      case PatternKind::kTerms: BuildTerms(ast.terms); break;
-      case PatternKind::kJson: program_->root = BuildExpr(ast.json); break;
-      case PatternKind::kDelimited: BuildFields(ast.fields); break;
+      case PatternKind::kMatchAll:
+        break;
+      case PatternKind::kTerms:
+        BuildTerms(ast.terms);
+        break;
+      case PatternKind::kJson:
+        program_->root = BuildExpr(ast.json);
+        break;
+      case PatternKind::kDelimited:
+        BuildFields(ast.fields);
+        break;
     }
     return std::move(program_);
   }
@@ -232,8 +256,8 @@ class Compiler {
       if (term.is_regex) {
         compiled.regex = BuildRegex(term.text);
       } else {
-        compiled.always = !term.text.empty() &&
-                          std::all_of(term.text.begin(), term.text.end(), IsSpace);
+        compiled.always =
+            !term.text.empty() && std::all_of(term.text.begin(), term.text.end(), IsSpace);
       }
       auto& list = term.role == Term::Role::kRequired   ? program_->required
                    : term.role == Term::Role::kExcluded ? program_->excluded
@@ -245,7 +269,8 @@ class Compiler {
   CompiledExpr BuildExpr(const JsonExpr& expr) {
     CompiledExpr out;
     if (expr.kind != JsonExpr::Kind::kCondition) {
-      out.kind = expr.kind == JsonExpr::Kind::kAnd ? CompiledExpr::Kind::kAnd : CompiledExpr::Kind::kOr;
+      out.kind =
+          expr.kind == JsonExpr::Kind::kAnd ? CompiledExpr::Kind::kAnd : CompiledExpr::Kind::kOr;
       for (const JsonExpr& child : expr.children) out.children.push_back(BuildExpr(child));
       if (out.kind == CompiledExpr::Kind::kOr) GroupExactAlternatives(&out);
       return out;
@@ -332,7 +357,8 @@ class Compiler {
       CompiledField field;
       field.kind = spec.kind;
       field.name = spec.name;
-      if (spec.kind == DelimitedFieldSpec::Kind::kEllipsis) program_->ellipsis = static_cast<int>(i);
+      if (spec.kind == DelimitedFieldSpec::Kind::kEllipsis)
+        program_->ellipsis = static_cast<int>(i);
       for (const auto& alternative : spec.alternatives) {
         std::vector<CompiledField::Condition> conditions;
         for (const FieldCondition& condition : alternative) {
@@ -365,7 +391,9 @@ ValueTest BuildValueTest(const Value& value) {
   ValueTest test;
   test.text = value.text;
   switch (value.kind) {
-    case Value::Kind::kAnyScalar: test.kind = ValueTest::Kind::kAnyText; break;
+    case Value::Kind::kAnyScalar:
+      test.kind = ValueTest::Kind::kAnyText;
+      break;
     case Value::Kind::kNumber:
       test.kind = ValueTest::Kind::kNumber;
       test.number = value.number;
@@ -386,20 +414,27 @@ ValueTest BuildValueTest(const Value& value) {
 
 bool TextSatisfies(const ValueTest& test, std::string_view text) {
   switch (test.kind) {
-    case ValueTest::Kind::kAnyText: return true;
+    case ValueTest::Kind::kAnyText:
+      return true;
     case ValueTest::Kind::kExact:
-    case ValueTest::Kind::kNumber: return text == test.text;
-    case ValueTest::Kind::kPrefix: return text.starts_with(test.text);
-    case ValueTest::Kind::kSuffix: return text.ends_with(test.text);
-    case ValueTest::Kind::kContains: return text.find(test.text) != std::string_view::npos;
-    case ValueTest::Kind::kRegex: return RE2::PartialMatch(text, *test.regex);
+    case ValueTest::Kind::kNumber:
+      return text == test.text;
+    case ValueTest::Kind::kPrefix:
+      return text.starts_with(test.text);
+    case ValueTest::Kind::kSuffix:
+      return text.ends_with(test.text);
+    case ValueTest::Kind::kContains:
+      return text.find(test.text) != std::string_view::npos;
+    case ValueTest::Kind::kRegex:
+      return RE2::PartialMatch(text, *test.regex);
   }
   return false;
 }
 
 bool FieldSatisfies(Op op, const ValueTest& test, std::string_view text) {
   double number = 0;
-  if (IsRelational(op)) return ParsePatternNumber(text, &number) && Compare(op, number, test.number);
+  if (IsRelational(op))
+    return ParsePatternNumber(text, &number) && Compare(op, number, test.number);
   bool equal = test.kind == ValueTest::Kind::kNumber && ParsePatternNumber(text, &number)
                    ? number == test.number
                    : TextSatisfies(test, text);
@@ -408,18 +443,22 @@ bool FieldSatisfies(Op op, const ValueTest& test, std::string_view text) {
 
 bool Program::Matches(event::EventView& event) const {
   switch (ast.kind) {
-    case PatternKind::kMatchAll: return true;
-    case PatternKind::kTerms: return MatchesTerms(*this, event.message());
+    case PatternKind::kMatchAll:
+      return true;
+    case PatternKind::kTerms:
+      return MatchesTerms(*this, event.message());
     case PatternKind::kJson:
       // A JSON pattern never matches an event that is not JSON, even through NOT EXISTS.
       return event.Json().valid() && EvalExpr(*this, root, event);
-    case PatternKind::kDelimited: return MatchesDelimited(*this, event);
+    case PatternKind::kDelimited:
+      return MatchesDelimited(*this, event);
   }
   return false;
 }
 
 std::string PatternError::ToString() const {
-  std::string out = "Invalid metric filter pattern: column " + std::to_string(column) + ": " + message;
+  std::string out =
+      "Invalid metric filter pattern: column " + std::to_string(column) + ": " + message;
   if (!fragment.empty()) out += " near \"" + fragment + "\"";
   if (!hint.empty()) out += " (" + hint + ")";
   return out;
@@ -427,7 +466,8 @@ std::string PatternError::ToString() const {
 
 Status PatternError::ToStatus() const { return InvalidArgument(ToString()); }
 
-Result<Matcher, PatternError> Matcher::Compile(std::string_view text, const CompileOptions& options) {
+Result<Matcher, PatternError> Matcher::Compile(std::string_view text,
+                                               const CompileOptions& options) {
   Result<Ast, PatternError> ast = Parse(text);
   if (!ast.ok()) return ast.error();
   return Matcher(Compiler(std::move(ast).value(), options).Build(), std::string(text));
@@ -495,11 +535,13 @@ ExtractedValues Matcher::Extract(event::EventView& event) const {
 Result<ValueReference, PatternError> Matcher::CompileReference(std::string_view text) const {
   ValueReference ref;
   ref.text_ = std::string(text);
-  if (text.empty()) return ReferenceError("a metric value must not be empty", "use 1 to count events");
+  if (text.empty())
+    return ReferenceError("a metric value must not be empty", "use 1 to count events");
   if (text.front() != '$') {
     if (!ParsePatternNumber(text, &ref.literal_)) {
-      return ReferenceError("metric value '" + std::string(text) + "' must be a number or a field reference",
-                            "e.g. 1, $.bytes or $size", 1, text);
+      return ReferenceError(
+          "metric value '" + std::string(text) + "' must be a number or a field reference",
+          "e.g. 1, $.bytes or $size", 1, text);
     }
     ref.kind_ = ValueReference::Kind::kLiteral;
     return ref;
@@ -509,8 +551,8 @@ Result<ValueReference, PatternError> Matcher::CompileReference(std::string_view 
     Result<Selector, PatternError> selector = ParseSelector(text);
     if (!selector.ok()) return selector.error();
     if (selector->has_wildcard()) {
-      return ReferenceError("a field reference cannot contain a wildcard", "name one member, e.g. $.items[0].size",
-                            1, text);
+      return ReferenceError("a field reference cannot contain a wildcard",
+                            "name one member, e.g. $.items[0].size", 1, text);
     }
     std::vector<event::FieldPath::Step> steps;
     for (const Segment& segment : selector->segments) {
@@ -526,7 +568,8 @@ Result<ValueReference, PatternError> Matcher::CompileReference(std::string_view 
   }
   if (p.ast.kind == PatternKind::kDelimited) {
     std::string_view name = text.substr(1);
-    if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!name.empty() &&
+        std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       std::size_t position = 0;
       auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), position);
       if (ec != std::errc() || ptr != name.data() + name.size() || position == 0) {
@@ -551,9 +594,9 @@ Result<ValueReference, PatternError> Matcher::CompileReference(std::string_view 
                                         : "named fields are " + names,
                           1, text);
   }
-  return ReferenceError("field references such as " + std::string(text) +
-                            " need a JSON or space-delimited pattern",
-                        "use a literal such as 1 with a term pattern", 1, text);
+  return ReferenceError(
+      "field references such as " + std::string(text) + " need a JSON or space-delimited pattern",
+      "use a literal such as 1 with a term pattern", 1, text);
 }
 
 std::optional<std::string_view> Matcher::ResolveText(
@@ -561,7 +604,8 @@ std::optional<std::string_view> Matcher::ResolveText(
     std::span<char, event::kScalarTextCapacity> buffer) const {
   const Program& p = *program_;
   switch (ref.kind()) {
-    case ValueReference::Kind::kLiteral: return std::string_view(ref.text());
+    case ValueReference::Kind::kLiteral:
+      return std::string_view(ref.text());
     case ValueReference::Kind::kJsonPath: {
       if (!event.Json().valid()) return std::nullopt;
       bool has_text = false;
@@ -583,7 +627,8 @@ std::optional<std::string_view> Matcher::ResolveText(
   return std::nullopt;
 }
 
-std::optional<double> Matcher::ResolveNumber(const ValueReference& ref, event::EventView& event) const {
+std::optional<double> Matcher::ResolveNumber(const ValueReference& ref,
+                                             event::EventView& event) const {
   if (ref.kind() == ValueReference::Kind::kLiteral) return ref.literal();
   if (ref.kind() == ValueReference::Kind::kJsonPath) {
     if (!event.Json().valid()) return std::nullopt;

@@ -1,8 +1,8 @@
 #include "pattern/parser.h"
 
 #include <cctype>
-#include <charconv>
 #include <cfloat>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -13,7 +13,9 @@
 namespace tw::pattern {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
 }
@@ -207,7 +209,8 @@ bool Parser::ParseQuoted(std::string* out) {
     *out += c;
     ++pos_;
   }
-  return Fail(open, "unterminated quoted string", "close it with \" (write \\\" for a quote inside)");
+  return Fail(open, "unterminated quoted string",
+              "close it with \" (write \\\" for a quote inside)");
 }
 
 bool Parser::ParseRegex(std::string* source) {
@@ -299,8 +302,8 @@ bool Parser::ParsePrimary(int depth, JsonExpr* out) {
   if (Peek() == '(') {
     std::size_t open = pos_;
     if (depth + 1 > kMaxNestingDepth) {
-      return Fail(open, "parentheses nested more than " + std::to_string(kMaxNestingDepth) +
-                            " deep");
+      return Fail(open,
+                  "parentheses nested more than " + std::to_string(kMaxNestingDepth) + " deep");
     }
     ++pos_;
     if (!ParseOr(depth + 1, out)) return false;
@@ -327,8 +330,9 @@ bool Parser::ParseCondition(JsonCondition* out) {
     if (AtEnd() || c == '}' || c == ')') return Fail(at, "expected a condition");
     if (IsNameChar(c)) {
       std::string_view name = text_.substr(at);
-      name = name.substr(0, name.find_first_not_of(
-                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"));
+      name =
+          name.substr(0, name.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"));
       return Fail(at, "a JSON selector must start with '$'",
                   "write $." + std::string(name) + " to select a member");
     }
@@ -415,8 +419,10 @@ bool Parser::CheckOperand(Op op, const Value& value, std::size_t value_at) {
   if (!relational || value.kind == Value::Kind::kNumber) return true;
   std::string op_text = op == Op::kLt ? "<" : op == Op::kLe ? "<=" : op == Op::kGt ? ">" : ">=";
   double ignored;
-  if (value.kind == Value::Kind::kString && value.quoted && ParsePatternNumber(value.text, &ignored)) {
-    return Fail(value_at, "operator " + op_text + " compares numbers, and a quoted value is a string",
+  if (value.kind == Value::Kind::kString && value.quoted &&
+      ParsePatternNumber(value.text, &ignored)) {
+    return Fail(value_at,
+                "operator " + op_text + " compares numbers, and a quoted value is a string",
                 "remove the quotes to compare numerically");
   }
   return Fail(value_at, "operator " + op_text + " needs a number",

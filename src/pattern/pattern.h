@@ -88,7 +88,7 @@ class ValueReference {
   std::string text_;
   double literal_ = 0;
   std::shared_ptr<const event::FieldPath> path_;  // kJsonPath (interned)
-  std::size_t position_ = 0;   // kNamedField: pattern field index; kPosition: 1-based event field
+  std::size_t position_ = 0;  // kNamedField: pattern field index; kPosition: 1-based event field
 };
 
 struct Program;  // The compiled form; see program.h.
@@ -96,7 +96,7 @@ struct Program;  // The compiled form; see program.h.
 class Matcher {
  public:
   static Result<Matcher, PatternError> Compile(std::string_view text,
-                                              const CompileOptions& options = {});
+                                               const CompileOptions& options = {});
 
   Matcher(Matcher&&) noexcept;
   Matcher& operator=(Matcher&&) noexcept;
@@ -119,8 +119,9 @@ class Matcher {
 
   // The referenced value's text in a matching event, or nullopt when it is
   // missing or not a scalar. Numbers are rendered into `buffer`.
-  std::optional<std::string_view> ResolveText(const ValueReference& ref, event::EventView& event,
-                                              std::span<char, event::kScalarTextCapacity> buffer) const;
+  std::optional<std::string_view> ResolveText(
+      const ValueReference& ref, event::EventView& event,
+      std::span<char, event::kScalarTextCapacity> buffer) const;
   // The referenced value as a number, or nullopt when missing or not numeric.
   std::optional<double> ResolveNumber(const ValueReference& ref, event::EventView& event) const;
 

@@ -8,13 +8,13 @@
 
 #pragma once
 
+#include <re2/re2.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <re2/re2.h>
 
 #include "event/event_view.h"
 #include "event/field_path.h"
@@ -27,8 +27,8 @@ namespace tw::pattern {
 struct ValueTest {
   enum class Kind { kAnyText, kExact, kPrefix, kSuffix, kContains, kNumber, kRegex };
   Kind kind = Kind::kExact;
-  std::string text;    // the literal (for kNumber, as written)
-  double number = 0;   // kNumber
+  std::string text;                  // the literal (for kNumber, as written)
+  double number = 0;                 // kNumber
   std::unique_ptr<const RE2> regex;  // kRegex
 };
 
@@ -59,9 +59,9 @@ struct CompiledExpr {
   };
   Kind kind = Kind::kCondition;
   std::vector<CompiledExpr> children;
-  std::size_t condition = 0;                   // kCondition: index into Program::conditions
-  const event::FieldPath* path = nullptr;      // kAnyOf
-  std::vector<std::string> sorted_texts;       // kAnyOf
+  std::size_t condition = 0;               // kCondition: index into Program::conditions
+  const event::FieldPath* path = nullptr;  // kAnyOf
+  std::vector<std::string> sorted_texts;   // kAnyOf
 };
 
 struct CompiledTerm {

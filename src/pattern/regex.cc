@@ -12,8 +12,8 @@ constexpr std::string_view kSymbols = ":_#=@/;,- ";
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
 bool Allowed(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || kOperators.find(c) != std::string_view::npos ||
-         kSymbols.find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         kOperators.find(c) != std::string_view::npos || kSymbols.find(c) != std::string_view::npos;
 }
 
 // If source[open] starts a repetition `{m}`, `{m,}`, `{,n}`, `{m,n}` or `{,}`,
@@ -69,7 +69,8 @@ bool CheckAndTranslateRegex(std::string_view source, std::string* translated,
     problem->hint = std::move(hint);
     return false;
   };
-  if (source.empty()) return fail(0, "empty regular expression", "write a regex between the % signs");
+  if (source.empty())
+    return fail(0, "empty regular expression", "write a regex between the % signs");
   std::string out;
   out.reserve(source.size() + 4);
   for (std::size_t i = 0; i < source.size(); ++i) {
@@ -84,7 +85,8 @@ bool CheckAndTranslateRegex(std::string_view source, std::string* translated,
     }
     if (!Allowed(c)) {
       return fail(i, std::string("invalid character '") + c + "' in regular expression",
-                  "allowed are letters, digits, : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \\ * + .; "
+                  "allowed are letters, digits, : _ # = @ / ; , - and the operators ^ $ ? [ ] { } "
+                  "| \\ * + .; "
                   "write other characters as \\xhh");
     }
     if (c == '\\') {

@@ -8,12 +8,12 @@
 
 #pragma once
 
+#include <re2/re2.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <re2/re2.h>
 
 namespace tw::pattern {
 
@@ -24,7 +24,8 @@ struct RegexProblem {
 };
 
 // On success returns true and sets *translated; otherwise fills *problem.
-bool CheckAndTranslateRegex(std::string_view source, std::string* translated, RegexProblem* problem);
+bool CheckAndTranslateRegex(std::string_view source, std::string* translated,
+                            RegexProblem* problem);
 
 // Compiles translated RE2 syntax with the options every filter regex uses
 // (case-sensitive, '.' excludes newline, no captures). Never null; check ok().

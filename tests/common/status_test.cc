@@ -1,8 +1,8 @@
 #include "common/status.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace tw {
 namespace {

@@ -1,10 +1,10 @@
 #include "event/event_view.h"
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace tw::event {
 namespace {
@@ -57,7 +57,8 @@ TEST(EventViewTest, MemoIsPerEvent) {
 
 TEST(EventViewTest, ManyDistinctPathsStillResolve) {
   std::string message = "{";
-  for (int i = 0; i < 100; ++i) message += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    message += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":" + std::to_string(i));
   message += "}";
   std::vector<FieldPath> paths;
   for (int i = 0; i < 100; ++i) paths.push_back(Path({"k" + std::to_string(i)}));
@@ -98,7 +99,8 @@ TEST(EventViewTest, ScanFromFirstBraceModeSkipsAPrefix) {
 
 TEST(EventViewTest, NumbersRenderInShortestForm) {
   EventView view;
-  std::string message = R"({"a":1e3,"b":-0.25,"c":18446744073709551615,"d":-9007199254740993,"e":1E+21})";
+  std::string message =
+      R"({"a":1e3,"b":-0.25,"c":18446744073709551615,"d":-9007199254740993,"e":1E+21})";
   view.Reset(message);
   EXPECT_EQ(Text(view.Resolve(Path({"a"}))), "1000");
   EXPECT_EQ(Text(view.Resolve(Path({"b"}))), "-0.25");
@@ -116,9 +118,11 @@ std::vector<std::string> Split(std::string_view message) {
 }
 
 TEST(SplitDelimitedTest, GroupsQuotesAndBrackets) {
-  EXPECT_EQ(Split(R"(127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534)"),
-            (std::vector<std::string>{"127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700",
-                                      "GET /apache_pb.gif HTTP/1.0", "200", "1534"}));
+  EXPECT_EQ(
+      Split(
+          R"(127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534)"),
+      (std::vector<std::string>{"127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700",
+                                "GET /apache_pb.gif HTTP/1.0", "200", "1534"}));
   EXPECT_EQ(Split("a\tb  c\n"), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(Split("a \"unterminated b c"), (std::vector<std::string>{"a", "unterminated b c"}));
   EXPECT_EQ(Split("\"\" [] x"), (std::vector<std::string>{"", "", "x"}));

@@ -27,21 +27,21 @@
 //
 // Each failing expectation is reported at its file:line.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "event/event_view.h"
 #include "pattern/pattern.h"
@@ -54,7 +54,7 @@ namespace fs = std::filesystem;
 fs::path CasesDir() { return fs::path(TW_SOURCE_DIR) / "tests" / "pattern" / "cases"; }
 
 struct EventExpectation {
-  int line = 0;          // line of the `event:` key
+  int line = 0;  // line of the `event:` key
   std::string message;
   std::optional<bool> match;
   int match_line = 0;
@@ -132,13 +132,18 @@ ParsedFile ParseCaseFile(const fs::path& path) {
   }
   const std::string file = path.filename().string();
   std::optional<Case> current;
-  auto problem = [&](int line, std::string what) { out.problems.emplace_back(line, std::move(what)); };
+  auto problem = [&](int line, std::string what) {
+    out.problems.emplace_back(line, std::move(what));
+  };
   auto finish = [&]() {
     if (!current) return;
     Case& c = *current;
-    if (c.expect_error && !c.events.empty()) problem(c.line, "record has both error: and event: lines");
-    if (!c.expect_error && c.events.empty()) problem(c.line, "record has neither error: nor event: lines");
-    if (!c.expect_error && !c.error_contains.empty()) problem(c.line, "error-contains: without error:");
+    if (c.expect_error && !c.events.empty())
+      problem(c.line, "record has both error: and event: lines");
+    if (!c.expect_error && c.events.empty())
+      problem(c.line, "record has neither error: nor event: lines");
+    if (!c.expect_error && !c.error_contains.empty())
+      problem(c.line, "error-contains: without error:");
     for (const auto& e : c.events) {
       if (!e.match) problem(e.line, "event: without a match: line");
     }
@@ -209,7 +214,8 @@ ParsedFile ParseCaseFile(const fs::path& path) {
         if (!decoded) problem(line_no, "event-json: value is not a JSON string literal");
         e.message = decoded.value_or("");
       }
-      if (!c.events.empty() && !c.events.back().match) problem(c.events.back().line, "event: without a match: line");
+      if (!c.events.empty() && !c.events.back().match)
+        problem(c.events.back().line, "event: without a match: line");
       c.events.push_back(std::move(e));
     } else if (key == "match") {
       if (c.events.empty()) {
@@ -286,7 +292,9 @@ std::string ToJson(const ExtractedValues& values) {
   return j.dump();
 }
 
-std::string ValueText(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string ValueText(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 // Runs one case; every failure is reported at the file:line of the expectation.
 void RunCase(const Case& c, const std::string& path, int* checks) {
@@ -324,13 +332,14 @@ void RunCase(const Case& c, const std::string& path, int* checks) {
 
   if (!compiled.ok()) {
     ++*checks;
-    ADD_FAILURE_AT(path.c_str(), c.line) << "pattern " << Quote(c.pattern)
-                                         << "\n  expected: compiles\n  got:      "
-                                         << compiled.error().ToString();
+    ADD_FAILURE_AT(path.c_str(), c.line)
+        << "pattern " << Quote(c.pattern)
+        << "\n  expected: compiles\n  got:      " << compiled.error().ToString();
     return;
   }
   const Matcher& matcher = *compiled;
-  event::EventView view(c.scan_json ? event::JsonMode::kScanFromFirstBrace : event::JsonMode::kStrict);
+  event::EventView view(c.scan_json ? event::JsonMode::kScanFromFirstBrace
+                                    : event::JsonMode::kStrict);
   for (const auto& e : c.events) {
     if (!e.match) continue;
     ++*checks;

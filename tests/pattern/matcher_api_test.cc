@@ -1,6 +1,8 @@
 // The Matcher API beyond match/no-match: metric value references, pattern
 // sets, error values, and the promise that matching does not allocate.
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -8,8 +10,6 @@
 #include <new>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "pattern/pattern.h"
 
@@ -38,7 +38,9 @@ void* CountedAllocOrThrow(std::size_t size, std::size_t alignment = 0) {
 void* operator new(std::size_t size) { return CountedAllocOrThrow(size); }
 void* operator new[](std::size_t size) { return CountedAllocOrThrow(size); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return CountedAlloc(size);
+}
 void* operator new(std::size_t size, std::align_val_t a) {
   return CountedAllocOrThrow(size, static_cast<std::size_t>(a));
 }
@@ -152,7 +154,8 @@ TEST(MatcherApiTest, DelimitedReferences) {
   Matcher m = MustCompile("[ip, user, ..., status, size]");
   EXPECT_TRUE(m.SupportsDimensions());
   event::EventView view;
-  std::string line = R"(127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a.gif HTTP/1.0" 200 1534)";
+  std::string line =
+      R"(127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a.gif HTTP/1.0" 200 1534)";
   view.Reset(line);
   ASSERT_TRUE(m.Matches(view));
   auto size = m.CompileReference("$size");
@@ -193,11 +196,12 @@ TEST(MatcherApiTest, PatternSetParsesOnceAndReportsEachMatcher) {
 
 TEST(MatcherApiTest, MatchingAWarmEventViewDoesNotAllocate) {
   std::vector<Matcher> matchers;
-  for (const char* text :
-       {R"({($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=AttachUserPolicy)})",
-        R"({ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" })",
-        R"({ $.items[*].n > 2 || $.* = %^x% })", "?ERROR ?WARN -debug", "[a, b=*x* || b=%y$%, ...]",
-        R"({ $.n = 1e3 })"}) {
+  for (
+      const char* text :
+      {R"({($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=AttachUserPolicy)})",
+       R"({ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" })",
+       R"({ $.items[*].n > 2 || $.* = %^x% })", "?ERROR ?WARN -debug", "[a, b=*x* || b=%y$%, ...]",
+       R"({ $.n = 1e3 })"}) {
     matchers.push_back(MustCompile(text));
   }
   std::vector<std::string> events = {

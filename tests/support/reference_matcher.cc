@@ -4,12 +4,11 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 // GCC 12 with -fsanitize=address warns (-Wmaybe-uninitialized) inside
 // libstdc++'s std::function as used by <regex>; a false positive.
