@@ -1,0 +1,212 @@
+// Front door of metrics: metric filters turn log events into metric
+// observations, and a MetricStore aggregates them per minute into the
+// statistics CloudWatch computes (filter-patterns.md §7, aws-protocols-alarms.md §4.2–4.3).
+//
+//   auto filter = MetricFilter::Compile(spec);          // validates like PutMetricFilter
+//   FilterSet group({*filter, ...});                      // all filters of one log group
+//   MetricStore store;
+//   event::EventView view;  view.Reset(message);
+//   observations.clear();
+//   group.Evaluate(view, event_time, &observations);     // one JSON parse for all filters
+//   for (auto& o : observations) store.Record(o, message);
+//   auto stats = store.Aggregate(key, start, std::chrono::seconds(300), std::nullopt);
+//
+// Thread safety: MetricFilter and FilterSet are immutable and shareable;
+// MetricStore is not synchronized (one writer; the server wraps it).
+
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "event/event_view.h"
+#include "pattern/pattern.h"
+
+namespace tw::metrics {
+
+// Dimension name -> value, sorted by name (a metric's identity includes them).
+using Dimensions = std::vector<std::pair<std::string, std::string>>;
+
+// A metric: namespace, name and full dimension set (aws-protocols-alarms.md §3.2).
+struct MetricKey {
+  std::string metric_namespace;
+  std::string metric_name;
+  Dimensions dimensions;  // sorted by name
+
+  auto operator<=>(const MetricKey&) const = default;
+  bool operator==(const MetricKey&) const = default;
+  // "CloudTrailMetrics/IAMPolicyEventCount" or "NS/Name{Bucket=logs,User=bob}".
+  std::string ToString() const;
+};
+
+// AWS::Logs::MetricFilter / PutMetricFilter, as configured (CloudFormation
+// property names in comments).
+struct MetricTransformation {
+  std::string metric_namespace;             // MetricNamespace
+  std::string metric_name;                  // MetricName
+  std::string metric_value;                 // MetricValue: "1", "$.bytes", "$size", "$3"
+  std::optional<double> default_value;      // DefaultValue
+  std::vector<std::pair<std::string, std::string>> dimensions;  // Dimensions: Key -> reference
+  std::string unit = "None";                // Unit (a CloudWatch StandardUnit)
+};
+
+struct MetricFilterSpec {
+  std::string filter_name;     // FilterName
+  std::string log_group_name;  // LogGroupName
+  std::string filter_pattern;  // FilterPattern
+  MetricTransformation transformation;  // MetricTransformations[0]
+};
+
+// One metric observation produced by one event.
+struct Observation {
+  MetricKey key;
+  std::string unit;
+  double value = 0;
+  TimePoint timestamp;
+  bool is_default = false;      // defaultValue for a non-matching event
+  std::size_t filter_index = 0; // which filter of the FilterSet produced it
+};
+
+class MetricFilter {
+ public:
+  // Validates `spec` with PutMetricFilter's rules and compiles its pattern and
+  // references. Errors name the CloudFormation property, e.g.
+  //   "FilterPattern: Invalid metric filter pattern: column 3: ..."
+  //   "MetricTransformations[0].DefaultValue: dimensions and default value are mutually exclusive"
+  //   "MetricTransformations[0].Dimensions: The specified filter pattern does not support dimensions"
+  static Result<MetricFilter> Compile(MetricFilterSpec spec);
+
+  const MetricFilterSpec& spec() const { return spec_; }
+  const pattern::Matcher& matcher() const { return *matcher_; }
+
+  MetricFilter(MetricFilter&&) noexcept;
+  MetricFilter& operator=(MetricFilter&&) noexcept;
+  MetricFilter(const MetricFilter&);  // shares the compiled pattern
+  MetricFilter& operator=(const MetricFilter&);
+  ~MetricFilter();
+
+ private:
+  friend class FilterSet;
+  struct Compiled;
+  explicit MetricFilter(MetricFilterSpec spec);
+
+  MetricFilterSpec spec_;
+  std::shared_ptr<const pattern::Matcher> matcher_;
+  std::shared_ptr<const Compiled> compiled_;  // references, never null after Compile
+};
+
+// All metric filters of one log group (at most 100), evaluated together.
+class FilterSet {
+ public:
+  explicit FilterSet(std::vector<MetricFilter> filters);
+
+  const std::vector<MetricFilter>& filters() const { return filters_; }
+
+  // Appends to *out, for each filter: one observation of its metric value if
+  // the event matches (none if the value reference is missing or not
+  // numeric), or one of its default value if it has one and the event does
+  // not match (filter-patterns.md §7.3: per non-matching event). A dimension
+  // whose reference is missing in the event is left out of that observation.
+  // Returns the number of filters that matched.
+  std::size_t Evaluate(event::EventView& event, TimePoint timestamp,
+                       std::vector<Observation>* out) const;
+
+ private:
+  std::vector<MetricFilter> filters_;
+};
+
+// A mergeable quantile sketch with bounded relative error (DDSketch-style
+// logarithmic buckets): for any q, Quantile(q) is within 1% (relative) of a
+// value whose rank is that of the nearest-rank q-quantile. Handles zero;
+// negative values are counted separately and make percentiles undefined, as
+// in CloudWatch.
+class QuantileSketch {
+ public:
+  static constexpr double kRelativeAccuracy = 0.01;
+
+  void Add(double value, double count = 1);
+  void Merge(const QuantileSketch& other);
+  // q in [0, 1]; nullopt when empty or when any value was negative.
+  std::optional<double> Quantile(double q) const;
+  double count() const { return count_; }
+
+ private:
+  std::map<int, double> buckets_;  // log-bucket index -> count (positive values)
+  double zero_count_ = 0;
+  double negative_count_ = 0;
+  double count_ = 0;
+  double min_ = 0, max_ = 0;  // exact extremes: q=0 and q=1 are exact
+};
+
+// What CloudWatch keeps for one bucket of one metric.
+struct Statistics {
+  double sample_count = 0;
+  double sum = 0;
+  double minimum = 0;
+  double maximum = 0;
+  QuantileSketch sketch;
+
+  void Add(double value);
+  void Merge(const Statistics& other);
+  double average() const { return sample_count > 0 ? sum / sample_count : 0; }
+  // "SampleCount", "Average", "Sum", "Minimum", "Maximum", or "pNN[.NN]"
+  // (p0.0-p100); nullopt for an unknown name or an undefined percentile.
+  std::optional<double> Get(std::string_view statistic) const;
+};
+
+// An event that matched a filter feeding a metric: the evidence.
+struct EvidenceEvent {
+  TimePoint timestamp;
+  std::string message;
+};
+
+// The samples and evidence of a time range of one metric.
+struct Aggregate {
+  Statistics statistics;
+  std::vector<const EvidenceEvent*> evidence;  // earliest first, at most the store's limit per minute
+  std::uint64_t evidence_total = 0;            // matching events in the range, shown or not
+};
+
+class MetricStore {
+ public:
+  // Keeps at most `evidence_per_minute` events per metric and minute: the
+  // earliest by timestamp, so the choice does not depend on input order.
+  explicit MetricStore(std::size_t evidence_per_minute = 10);
+
+  // Adds one observation; `evidence` is the event's message (ignored for
+  // default-value observations, which are not evidence).
+  void Record(const Observation& observation, std::string_view evidence);
+
+  // The statistics of every sample with start <= timestamp < start + period.
+  // Samples are kept per minute (standard resolution, as metric filters
+  // publish), so a 10 s or 30 s period that does not contain a minute
+  // boundary is empty. `unit`: only samples recorded with that unit count.
+  // nullopt when there is no sample.
+  std::optional<Aggregate> Query(const MetricKey& key, TimePoint start, Duration period,
+                                 const std::optional<std::string>& unit) const;
+
+  std::vector<MetricKey> Keys() const;
+  // All samples of a metric, over all time (for summaries).
+  Statistics Total(const MetricKey& key) const;
+
+ private:
+  struct Minute {
+    std::map<std::string, Statistics> by_unit;
+    std::vector<EvidenceEvent> evidence;  // sorted by timestamp, bounded
+    std::uint64_t evidence_total = 0;
+  };
+  std::size_t evidence_per_minute_;
+  std::map<MetricKey, std::map<std::int64_t, Minute>> series_;  // key -> epoch minute -> data
+};
+
+}  // namespace tw::metrics

@@ -1,0 +1,84 @@
+// CloudFormation templates as trailwatch's configuration.
+//
+// LoadTemplate() reads a template (YAML or JSON; the YAML short forms
+// !Ref !GetAtt !Sub !Join included), resolves Parameters (Default, or an
+// override), Ref, Fn::GetAtt, Fn::Sub (with ${AWS::Region}, ${AWS::AccountId},
+// ${AWS::Partition}, ${AWS::StackName}) and Fn::Join, and returns the
+// resources trailwatch understands:
+//   AWS::Logs::LogGroup, AWS::Logs::MetricFilter, AWS::CloudWatch::Alarm,
+//   AWS::SNS::Topic (with Subscription), AWS::SNS::Subscription.
+// Other resource types are skipped with a warning. Every resource is
+// validated with AWS's rules (metrics::MetricFilter::Compile,
+// alarm::Validate, ...); an error names the logical ID and property path:
+//   "Resources.IAMPolicyAlarm.Properties.Period: must be 10, 30 or a multiple of 60"
+
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alarm/alarm.h"
+#include "common/status.h"
+#include "metrics/metrics.h"
+
+namespace tw::server {
+
+struct TemplateContext {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string partition = "aws";
+  std::string stack_name = "trailwatch";
+  std::map<std::string, std::string> parameters;  // overrides of Parameters' defaults
+};
+
+struct LogGroupConfig {
+  std::string logical_id;
+  std::string name;                      // LogGroupName (default: generated from the stack)
+  std::optional<int> retention_in_days;  // RetentionInDays
+};
+
+struct SubscriptionConfig {
+  std::string logical_id;  // empty for inline Topic.Subscription entries
+  std::string topic_arn;
+  std::string protocol;  // email, email-json, http, https, slack, ...
+  std::string endpoint;
+  bool raw_message_delivery = false;
+  std::string delivery_policy;  // JSON text, or empty
+};
+
+struct TopicConfig {
+  std::string logical_id;
+  std::string name;  // TopicName (default: <stack>-<logical id>-<suffix>)
+  std::string arn;   // arn:<partition>:sns:<region>:<account>:<name>
+  std::string display_name;
+};
+
+struct MetricFilterConfig {
+  std::string logical_id;
+  metrics::MetricFilterSpec spec;
+};
+
+struct AlarmConfig {
+  std::string logical_id;
+  alarm::AlarmSpec spec;
+};
+
+struct Configuration {
+  std::vector<LogGroupConfig> log_groups;
+  std::vector<MetricFilterConfig> metric_filters;
+  std::vector<AlarmConfig> alarms;
+  std::vector<TopicConfig> topics;
+  std::vector<SubscriptionConfig> subscriptions;
+  std::vector<std::string> warnings;  // e.g. "Resources.Trail: AWS::CloudTrail::Trail is not supported; skipped"
+};
+
+// Reads and resolves the template at `path`.
+Result<Configuration> LoadTemplate(const std::string& path, const TemplateContext& context);
+// The same for template text; `name` is used in messages.
+Result<Configuration> ParseTemplate(std::string_view text, std::string_view name,
+                                    const TemplateContext& context);
+
+}  // namespace tw::server
