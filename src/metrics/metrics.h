@@ -9,7 +9,7 @@
 //   observations.clear();
 //   group.Evaluate(view, event_time, &observations);     // one JSON parse for all filters
 //   for (auto& o : observations) store.Record(o, message);
-//   auto stats = store.Aggregate(key, start, std::chrono::seconds(300), std::nullopt);
+//   auto stats = store.Query(key, start, std::chrono::seconds(300), std::nullopt);
 //
 // Thread safety: MetricFilter and FilterSet are immutable and shareable;
 // MetricStore is not synchronized (one writer; the server wraps it).
@@ -114,10 +114,12 @@ class FilterSet {
 
   // Appends to *out, for each filter: one observation of its metric value if
   // the event matches (none if the value reference is missing or not
-  // numeric), or one of its default value if it has one and the event does
-  // not match (filter-patterns.md §7.3: per non-matching event). A dimension
-  // whose reference is missing in the event is left out of that observation.
-  // Returns the number of filters that matched.
+  // numeric, or if PutMetricData would refuse the number: 0 < |v| < 2^-360
+  // or |v| > 2^360), or one of its default value if it has one and the event
+  // does not match (filter-patterns.md §7.3: per non-matching event). A
+  // dimension whose reference is missing in the event is left out of that
+  // observation. Returns the number of filters that matched. Once `event` is
+  // warm, allocates only for the observations it appends.
   std::size_t Evaluate(event::EventView& event, TimePoint timestamp,
                        std::vector<Observation>* out) const;
 
@@ -148,6 +150,15 @@ class QuantileSketch {
   double min_ = 0, max_ = 0;  // exact extremes: q=0 and q=1 are exact
 };
 
+// True for a CloudWatch StandardUnit, spelled exactly ("Count",
+// "Bytes/Second", "None"; aws-protocols-alarms.md §3.2).
+bool IsStandardUnit(std::string_view unit);
+
+// The percent of an extended statistic name, "p0"…"p100" with up to two
+// decimals ("p99.9" -> 99.9); nullopt for anything else ("p", "p101",
+// "p99.999", "P50").
+std::optional<double> ParsePercentileStatistic(std::string_view name);
+
 // What CloudWatch keeps for one bucket of one metric.
 struct Statistics {
   double sample_count = 0;
@@ -173,8 +184,10 @@ struct EvidenceEvent {
 // The samples and evidence of a time range of one metric.
 struct Aggregate {
   Statistics statistics;
-  std::vector<const EvidenceEvent*> evidence;  // earliest first, at most the store's limit per minute
-  std::uint64_t evidence_total = 0;            // matching events in the range, shown or not
+  // Earliest first, at most the store's limit per minute. Points into the
+  // store: valid until its next Record().
+  std::vector<const EvidenceEvent*> evidence;
+  std::uint64_t evidence_total = 0;  // matching events in the range, shown or not
 };
 
 class MetricStore {
@@ -196,6 +209,9 @@ class MetricStore {
                                  const std::optional<std::string>& unit) const;
 
   std::vector<MetricKey> Keys() const;
+  // The starts of the minutes that hold samples of `key`, ascending: an
+  // evaluator only needs to look where data is.
+  std::vector<TimePoint> MinutesWithData(const MetricKey& key) const;
   // All samples of a metric, over all time (for summaries).
   Statistics Total(const MetricKey& key) const;
 

@@ -1,0 +1,114 @@
+// MetricStore: per-minute buckets of every metric, as CloudWatch keeps
+// metric-filter data at standard (60 s) resolution (filter-patterns.md §7.3).
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "metrics/metrics.h"
+
+namespace tw::metrics {
+
+namespace {
+
+constexpr std::int64_t kMinuteMillis = 60'000;
+
+// Epoch minute of t, rounded toward -inf so pre-1970 instants stay ordered.
+std::int64_t MinuteOf(TimePoint t) {
+  return ToEpochMillis(FloorTo(t, Duration(kMinuteMillis))) / kMinuteMillis;
+}
+
+// The first epoch minute whose start is >= ms.
+std::int64_t FirstMinuteAtOrAfter(std::int64_t ms) {
+  std::int64_t floor = ToEpochMillis(FloorTo(FromEpochMillis(ms), Duration(kMinuteMillis)));
+  return floor / kMinuteMillis + (floor < ms ? 1 : 0);
+}
+
+// Evidence order: timestamp, then message, a total order, so the earliest K
+// are the same set whatever order the events arrive in.
+bool EvidenceBefore(const EvidenceEvent& a, TimePoint t, std::string_view message) {
+  if (a.timestamp != t) return a.timestamp < t;
+  return std::string_view(a.message) < message;
+}
+
+}  // namespace
+
+MetricStore::MetricStore(std::size_t evidence_per_minute)
+    : evidence_per_minute_(evidence_per_minute) {}
+
+void MetricStore::Record(const Observation& observation, std::string_view evidence) {
+  Minute& minute = series_[observation.key][MinuteOf(observation.timestamp)];
+  minute.by_unit[observation.unit].Add(observation.value);
+  // A default value stands for an event that did not match: nothing to show.
+  if (observation.is_default) return;
+  ++minute.evidence_total;
+  std::vector<EvidenceEvent>& kept = minute.evidence;
+  auto it = std::find_if(kept.begin(), kept.end(), [&](const EvidenceEvent& e) {
+    return !EvidenceBefore(e, observation.timestamp, evidence);
+  });
+  // Full and later than everything kept: decided before copying the message.
+  if (kept.size() >= evidence_per_minute_ && it == kept.end()) return;
+  kept.insert(it, EvidenceEvent{observation.timestamp, std::string(evidence)});
+  if (kept.size() > evidence_per_minute_) kept.pop_back();
+}
+
+std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint start, Duration period,
+                                            const std::optional<std::string>& unit) const {
+  if (period <= Duration::zero()) return std::nullopt;
+  auto series = series_.find(key);
+  if (series == series_.end()) return std::nullopt;
+  // Minutes whose start lies in [start, start + period): a sample is kept
+  // only with its minute, so the minute's start stands for all of it.
+  const std::int64_t begin_ms = ToEpochMillis(start);
+  const std::int64_t first = FirstMinuteAtOrAfter(begin_ms);
+  const std::int64_t last = FirstMinuteAtOrAfter(begin_ms + period.count());  // exclusive
+  Aggregate aggregate;
+  for (auto it = series->second.lower_bound(first); it != series->second.end() && it->first < last;
+       ++it) {
+    const Minute& minute = it->second;
+    bool contributed = false;
+    for (const auto& [minute_unit, statistics] : minute.by_unit) {
+      if (unit && minute_unit != *unit) continue;
+      aggregate.statistics.Merge(statistics);
+      contributed = contributed || statistics.sample_count > 0;
+    }
+    // Evidence is not kept per unit; a minute whose samples were all of
+    // another unit shows none, so evidence never explains samples that
+    // were filtered out.
+    if (!contributed) continue;
+    aggregate.evidence_total += minute.evidence_total;
+    for (const EvidenceEvent& e : minute.evidence) aggregate.evidence.push_back(&e);
+  }
+  if (aggregate.statistics.sample_count == 0) return std::nullopt;
+  return aggregate;
+}
+
+std::vector<MetricKey> MetricStore::Keys() const {
+  std::vector<MetricKey> keys;
+  keys.reserve(series_.size());
+  for (const auto& [key, minutes] : series_) keys.push_back(key);
+  return keys;
+}
+
+std::vector<TimePoint> MetricStore::MinutesWithData(const MetricKey& key) const {
+  std::vector<TimePoint> starts;
+  auto series = series_.find(key);
+  if (series == series_.end()) return starts;
+  starts.reserve(series->second.size());
+  for (const auto& [epoch_minute, minute] : series->second) {
+    starts.push_back(TimePoint(std::chrono::minutes(epoch_minute)));
+  }
+  return starts;
+}
+
+Statistics MetricStore::Total(const MetricKey& key) const {
+  Statistics total;
+  auto series = series_.find(key);
+  if (series == series_.end()) return total;
+  for (const auto& [epoch_minute, minute] : series->second) {
+    for (const auto& [unit, statistics] : minute.by_unit) total.Merge(statistics);
+  }
+  return total;
+}
+
+}  // namespace tw::metrics

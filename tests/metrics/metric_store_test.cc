@@ -1,0 +1,213 @@
+// MetricStore: per-minute aggregation, period boundaries, unit filtering and
+// bounded, order-independent evidence.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "metrics/metrics.h"
+
+namespace tw::metrics {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const MetricKey kKey{"CloudTrailMetrics", "RootAccountUsageCount", {}};
+
+TimePoint At(const char* iso) { return *ParseTimestamp(iso); }
+
+Observation Obs(TimePoint t, double value = 1, std::string unit = "Count",
+                bool is_default = false) {
+  Observation o;
+  o.key = kKey;
+  o.unit = std::move(unit);
+  o.value = value;
+  o.timestamp = t;
+  o.is_default = is_default;
+  return o;
+}
+
+double SampleCount(const MetricStore& store, TimePoint start, Duration period,
+                   std::optional<std::string> unit = std::nullopt) {
+  auto aggregate = store.Query(kKey, start, period, unit);
+  return aggregate ? aggregate->statistics.sample_count : 0;
+}
+
+TEST(MetricStoreTest, OneMinutePeriodsSplitAtTheMinute) {
+  MetricStore store;
+  store.Record(Obs(At("2024-03-01T12:00:00Z"), 1), "a");
+  store.Record(Obs(At("2024-03-01T12:00:59.999Z"), 3), "b");
+  store.Record(Obs(At("2024-03-01T12:01:00Z"), 10), "c");
+  store.Record(Obs(At("2024-03-01T11:59:59.999Z"), 100), "d");
+
+  auto noon = store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(60), std::nullopt);
+  ASSERT_TRUE(noon);
+  EXPECT_EQ(noon->statistics.sample_count, 2);
+  EXPECT_EQ(noon->statistics.sum, 4);
+  EXPECT_EQ(noon->statistics.minimum, 1);
+  EXPECT_EQ(noon->statistics.maximum, 3);
+  EXPECT_EQ(noon->statistics.Get("Average"), 2);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:01:00Z"), seconds(60)), 1);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T11:59:00Z"), seconds(60)), 1);
+  EXPECT_EQ(store.Query(kKey, At("2024-03-01T12:02:00Z"), seconds(60), std::nullopt), std::nullopt);
+}
+
+TEST(MetricStoreTest, FiveMinutePeriodsIncludeStartExcludeEnd) {
+  MetricStore store;
+  for (const char* t : {"2024-03-01T11:59:59.999Z", "2024-03-01T12:00:00Z", "2024-03-01T12:02:30Z",
+                        "2024-03-01T12:04:59.999Z", "2024-03-01T12:05:00Z"}) {
+    store.Record(Obs(At(t)), t);
+  }
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:00Z"), minutes(5)), 3);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:05:00Z"), minutes(5)), 1);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T11:55:00Z"), minutes(5)), 1);
+  // Alarms slide their windows by the minute, not by the period (§4.2).
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:01:00Z"), minutes(5)), 3);
+  // A start inside a minute: only minutes that begin in the range count,
+  // so 12:00 (begun before 12:00:30) is out and 12:05 is in.
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:30Z"), minutes(5)), 3);
+}
+
+TEST(MetricStoreTest, TenAndThirtySecondPeriodsSeeWholeMinutesAtTheirStart) {
+  MetricStore store;
+  store.Record(Obs(At("2024-03-01T12:00:05Z")), "a");
+  store.Record(Obs(At("2024-03-01T12:00:45Z")), "b");
+  store.Record(Obs(At("2024-03-01T12:01:20Z")), "c");
+  // Samples are kept per minute: the 10 s period starting on the minute
+  // holds the whole minute, the later ones of that minute hold nothing.
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:00Z"), seconds(10)), 2);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:10Z"), seconds(10)), 0);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:40Z"), seconds(10)), 0);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:50Z"), seconds(10)), 0);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:00Z"), seconds(30)), 2);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:30Z"), seconds(30)), 0);
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:00:50Z"), seconds(30)), 1);  // holds 12:01:00
+  EXPECT_EQ(SampleCount(store, At("2024-03-01T12:01:00Z"), seconds(30)), 1);
+}
+
+TEST(MetricStoreTest, EmptyOrInvalidQueries) {
+  MetricStore store;
+  EXPECT_EQ(store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(60), std::nullopt), std::nullopt);
+  store.Record(Obs(At("2024-03-01T12:00:00Z")), "a");
+  EXPECT_EQ(store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(0), std::nullopt), std::nullopt);
+  EXPECT_EQ(store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(-60), std::nullopt),
+            std::nullopt);
+  MetricKey other = kKey;
+  other.dimensions = {{"User", "root"}};  // a different metric
+  EXPECT_EQ(store.Query(other, At("2024-03-01T12:00:00Z"), seconds(60), std::nullopt),
+            std::nullopt);
+}
+
+TEST(MetricStoreTest, UnitFilter) {
+  MetricStore store;
+  const TimePoint t = At("2024-03-01T12:00:10Z");
+  store.Record(Obs(t, 1, "Count"), "a");
+  store.Record(Obs(t, 2, "Count"), "b");
+  store.Record(Obs(t, 500, "Bytes"), "c");
+  store.Record(Obs(At("2024-03-01T12:01:10Z"), 7, "Bytes"), "d");
+  const TimePoint start = At("2024-03-01T12:00:00Z");
+  auto all = store.Query(kKey, start, minutes(2), std::nullopt);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->statistics.sample_count, 4);
+  EXPECT_EQ(all->statistics.sum, 510);
+  EXPECT_EQ(all->evidence_total, 4u);
+  auto count = store.Query(kKey, start, minutes(2), "Count");
+  ASSERT_TRUE(count);
+  EXPECT_EQ(count->statistics.sum, 3);
+  EXPECT_EQ(count->statistics.maximum, 2);
+  // Minute 12:01 has no Count samples, so its evidence is not shown.
+  EXPECT_EQ(count->evidence_total, 3u);
+  auto bytes = store.Query(kKey, start, minutes(2), "Bytes");
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(bytes->statistics.sum, 507);
+  EXPECT_EQ(store.Query(kKey, start, minutes(2), "Seconds"), std::nullopt);
+  EXPECT_EQ(store.Query(kKey, start, minutes(2), "count"), std::nullopt);
+}
+
+std::vector<std::string> Messages(const Aggregate& aggregate) {
+  std::vector<std::string> out;
+  for (const EvidenceEvent* e : aggregate.evidence) out.push_back(e->message);
+  return out;
+}
+
+TEST(MetricStoreTest, EvidenceKeepsTheEarliestWhateverTheInputOrder) {
+  // Two events share a timestamp; the message breaks the tie.
+  std::vector<std::pair<std::string, std::string>> events = {
+      {"2024-03-01T12:00:50Z", "e5"},  {"2024-03-01T12:00:01Z", "e1"},
+      {"2024-03-01T12:00:20Z", "e3b"}, {"2024-03-01T12:00:20Z", "e3a"},
+      {"2024-03-01T12:00:10Z", "e2"},  {"2024-03-01T12:00:40Z", "e4"},
+      {"2024-03-01T12:01:30Z", "f2"},  {"2024-03-01T12:01:00Z", "f1"}};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::shuffle(events.begin(), events.end(), rng);
+    MetricStore store(3);
+    for (const auto& [t, message] : events) store.Record(Obs(At(t.c_str())), message);
+    // Default values are samples but never evidence.
+    store.Record(Obs(At("2024-03-01T12:00:00Z"), 0, "Count", true), "default");
+
+    auto minute = store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(60), std::nullopt);
+    ASSERT_TRUE(minute);
+    EXPECT_EQ(minute->statistics.sample_count, 7);
+    EXPECT_EQ(minute->evidence_total, 6u);
+    EXPECT_EQ(Messages(*minute), (std::vector<std::string>{"e1", "e2", "e3a"}));
+    EXPECT_EQ(minute->evidence[0]->timestamp, At("2024-03-01T12:00:01Z"));
+
+    // Over two minutes: each minute's earliest, earliest first.
+    auto both = store.Query(kKey, At("2024-03-01T12:00:00Z"), minutes(2), std::nullopt);
+    ASSERT_TRUE(both);
+    EXPECT_EQ(both->evidence_total, 8u);
+    EXPECT_EQ(Messages(*both), (std::vector<std::string>{"e1", "e2", "e3a", "f1", "f2"}));
+  }
+}
+
+TEST(MetricStoreTest, ZeroEvidenceLimitStillCounts) {
+  MetricStore store(0);
+  store.Record(Obs(At("2024-03-01T12:00:00Z")), "a");
+  auto aggregate = store.Query(kKey, At("2024-03-01T12:00:00Z"), seconds(60), std::nullopt);
+  ASSERT_TRUE(aggregate);
+  EXPECT_TRUE(aggregate->evidence.empty());
+  EXPECT_EQ(aggregate->evidence_total, 1u);
+}
+
+TEST(MetricStoreTest, MinutesBeforeTheEpochFloorDownward) {
+  MetricStore store;
+  store.Record(Obs(FromEpochMillis(-1)), "a");       // 1969-12-31T23:59:59.999
+  store.Record(Obs(FromEpochMillis(-60'000)), "b");  // 23:59:00
+  store.Record(Obs(FromEpochMillis(-60'001)), "c");  // 23:58:59.999
+  EXPECT_EQ(SampleCount(store, FromEpochMillis(-60'000), seconds(60)), 2);
+  EXPECT_EQ(SampleCount(store, FromEpochMillis(0), seconds(60)), 0);
+  EXPECT_EQ(SampleCount(store, FromEpochMillis(-120'000), seconds(60)), 1);
+  // A start inside the minute before the epoch: the next minute (0) is empty.
+  EXPECT_EQ(SampleCount(store, FromEpochMillis(-30'000), seconds(60)), 0);
+}
+
+TEST(MetricStoreTest, KeysAndTotals) {
+  MetricStore store;
+  MetricKey bob{"NS", "Bytes", {{"User", "bob"}}};
+  MetricKey alice{"NS", "Bytes", {{"User", "alice"}}};
+  Observation o = Obs(At("2024-03-01T12:00:00Z"), 5, "Bytes");
+  o.key = bob;
+  store.Record(o, "x");
+  o.timestamp = At("2024-03-02T08:00:00Z");
+  o.value = 7;
+  o.unit = "None";
+  store.Record(o, "y");
+  o.key = alice;
+  store.Record(o, "z");
+  store.Record(Obs(At("2024-03-01T12:00:00Z")), "w");
+
+  EXPECT_EQ(store.Keys(), (std::vector<MetricKey>{kKey, alice, bob}));
+  Statistics total = store.Total(bob);
+  EXPECT_EQ(total.sample_count, 2);
+  EXPECT_EQ(total.sum, 12);
+  EXPECT_EQ(total.minimum, 5);
+  EXPECT_EQ(store.Total(MetricKey{"NS", "Nope", {}}).sample_count, 0);
+}
+
+}  // namespace
+}  // namespace tw::metrics
