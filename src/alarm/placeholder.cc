@@ -1,1 +1,0 @@
-#include "alarm/alarm.h"
