@@ -11,6 +11,18 @@
 // validated with AWS's rules (metrics::MetricFilter::Compile,
 // alarm::Validate, ...); an error names the logical ID and property path:
 //   "Resources.IAMPolicyAlarm.Properties.Period: must be 10, 30 or a multiple of 60"
+// Those messages do not name the file (callers add it); a YAML/JSON syntax
+// error does, with 1-based line and column: "cis.yaml:4:4: end of sequence
+// flow not found". All of these are kInvalidArgument; an unreadable file is kIo.
+//
+// A resource without its name property gets "<stack>-<LogicalId>-<13
+// characters>" as in CloudFormation, but the suffix is a hash of stack name
+// and logical ID rather than random, so every load gives the same names.
+// Also supported: Mappings with Fn::FindInMap, Fn::Select, Fn::Split, and the
+// pseudo parameters AWS::URLSuffix, AWS::StackId, AWS::NoValue. Conditions,
+// Transform and Fn::If are rejected. Warnings (not errors): skipped types,
+// alarm actions and subscriptions whose topic is not in the template, and
+// alarms on a metric no filter of the template publishes.
 
 #pragma once
 
