@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/replay_command.h"
 #include "cli/test_pattern_command.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
 
   tw::cli::TestPatternOptions test_pattern_options;
   CLI::App* test_pattern = tw::cli::AddTestPatternCommand(app, &test_pattern_options);
+  tw::cli::ReplayCommandOptions replay_options;
+  CLI::App* replay = tw::cli::AddReplayCommand(app, &replay_options);
 
   // CLI11 reports --help, --version and usage errors by throwing; they stop here.
   try {
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   if (test_pattern->parsed()) {
     return tw::cli::RunTestPattern(test_pattern_options, stdout, stderr);
   }
+  if (replay->parsed()) return tw::cli::RunReplay(replay_options, stdout, stderr);
   std::fputs(app.help().c_str(), stderr);
   return 2;
 }

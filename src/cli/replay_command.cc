@@ -1,0 +1,236 @@
+#include "cli/replay_command.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "server/replay.h"
+#include "server/template.h"
+
+namespace tw::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Dump(const Json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Json EvidenceJson(const server::EvidenceRecord& e) {
+  Json parameters = Json::parse(e.request_parameters, nullptr, false);
+  if (parameters.is_discarded()) parameters = nullptr;
+  return Json{{"eventTime", e.event_time},
+              {"eventName", e.event_name},
+              {"eventSource", e.event_source},
+              {"principal", e.principal},
+              {"sourceIPAddress", e.source_ip_address},
+              {"awsRegion", e.aws_region},
+              {"errorCode", e.error_code.empty() ? Json(nullptr) : Json(e.error_code)},
+              {"requestParameters", parameters}};
+}
+
+// "roleName=admin, policyName=x" from the request parameters' scalar members.
+std::string MainParameters(const std::string& request_parameters) {
+  Json parameters = Json::parse(request_parameters, nullptr, false);
+  if (!parameters.is_object()) return "";
+  std::string out;
+  int shown = 0;
+  for (auto it = parameters.begin(); it != parameters.end() && shown < 4; ++it) {
+    if (it.value().is_object() || it.value().is_array()) continue;
+    std::string value = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    if (value.size() > 60) value = value.substr(0, 57) + "...";
+    out += (out.empty() ? "" : ", ") + it.key() + "=" + value;
+    ++shown;
+  }
+  return out;
+}
+
+void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
+  if (result.transitions.empty()) std::fprintf(out, "No alarm changed state.\n");
+  for (const server::ReplayTransition& t : result.transitions) {
+    std::fprintf(out, "%s  %s  %s -> %s\n", FormatIso8601(t.time).c_str(), t.alarm_name.c_str(),
+                 alarm::StateName(t.old_state), alarm::StateName(t.new_state));
+    std::fprintf(out, "    %s\n", t.reason.c_str());
+    if (t.new_state != alarm::StateValue::kAlarm) continue;
+    std::fprintf(out, "    evidence: %zu of %llu matching event%s\n", t.evidence.size(),
+                 static_cast<unsigned long long>(t.evidence_total),
+                 t.evidence_total == 1 ? "" : "s");
+    for (const server::EvidenceRecord& e : t.evidence) {
+      std::string line =
+          fmt::format("      {}  {}  {}  by {}  from {}  in {}", e.event_time, e.event_name,
+                      e.event_source, e.principal.empty() ? "?" : e.principal,
+                      e.source_ip_address.empty() ? "?" : e.source_ip_address,
+                      e.aws_region.empty() ? "?" : e.aws_region);
+      if (!e.error_code.empty()) line += "  error " + e.error_code;
+      std::string parameters = MainParameters(e.request_parameters);
+      if (!parameters.empty()) line += "  (" + parameters + ")";
+      std::fprintf(out, "%s\n", line.c_str());
+    }
+  }
+  std::fprintf(out, "\nReplayed %llu events of log group %s from %llu files",
+               static_cast<unsigned long long>(result.events), result.log_group.c_str(),
+               static_cast<unsigned long long>(result.files));
+  if (result.first_event) {
+    std::fprintf(out, " (%s to %s)", FormatIso8601(*result.first_event).c_str(),
+                 FormatIso8601(*result.last_event).c_str());
+  }
+  std::fprintf(out, ".\n");
+  if (result.events_without_time > 0) {
+    std::fprintf(out, "%llu records had no readable eventTime and were not ingested.\n",
+                 static_cast<unsigned long long>(result.events_without_time));
+  }
+  for (const server::SkippedFile& s : result.skipped_files) {
+    std::fprintf(out, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+  }
+  std::fprintf(out, "\n%-40s %-17s %11s %8s %15s\n", "alarm", "final state", "transitions",
+               "matched", "time in ALARM");
+  for (const server::AlarmSummary& a : result.alarms) {
+    std::fprintf(out, "%-40s %-17s %11d %8llu %14llds\n", a.alarm_name.c_str(),
+                 alarm::StateName(a.state), a.transitions,
+                 static_cast<unsigned long long>(a.matched_events),
+                 static_cast<long long>(a.seconds_in_alarm));
+  }
+  std::fprintf(out, "\n%-60s %10s %12s\n", "metric", "samples", "sum");
+  for (const server::MetricSummary& m : result.metrics) {
+    std::fprintf(out, "%-60s %10.0f %12g\n", m.key.ToString().c_str(), m.samples, m.sum);
+  }
+}
+
+void PrintJson(const server::ReplayResult& result, std::FILE* out) {
+  for (const server::ReplayTransition& t : result.transitions) {
+    Json reason_data = Json::parse(t.reason_data, nullptr, false);
+    if (reason_data.is_discarded()) reason_data = Json::object();
+    Json evidence = Json::array();
+    for (const server::EvidenceRecord& e : t.evidence) evidence.push_back(EvidenceJson(e));
+    Json line{{"type", "transition"},
+              {"time", FormatIso8601(t.time)},
+              {"alarmName", t.alarm_name},
+              {"oldState", alarm::StateName(t.old_state)},
+              {"newState", alarm::StateName(t.new_state)},
+              {"reason", t.reason},
+              {"reasonData", reason_data},
+              {"actions", t.actions},
+              {"evidence", evidence},
+              {"evidenceTotal", t.evidence_total}};
+    std::fprintf(out, "%s\n", Dump(line).c_str());
+  }
+  Json skipped = Json::array();
+  for (const server::SkippedFile& s : result.skipped_files) {
+    skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+  }
+  Json alarms = Json::array();
+  for (const server::AlarmSummary& a : result.alarms) {
+    alarms.push_back({{"alarmName", a.alarm_name},
+                      {"state", alarm::StateName(a.state)},
+                      {"transitions", a.transitions},
+                      {"matchedEvents", a.matched_events},
+                      {"secondsInAlarm", a.seconds_in_alarm}});
+  }
+  Json metric_list = Json::array();
+  for (const server::MetricSummary& m : result.metrics) {
+    Json dimensions = Json::object();
+    for (const auto& [name, value] : m.key.dimensions) dimensions[name] = value;
+    metric_list.push_back({{"namespace", m.key.metric_namespace},
+                           {"metricName", m.key.metric_name},
+                           {"dimensions", dimensions},
+                           {"samples", m.samples},
+                           {"sum", m.sum}});
+  }
+  Json summary{{"type", "summary"},
+               {"events", result.events},
+               {"eventsWithoutTime", result.events_without_time},
+               {"files", result.files},
+               {"skippedFiles", skipped},
+               {"alarms", alarms},
+               {"metrics", metric_list}};
+  std::fprintf(out, "%s\n", Dump(summary).c_str());
+}
+
+}  // namespace
+
+CLI::App* AddReplayCommand(CLI::App& app, ReplayCommandOptions* options) {
+  CLI::App* command = app.add_subcommand(
+      "replay",
+      "Replay archived CloudTrail files through a CloudFormation template's metric filters and "
+      "alarms, on event time: which alarms would have fired, when, why, and because of whom.");
+  command
+      ->add_option("--template", options->template_path,
+                   "CloudFormation template (YAML or JSON) with AWS::Logs::MetricFilter and "
+                   "AWS::CloudWatch::Alarm resources")
+      ->required();
+  command->add_option("--log-group", options->log_group,
+                      "Log group whose metric filters apply (default: the one the template's "
+                      "filters read)");
+  command->add_option("--region", options->region, "Region for ARNs and ${AWS::Region}")
+      ->capture_default_str();
+  command
+      ->add_option("--account-id", options->account_id, "Account ID for ARNs and ${AWS::AccountId}")
+      ->capture_default_str();
+  command->add_flag("--json", options->json,
+                    "One JSON object per line: each transition, then a summary");
+  command
+      ->add_option("PATH", options->paths,
+                   "CloudTrail files or directories (recursive): {\"Records\":[...]} files, "
+                   "arrays, one record per line, optionally .gz")
+      ->required();
+  command->footer(
+      "Example:\n  trailwatch replay --template examples/cis-benchmark.yaml "
+      "AWSLogs/111122223333/CloudTrail/");
+  return command;
+}
+
+int RunReplay(const ReplayCommandOptions& options, std::FILE* out, std::FILE* err) {
+  server::TemplateContext context;
+  context.region = options.region;
+  context.account_id = options.account_id;
+  Result<server::Configuration> config = server::LoadTemplate(options.template_path, context);
+  if (!config.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  for (const std::string& warning : config->warnings) {
+    std::fprintf(err, "warning: %s\n", warning.c_str());
+  }
+  server::ReplayOptions replay_options;
+  if (!options.log_group.empty()) replay_options.log_group = options.log_group;
+  replay_options.paths = options.paths;
+
+  // Progress only for people watching a terminal, and only once it is slow.
+  const bool show_progress = isatty(fileno(err)) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  bool progress_shown = false;
+  server::ReplayProgress progress = [&](std::size_t done, std::size_t total, std::uint64_t events) {
+    if (!show_progress) return;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (seconds < 1.0) return;
+    progress_shown = true;
+    std::fprintf(err, "\r%zu/%zu files, %llu events, %.0f events/s", done, total,
+                 static_cast<unsigned long long>(events), events / seconds);
+    std::fflush(err);
+  };
+  Result<server::ReplayResult> result = server::Replay(*config, replay_options, progress);
+  if (progress_shown) std::fprintf(err, "\n");
+  if (!result.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", result.status().message().c_str());
+    return 2;
+  }
+  if (result->files == 0) {
+    for (const server::SkippedFile& s : result->skipped_files) {
+      std::fprintf(err, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+    }
+    std::fprintf(err, "trailwatch replay: no readable input\n");
+    return 2;
+  }
+  if (options.json) {
+    PrintJson(*result, out);
+  } else {
+    PrintForPeople(*result, out);
+  }
+  return 0;
+}
+
+}  // namespace tw::cli

@@ -1,0 +1,330 @@
+#include "server/replay.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "event/event_view.h"
+#include "ingest/ingest.h"
+
+namespace tw::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsInputName(const std::string& name) {
+  for (const char* suffix : {".json", ".jsonl", ".ndjson"}) {
+    std::string s(suffix);
+    if (name.ends_with(s) || name.ends_with(s + ".gz")) return true;
+  }
+  return false;
+}
+
+// Picks the log group whose events are replayed.
+Result<std::string> ChooseLogGroup(const Configuration& config,
+                                   const std::optional<std::string>& requested) {
+  std::set<std::string> used;
+  for (const MetricFilterConfig& f : config.metric_filters) used.insert(f.spec.log_group_name);
+  if (requested) {
+    if (!used.count(*requested)) {
+      std::string known;
+      for (const std::string& g : used) known += (known.empty() ? "" : ", ") + g;
+      return InvalidArgument("no metric filter of the template reads log group '" + *requested +
+                             "'" + (known.empty() ? "" : " (filters read: " + known + ")"));
+    }
+    return *requested;
+  }
+  if (used.empty()) return InvalidArgument("the template has no AWS::Logs::MetricFilter to replay");
+  if (used.size() > 1) {
+    std::string known;
+    for (const std::string& g : used) known += (known.empty() ? "" : ", ") + g;
+    return InvalidArgument("the template's metric filters read several log groups (" + known +
+                           "); choose one with --log-group");
+  }
+  return *used.begin();
+}
+
+// An observation waiting for its file to be read to the end: a malformed
+// file contributes nothing.
+struct Pending {
+  metrics::Observation observation;
+  std::size_t message = 0;  // index into the file's kept messages, or npos
+};
+
+std::string StringMember(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::vector<std::string> CollectInputFiles(const std::vector<std::string>& paths,
+                                           std::vector<SkippedFile>* missing) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    fs::file_status status = fs::status(path, error);
+    if (error || !fs::exists(status)) {
+      missing->push_back({path, "no such file or directory"});
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(
+             path, fs::directory_options::skip_permission_denied, error);
+         !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+      if (it->is_regular_file(error) && IsInputName(it->path().filename().string())) {
+        found.push_back(it->path().string());
+      }
+    }
+    if (error) missing->push_back({path, "cannot list directory: " + error.message()});
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+EvidenceRecord DescribeEvent(std::string_view message) {
+  EvidenceRecord record;
+  nlohmann::json event = nlohmann::json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (!event.is_object()) return record;
+  record.event_time = StringMember(event, "eventTime");
+  record.event_name = StringMember(event, "eventName");
+  record.event_source = StringMember(event, "eventSource");
+  record.source_ip_address = StringMember(event, "sourceIPAddress");
+  record.aws_region = StringMember(event, "awsRegion");
+  record.error_code = StringMember(event, "errorCode");
+  auto identity = event.find("userIdentity");
+  if (identity != event.end() && identity->is_object()) {
+    record.principal = StringMember(*identity, "arn");
+    if (record.principal.empty()) {
+      std::string type = StringMember(*identity, "type");
+      std::string name = StringMember(*identity, "userName");
+      if (name.empty()) name = StringMember(*identity, "principalId");
+      if (name.empty()) name = StringMember(*identity, "invokedBy");
+      record.principal = type.empty() ? name : (name.empty() ? type : type + " " + name);
+    }
+  }
+  auto parameters = event.find("requestParameters");
+  record.request_parameters = parameters == event.end() ? "null" : parameters->dump();
+  return record;
+}
+
+Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& options,
+                            const ReplayProgress& progress) {
+  ReplayResult result;
+  Result<std::string> log_group = ChooseLogGroup(config, options.log_group);
+  if (!log_group.ok()) return log_group.status();
+  result.log_group = *log_group;
+
+  std::vector<metrics::MetricFilter> filters;
+  for (const MetricFilterConfig& f : config.metric_filters) {
+    if (f.spec.log_group_name != result.log_group) continue;
+    Result<metrics::MetricFilter> compiled = metrics::MetricFilter::Compile(f.spec);
+    if (!compiled.ok()) {
+      return InvalidArgument("Resources." + f.logical_id + ".Properties." +
+                             compiled.status().message());
+    }
+    filters.push_back(std::move(compiled).value());
+  }
+  metrics::FilterSet filter_set(std::move(filters));
+  std::vector<std::uint64_t> matched_per_filter(filter_set.filters().size(), 0);
+
+  metrics::MetricStore store(options.evidence_per_transition);
+  std::vector<std::string> files = CollectInputFiles(options.paths, &result.skipped_files);
+  event::EventView view;
+  std::vector<metrics::Observation> observations;
+  std::vector<Pending> pending;
+  std::vector<std::string> kept_messages;
+  std::vector<std::uint64_t> file_matches(matched_per_filter.size());
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::string& path = files[f];
+    Result<std::unique_ptr<ingest::MessageReader>> reader =
+        ingest::MessageReader::Open(path, ingest::InputFormat::kCloudTrail);
+    if (!reader.ok()) {
+      result.skipped_files.push_back({path, reader.status().message()});
+      continue;
+    }
+    pending.clear();
+    kept_messages.clear();
+    std::fill(file_matches.begin(), file_matches.end(), 0);
+    std::uint64_t file_events = 0, file_without_time = 0;
+    std::optional<TimePoint> file_first, file_last;
+    std::string_view message;
+    while ((*reader)->Next(&message)) {
+      view.Reset(message);
+      event::JsonValue time_value = view.Json().Member("eventTime");
+      std::optional<TimePoint> time;
+      if (time_value.valid() && time_value.type() == event::JsonType::kString) {
+        time = ParseTimestamp(time_value.AsString());
+      }
+      if (!time) {
+        ++file_without_time;
+        continue;
+      }
+      ++file_events;
+      file_first = file_first ? std::min(*file_first, *time) : *time;
+      file_last = file_last ? std::max(*file_last, *time) : *time;
+      observations.clear();
+      filter_set.Evaluate(view, *time, &observations);
+      std::size_t kept = std::string::npos;
+      for (const metrics::Observation& o : observations) {
+        if (!o.is_default) {
+          ++file_matches[o.filter_index];
+          if (kept == std::string::npos) {
+            kept = kept_messages.size();
+            kept_messages.emplace_back(message);
+          }
+        }
+        pending.push_back({o, o.is_default ? std::string::npos : kept});
+      }
+    }
+    if (!(*reader)->status().ok()) {
+      result.skipped_files.push_back({path, (*reader)->status().message()});
+      continue;
+    }
+    ++result.files;
+    result.events += file_events;
+    result.events_without_time += file_without_time;
+    if (file_first) {
+      result.first_event =
+          result.first_event ? std::min(*result.first_event, *file_first) : *file_first;
+      result.last_event = result.last_event ? std::max(*result.last_event, *file_last) : *file_last;
+    }
+    for (std::size_t i = 0; i < matched_per_filter.size(); ++i)
+      matched_per_filter[i] += file_matches[i];
+    for (const Pending& p : pending) {
+      std::string_view evidence =
+          p.message == std::string::npos ? std::string_view() : kept_messages[p.message];
+      store.Record(p.observation, evidence);
+    }
+    if (progress) progress(f + 1, files.size(), result.events);
+  }
+
+  // Alarms, evaluated at every minute boundary of event time.
+  struct Running {
+    const AlarmConfig* config;
+    alarm::AlarmState state;
+    AlarmSummary summary;
+    std::optional<TimePoint> alarm_since;
+  };
+  std::vector<Running> running;
+  Duration longest_range{0};
+  for (const AlarmConfig& a : config.alarms) {
+    running.push_back({&a, {}, {}, std::nullopt});
+    running.back().summary.alarm_name = a.spec.alarm_name;
+    for (std::size_t i = 0; i < filter_set.filters().size(); ++i) {
+      const metrics::MetricTransformation& t = filter_set.filters()[i].spec().transformation;
+      if (t.metric_namespace == a.spec.metric_namespace && t.metric_name == a.spec.metric_name) {
+        running.back().summary.matched_events += matched_per_filter[i];
+      }
+    }
+    Duration range = std::chrono::duration_cast<Duration>(a.spec.period) *
+                     std::max(a.spec.evaluation_periods, 5);
+    longest_range = std::max(longest_range, range);
+  }
+  if (result.first_event) {
+    // An evaluation at t reads [t - range, t). Its outcome can differ from the
+    // previous one only while a minute holding data is inside that window, or
+    // on the first evaluation after it left: so each alarm is evaluated at the
+    // first minute, and at every minute of [m + 1 min, m + range + 1 min] for
+    // each minute m with data. Between those stretches every evaluation would
+    // read an empty window and repeat the last outcome; skipping them keeps a
+    // replay of years of sparse data fast.
+    const Duration minute = std::chrono::minutes(1);
+    TimePoint begin = FloorTo(*result.first_event, minute) + minute;
+    TimePoint end = FloorTo(*result.last_event, minute) + minute + longest_range;
+    std::vector<alarm::Bucket> buckets;
+    std::vector<std::optional<metrics::Aggregate>> aggregates;
+    for (Running& r : running) {
+      const alarm::AlarmSpec& spec = r.config->spec;
+      r.state = alarm::InitialState(begin);
+      metrics::MetricKey key = spec.metric();
+      Duration range =
+          std::chrono::duration_cast<Duration>(spec.period) * std::max(spec.evaluation_periods, 5);
+      std::vector<std::pair<TimePoint, TimePoint>> stretches = {{begin, begin}};
+      if (options.evaluate_every_minute) stretches.back().second = end;
+      for (TimePoint m : store.MinutesWithData(key)) {
+        TimePoint from = std::max(begin, m + minute);
+        TimePoint to = std::min(end, m + range + minute);
+        if (from > to) continue;
+        if (from <= stretches.back().second + minute) {
+          stretches.back().second = std::max(stretches.back().second, to);
+        } else {
+          stretches.push_back({from, to});
+        }
+      }
+      for (const auto& [from, to] : stretches) {
+        for (TimePoint now = from; now <= to; now += minute) {
+          buckets.clear();
+          aggregates.clear();
+          for (TimePoint start : alarm::BucketStarts(spec, now)) {
+            aggregates.push_back(store.Query(key, start, spec.period, spec.unit));
+            buckets.push_back({start, aggregates.back()
+                                          ? std::optional(aggregates.back()->statistics)
+                                          : std::nullopt});
+          }
+          alarm::Evaluation evaluation = alarm::Evaluate(spec, r.state, buckets, now);
+          if (!evaluation.changed) continue;
+          ReplayTransition transition;
+          transition.time = now;
+          transition.alarm_name = spec.alarm_name;
+          transition.old_state = r.state.value;
+          transition.new_state = evaluation.state.value;
+          transition.reason = evaluation.state.reason;
+          transition.reason_data = evaluation.state.reason_data;
+          transition.actions = evaluation.actions;
+          if (transition.new_state == alarm::StateValue::kAlarm) {
+            for (TimePoint start : evaluation.deciding_buckets) {
+              for (std::size_t i = 0; i < buckets.size(); ++i) {
+                if (buckets[i].start != start || !aggregates[i]) continue;
+                transition.evidence_total += aggregates[i]->evidence_total;
+                for (const metrics::EvidenceEvent* e : aggregates[i]->evidence) {
+                  if (transition.evidence.size() < options.evidence_per_transition) {
+                    transition.evidence.push_back(DescribeEvent(e->message));
+                  }
+                }
+              }
+            }
+          }
+          if (r.alarm_since) {
+            r.summary.seconds_in_alarm +=
+                std::chrono::duration_cast<std::chrono::seconds>(now - *r.alarm_since).count();
+            r.alarm_since.reset();
+          }
+          if (transition.new_state == alarm::StateValue::kAlarm) r.alarm_since = now;
+          ++r.summary.transitions;
+          r.state = evaluation.state;
+          result.transitions.push_back(std::move(transition));
+        }
+      }
+      if (r.alarm_since) {
+        r.summary.seconds_in_alarm +=
+            std::chrono::duration_cast<std::chrono::seconds>(end - *r.alarm_since).count();
+      }
+    }
+    // Alarms were replayed one after another; the timeline is in time order,
+    // alarms in template order within a minute.
+    std::stable_sort(
+        result.transitions.begin(), result.transitions.end(),
+        [](const ReplayTransition& a, const ReplayTransition& b) { return a.time < b.time; });
+  }
+  for (Running& r : running) {
+    r.summary.state = r.state.value;
+    result.alarms.push_back(r.summary);
+  }
+  for (const metrics::MetricKey& key : store.Keys()) {
+    metrics::Statistics total = store.Total(key);
+    result.metrics.push_back({key, total.sample_count, total.sum});
+  }
+  return result;
+}
+
+}  // namespace tw::server
