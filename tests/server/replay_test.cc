@@ -282,6 +282,68 @@ Resources:
   EXPECT_EQ(result.transitions[3].reason, "Insufficient Data: 3 datapoints were unknown.");
 }
 
+// A percentile alarm on a value taken from the events: p90 of bytes sent.
+TEST(ReplayTest, PercentileAlarmOnAnExtractedValue) {
+  std::string text = R"(
+Resources:
+  Filter:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: trail
+      FilterPattern: '{ $.eventName = GetObject }'
+      MetricTransformations:
+        - MetricNamespace: S3
+          MetricName: BytesOut
+          MetricValue: $.additionalEventData.bytesTransferredOut
+          Unit: Bytes
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: LargeDownloads
+      Namespace: S3
+      MetricName: BytesOut
+      ExtendedStatistic: p90
+      Unit: Bytes
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: 1000
+      ComparisonOperator: GreaterThanThreshold
+      TreatMissingData: notBreaching
+)";
+  auto get_object = [](const std::string& time, int bytes) {
+    return R"({"eventTime":")" + time +
+           R"(","eventSource":"s3.amazonaws.com","eventName":"GetObject","additionalEventData":{"bytesTransferredOut":)" +
+           std::to_string(bytes) + "}}";
+  };
+  std::vector<std::string> events;
+  for (int i = 1; i <= 10; ++i) {
+    events.push_back(get_object("2023-07-10T10:00:" + std::to_string(10 + i) + "Z", 100 * i));
+    events.push_back(get_object("2023-07-10T10:01:" + std::to_string(10 + i) + "Z", 200 * i));
+  }
+  TempDir dir;
+  dir.Write("a.json", Records(events));
+  ReplayResult result = MustReplay(MustParse(text), {dir.path()});
+  // Minute 10:00: p90 = 900, not above 1000. Minute 10:01: p90 = 1800. The
+  // data then stops: the newest real datapoint decides until it leaves the
+  // 5-period range at 10:07.
+  EXPECT_EQ(Timeline(result),
+            "2023-07-10T10:01:00Z LargeDownloads INSUFFICIENT_DATA->OK\n"
+            "2023-07-10T10:02:00Z LargeDownloads OK->ALARM\n"
+            "2023-07-10T10:07:00Z LargeDownloads ALARM->OK\n");
+  ASSERT_EQ(result.transitions.size(), 3u);
+  const std::string& reason = result.transitions[1].reason;
+  // The sketch's p90 of {200, ..., 2000} is 1800 within its 1% accuracy.
+  ASSERT_TRUE(reason.starts_with("Threshold Crossed: 1 datapoint [")) << reason;
+  double p90 = std::stod(reason.substr(reason.find('[') + 1));
+  EXPECT_NEAR(p90, 1800, 18) << reason;
+  EXPECT_TRUE(reason.ends_with(" (10/07/23 10:01:00)] was greater than the threshold (1000.0)."))
+      << reason;
+  EXPECT_EQ(result.transitions[1].evidence_total, 10u);
+  EXPECT_EQ(result.transitions[2].reason,
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
+            "was treated as [NonBreaching].");
+}
+
 std::string FullTimeline(const ReplayResult& result) {
   std::string out;
   for (const ReplayTransition& t : result.transitions) {
