@@ -282,6 +282,45 @@ Resources:
   EXPECT_EQ(result.transitions[3].reason, "Insufficient Data: 3 datapoints were unknown.");
 }
 
+// One quiet event, then nothing: what each TreatMissingData mode does once the
+// only datapoint has left the 5-period range (at 10:26).
+TEST(ReplayTest, EachMissingDataModeWhenTheDataStops) {
+  struct Case {
+    const char* mode;
+    const char* timeline;
+    const char* last_reason;
+  };
+  const Case cases[] = {
+      {"missing",
+       "2023-07-10T10:01:00Z IAMPolicyChanges INSUFFICIENT_DATA->OK\n"
+       "2023-07-10T10:26:00Z IAMPolicyChanges OK->INSUFFICIENT_DATA\n",
+       "Insufficient Data: 1 datapoint was unknown."},
+      {"breaching",
+       "2023-07-10T10:01:00Z IAMPolicyChanges INSUFFICIENT_DATA->OK\n"
+       "2023-07-10T10:26:00Z IAMPolicyChanges OK->ALARM\n",
+       "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was "
+       "treated as [Breaching]."},
+      {"notBreaching", "2023-07-10T10:01:00Z IAMPolicyChanges INSUFFICIENT_DATA->OK\n",
+       "Threshold Crossed: 1 datapoint [0.0 (10/07/23 09:56:00)] was not greater than the "
+       "threshold (0.0)."},
+      {"ignore", "2023-07-10T10:01:00Z IAMPolicyChanges INSUFFICIENT_DATA->OK\n",
+       "Threshold Crossed: 1 datapoint [0.0 (10/07/23 09:56:00)] was not greater than the "
+       "threshold (0.0)."},
+  };
+  TempDir dir;
+  dir.Write("a.json", Records({Event("2023-07-10T10:00:05Z", "ListRoles")}));
+  for (const Case& c : cases) {
+    std::string text = kSeedTemplate;
+    std::string from = "TreatMissingData: notBreaching";
+    text.replace(text.find(from), from.size(), std::string("TreatMissingData: ") + c.mode);
+    ReplayResult result = MustReplay(MustParse(text), {dir.path()});
+    EXPECT_EQ(Timeline(result), c.timeline) << c.mode;
+    ASSERT_FALSE(result.transitions.empty()) << c.mode;
+    EXPECT_EQ(result.transitions.back().reason, c.last_reason) << c.mode;
+    EXPECT_TRUE(result.transitions.back().evidence.empty()) << c.mode;
+  }
+}
+
 // A percentile alarm on a value taken from the events: p90 of bytes sent.
 TEST(ReplayTest, PercentileAlarmOnAnExtractedValue) {
   std::string text = R"(
