@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_string.h"
 #include "common/time.h"
 
 namespace tw::alarm {
@@ -30,9 +31,5 @@ std::string FormatReasonTime(TimePoint t);
 // The time in StateReasonData: "yyyy-MM-dd'T'HH:mm:ss.SSS+0000",
 // e.g. "2019-10-02T17:04:40.985+0000".
 std::string FormatReasonDataTime(TimePoint t);
-
-// Appends `text` to *out as a JSON string literal, quotes included. Escapes
-// '"', '\\' and control characters; other bytes (UTF-8) pass through.
-void AppendJsonString(std::string* out, std::string_view text);
 
 }  // namespace tw::alarm

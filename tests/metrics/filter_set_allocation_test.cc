@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -12,59 +11,7 @@
 #include <vector>
 
 #include "metrics/metrics.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-thread_local bool t_counting = false;
-}  // namespace
-
-// Counts allocations made while t_counting is set on this thread. Every
-// form of operator new/delete is replaced, consistently with malloc/free, so
-// that memory allocated by a library through one form and freed through
-// another still pairs up (ASan checks that). GCC cannot see the pairing.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-void* CountedAlloc(std::size_t size, std::size_t alignment = 0) {
-  if (t_counting) ++g_allocations;
-  if (size == 0) size = 1;
-  if (alignment <= alignof(std::max_align_t)) return std::malloc(size);
-  return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-}
-void* CountedAllocOrThrow(std::size_t size, std::size_t alignment = 0) {
-  if (void* p = CountedAlloc(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t size) { return CountedAllocOrThrow(size); }
-void* operator new[](std::size_t size) { return CountedAllocOrThrow(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t a) {
-  return CountedAllocOrThrow(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a) {
-  return CountedAllocOrThrow(size, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+#include "support/allocation_counter.h"
 
 namespace tw::metrics {
 namespace {
@@ -105,19 +52,21 @@ long AllocationsForMisses(const FilterSet& set, const std::vector<std::string>& 
     (void)set.Evaluate(view, FromEpochMillis(0), &out);
   }
   EXPECT_TRUE(out.empty());
-  long before = g_allocations.load();
-  t_counting = true;
   std::size_t matched = 0;
-  for (int round = 0; round < 20; ++round) {
-    for (const std::string& e : misses) {
-      view.Reset(e);
-      matched += set.Evaluate(view, FromEpochMillis(round), &out);
+  long allocations = 0;
+  {
+    testing::AllocationCounter counter;
+    for (int round = 0; round < 20; ++round) {
+      for (const std::string& e : misses) {
+        view.Reset(e);
+        matched += set.Evaluate(view, FromEpochMillis(round), &out);
+      }
     }
+    allocations = counter.count();
   }
-  t_counting = false;
   EXPECT_EQ(matched, 0u);
   EXPECT_TRUE(out.empty());
-  return g_allocations.load() - before;
+  return allocations;
 }
 
 TEST(FilterSetAllocationTest, NonMatchingEventsWithoutDefaultsDoNotAllocate) {
@@ -134,14 +83,17 @@ TEST(FilterSetAllocationTest, NonMatchingEventsWithoutDefaultsDoNotAllocate) {
   std::vector<Observation> out;
   out.reserve(16);
   view.Reset(hit);
-  long before = g_allocations.load();
-  t_counting = true;
-  std::size_t matched = set.Evaluate(view, FromEpochMillis(0), &out);
-  t_counting = false;
+  long allocations = 0;
+  std::size_t matched = 0;
+  {
+    testing::AllocationCounter counter;
+    matched = set.Evaluate(view, FromEpochMillis(0), &out);
+    allocations = counter.count();
+  }
   EXPECT_EQ(matched, 1u);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].key.dimensions, (Dimensions{{"User", "a-rather-long-user-name-beyond-sso"}}));
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(allocations, 0);
 }
 
 // Known gap in event::EventView, not in metrics: a non-JSON line that starts

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -12,59 +11,7 @@
 #include <vector>
 
 #include "pattern/pattern.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-thread_local bool t_counting = false;
-}  // namespace
-
-// Counts allocations made while t_counting is set on this thread. Every
-// form of operator new/delete is replaced, consistently with malloc/free, so
-// that memory allocated by a library through one form and freed through
-// another still pairs up (ASan checks that). GCC cannot see the pairing.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-void* CountedAlloc(std::size_t size, std::size_t alignment = 0) {
-  if (t_counting) ++g_allocations;
-  if (size == 0) size = 1;
-  if (alignment <= alignof(std::max_align_t)) return std::malloc(size);
-  return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
-}
-void* CountedAllocOrThrow(std::size_t size, std::size_t alignment = 0) {
-  if (void* p = CountedAlloc(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t size) { return CountedAllocOrThrow(size); }
-void* operator new[](std::size_t size) { return CountedAllocOrThrow(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t a) {
-  return CountedAllocOrThrow(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a) {
-  return CountedAllocOrThrow(size, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+#include "support/allocation_counter.h"
 
 namespace tw::pattern {
 namespace {
@@ -213,17 +160,15 @@ TEST(MatcherApiTest, MatchingAWarmEventViewDoesNotAllocate) {
     view.Reset(e);
     for (const Matcher& m : matchers) (void)m.Matches(view);
   }
-  long before = g_allocations.load();
-  t_counting = true;
   int hits = 0;
+  testing::AllocationCounter counter;
   for (int round = 0; round < 10; ++round) {
     for (const std::string& e : events) {
       view.Reset(e);
       for (const Matcher& m : matchers) hits += m.Matches(view);
     }
   }
-  t_counting = false;
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(counter.count(), 0);
   EXPECT_GT(hits, 0);
 }
 
