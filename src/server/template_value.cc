@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include "common/json_string.h"
+
 namespace tw::server::cfn {
 namespace {
 
@@ -47,40 +49,6 @@ bool ParseIndex(const std::string& text, std::size_t* out) {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
-void AppendJsonString(std::string_view text, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          *out += "\\u00";
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 15]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 bool IsJsonLiteral(const std::string& text) {
   static const std::regex kNumber(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
   return text == "true" || text == "false" || text == "null" || std::regex_match(text, kNumber);
@@ -96,7 +64,7 @@ void AppendJson(const Value& v, std::string* out) {
       if (v.plain && IsJsonLiteral(v.scalar)) {
         *out += v.scalar;
       } else {
-        AppendJsonString(v.scalar, out);
+        AppendJsonString(out, v.scalar);
       }
       break;
     case Value::Kind::kList:
@@ -111,9 +79,9 @@ void AppendJson(const Value& v, std::string* out) {
       out->push_back('{');
       for (std::size_t i = 0; i < v.map.size(); ++i) {
         if (i > 0) out->push_back(',');
-        AppendJsonString(v.map[i].first, out);
+        AppendJsonString(out, v.map[i].key);
         out->push_back(':');
-        AppendJson(v.map[i].second, out);
+        AppendJson(v.map[i].value, out);
       }
       out->push_back('}');
       break;
@@ -176,7 +144,7 @@ Value LiteralValue(const YAML::Node& node) {
   } else if (node.IsMap()) {
     v.kind = Value::Kind::kMap;
     for (const auto& entry : node) {
-      v.map.emplace_back(entry.first.Scalar(), LiteralValue(entry.second));
+      v.map.push_back({entry.first.Scalar(), LiteralValue(entry.second)});
     }
   }
   return v;
@@ -237,7 +205,7 @@ Result<Value> Resolver::ResolveContent(const YAML::Node& node, const std::string
       if (!seen.insert(key).second) return Error(child, "duplicate key");
       Result<Value> v = ResolveNode(entry.second, child, depth + 1);
       if (!v.ok()) return v.status();
-      if (v->kind != Value::Kind::kNoValue) out.map.emplace_back(key, std::move(*v));
+      if (v->kind != Value::Kind::kNoValue) out.map.push_back({key, std::move(*v)});
     }
   }
   return out;

@@ -48,7 +48,10 @@ struct Value {
   // boolean when the value is written back as JSON (ToJson).
   bool plain = false;
   std::vector<Value> list;
-  std::vector<std::pair<std::string, Value>> map;  // document order
+  // A map entry. Not std::pair: a pair of an incomplete Value cannot be
+  // instantiated inside Value's own definition (clang with libstdc++).
+  struct Entry;
+  std::vector<Entry> map;  // document order
 
   static Value Text(std::string text);
   static Value List(std::vector<Value> items);
@@ -64,6 +67,11 @@ struct Value {
   // such as DeliveryPolicy). Plain scalars that read as JSON numbers,
   // true, false or null are written bare; everything else as a string.
   std::string ToJson() const;
+};
+
+struct Value::Entry {
+  std::string key;
+  Value value;
 };
 
 // What the loader knows about resources, for Ref and Fn::GetAtt.
