@@ -2,6 +2,7 @@
 // metric-filter data at standard (60 s) resolution (filter-patterns.md §7.3).
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,26 @@ void MetricStore::Record(const Observation& observation, std::string_view eviden
   if (kept.size() >= evidence_per_minute_ && it == kept.end()) return;
   kept.insert(it, EvidenceEvent{observation.timestamp, std::string(evidence)});
   if (kept.size() > evidence_per_minute_) kept.pop_back();
+}
+
+void MetricStore::Merge(const MetricStore& other) {
+  for (const auto& [key, minutes] : other.series_) {
+    auto& series = series_[key];
+    for (const auto& [epoch_minute, theirs] : minutes) {
+      Minute& ours = series[epoch_minute];
+      for (const auto& [unit, statistics] : theirs.by_unit) ours.by_unit[unit].Merge(statistics);
+      ours.evidence_total += theirs.evidence_total;
+      std::vector<EvidenceEvent> merged;
+      merged.reserve(ours.evidence.size() + theirs.evidence.size());
+      std::merge(ours.evidence.begin(), ours.evidence.end(), theirs.evidence.begin(),
+                 theirs.evidence.end(), std::back_inserter(merged),
+                 [](const EvidenceEvent& a, const EvidenceEvent& b) {
+                   return EvidenceBefore(a, b.timestamp, b.message);
+                 });
+      if (merged.size() > evidence_per_minute_) merged.resize(evidence_per_minute_);
+      ours.evidence = std::move(merged);
+    }
+  }
 }
 
 std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint start, Duration period,

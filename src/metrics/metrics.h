@@ -200,6 +200,11 @@ class MetricStore {
   // default-value observations, which are not evidence).
   void Record(const Observation& observation, std::string_view evidence);
 
+  // Adds everything `other` holds, as if its observations had been recorded
+  // here (evidence stays the earliest per minute). Lets a reader collect one
+  // file apart and keep it only if the whole file was readable.
+  void Merge(const MetricStore& other);
+
   // The statistics of every sample with start <= timestamp < start + period.
   // Samples are kept per minute (standard resolution, as metric filters
   // publish), so a 10 s or 30 s period that does not contain a minute

@@ -47,13 +47,6 @@ Result<std::string> ChooseLogGroup(const Configuration& config,
   return *used.begin();
 }
 
-// An observation waiting for its file to be read to the end: a malformed
-// file contributes nothing.
-struct Pending {
-  metrics::Observation observation;
-  std::size_t message = 0;  // index into the file's kept messages, or npos
-};
-
 std::string StringMember(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end() || !it->is_string()) return "";
@@ -141,8 +134,6 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
   std::vector<std::string> files = CollectInputFiles(options.paths, &result.skipped_files);
   event::EventView view;
   std::vector<metrics::Observation> observations;
-  std::vector<Pending> pending;
-  std::vector<std::string> kept_messages;
   std::vector<std::uint64_t> file_matches(matched_per_filter.size());
   for (std::size_t f = 0; f < files.size(); ++f) {
     const std::string& path = files[f];
@@ -152,8 +143,10 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
       result.skipped_files.push_back({path, reader.status().message()});
       continue;
     }
-    pending.clear();
-    kept_messages.clear();
+    // The file is collected apart and kept only if it reads to the end, so a
+    // malformed file contributes nothing; memory stays bounded by the minutes
+    // the file covers, not by its size.
+    metrics::MetricStore file_store(options.evidence_per_transition);
     std::fill(file_matches.begin(), file_matches.end(), 0);
     std::uint64_t file_events = 0, file_without_time = 0;
     std::optional<TimePoint> file_first, file_last;
@@ -174,16 +167,9 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
       file_last = file_last ? std::max(*file_last, *time) : *time;
       observations.clear();
       filter_set.Evaluate(view, *time, &observations);
-      std::size_t kept = std::string::npos;
       for (const metrics::Observation& o : observations) {
-        if (!o.is_default) {
-          ++file_matches[o.filter_index];
-          if (kept == std::string::npos) {
-            kept = kept_messages.size();
-            kept_messages.emplace_back(message);
-          }
-        }
-        pending.push_back({o, o.is_default ? std::string::npos : kept});
+        if (!o.is_default) ++file_matches[o.filter_index];
+        file_store.Record(o, message);
       }
     }
     if (!(*reader)->status().ok()) {
@@ -200,11 +186,7 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
     }
     for (std::size_t i = 0; i < matched_per_filter.size(); ++i)
       matched_per_filter[i] += file_matches[i];
-    for (const Pending& p : pending) {
-      std::string_view evidence =
-          p.message == std::string::npos ? std::string_view() : kept_messages[p.message];
-      store.Record(p.observation, evidence);
-    }
+    store.Merge(file_store);
     if (progress) progress(f + 1, files.size(), result.events);
   }
 

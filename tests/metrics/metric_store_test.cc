@@ -211,3 +211,48 @@ TEST(MetricStoreTest, KeysAndTotals) {
 
 }  // namespace
 }  // namespace tw::metrics
+
+namespace tw::metrics {
+namespace {
+
+TEST(MetricStoreMergeTest, MergingEqualsRecordingEverythingInOneStore) {
+  MetricKey key{"NS", "M", {}};
+  auto observation = [&](std::int64_t ms, double value, bool is_default) {
+    Observation o;
+    o.key = key;
+    o.unit = "Count";
+    o.value = value;
+    o.timestamp = FromEpochMillis(ms);
+    o.is_default = is_default;
+    return o;
+  };
+  MetricStore all(3), left(3), right(3);
+  for (int i = 0; i < 40; ++i) {
+    std::int64_t ms = 1'000 * ((i * 37) % 180);  // three minutes, out of order
+    Observation o = observation(ms, i, i % 5 == 0);
+    std::string message = "event " + std::to_string(i);
+    all.Record(o, message);
+    (i % 2 ? left : right).Record(o, message);
+  }
+  left.Merge(right);
+  for (std::int64_t minute = 0; minute < 3; ++minute) {
+    auto a =
+        all.Query(key, FromEpochMillis(minute * 60'000), std::chrono::minutes(1), std::nullopt);
+    auto b =
+        left.Query(key, FromEpochMillis(minute * 60'000), std::chrono::minutes(1), std::nullopt);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->statistics.sample_count, b->statistics.sample_count);
+    EXPECT_EQ(a->statistics.sum, b->statistics.sum);
+    EXPECT_EQ(a->statistics.minimum, b->statistics.minimum);
+    EXPECT_EQ(a->statistics.maximum, b->statistics.maximum);
+    EXPECT_EQ(a->statistics.Get("p50"), b->statistics.Get("p50"));
+    EXPECT_EQ(a->evidence_total, b->evidence_total);
+    ASSERT_EQ(a->evidence.size(), b->evidence.size());
+    for (std::size_t i = 0; i < a->evidence.size(); ++i) {
+      EXPECT_EQ(a->evidence[i]->message, b->evidence[i]->message);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tw::metrics
