@@ -1,0 +1,564 @@
+#include "notify/alarm_message.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <utility>
+
+#include "common/java_double.h"
+#include "common/json_string.h"
+
+namespace tw::notify {
+namespace {
+
+constexpr std::size_t kMaxSubjectBytes = 99;  // SNS: "less than 100 characters"
+constexpr std::size_t kMaxShownParameters = 3;
+constexpr std::size_t kMaxParameterValueBytes = 64;
+
+// --- Numbers and times -------------------------------------------------------
+
+struct CivilTime {
+  std::chrono::year_month_day date;
+  std::chrono::weekday weekday;
+  std::chrono::hh_mm_ss<std::chrono::milliseconds> time;
+};
+
+CivilTime ToCivil(TimePoint t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  return {std::chrono::year_month_day(day), std::chrono::weekday(day),
+          std::chrono::hh_mm_ss<std::chrono::milliseconds>(t - day)};
+}
+
+// yyyy-MM-dd'T'HH:mm:ss.SSS+0000
+std::string JsonTime(TimePoint t) {
+  CivilTime c = ToCivil(t);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+0000",
+                static_cast<int>(c.date.year()), static_cast<unsigned>(c.date.month()),
+                static_cast<unsigned>(c.date.day()), static_cast<int>(c.time.hours().count()),
+                static_cast<int>(c.time.minutes().count()),
+                static_cast<int>(c.time.seconds().count()),
+                static_cast<int>(c.time.subseconds().count()));
+  return buffer;
+}
+
+// EEEE dd MMMM, yyyy HH:mm:ss UTC
+std::string EmailTime(TimePoint t) {
+  static constexpr std::array<const char*, 7> kDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
+  static constexpr std::array<const char*, 12> kMonths = {
+      "January", "February", "March",     "April",   "May",      "June",
+      "July",    "August",   "September", "October", "November", "December"};
+  CivilTime c = ToCivil(t);
+  char buffer[96];
+  std::snprintf(
+      buffer, sizeof buffer, "%s %02u %s, %04d %02d:%02d:%02d UTC", kDays[c.weekday.c_encoding()],
+      static_cast<unsigned>(c.date.day()), kMonths[static_cast<unsigned>(c.date.month()) - 1],
+      static_cast<int>(c.date.year()), static_cast<int>(c.time.hours().count()),
+      static_cast<int>(c.time.minutes().count()), static_cast<int>(c.time.seconds().count()));
+  return buffer;
+}
+
+// --- Text helpers ------------------------------------------------------------
+
+// The longest prefix of `s` of at most `max_bytes` that does not split a
+// UTF-8 sequence (invalid bytes count as one-byte characters).
+std::string_view Utf8Prefix(std::string_view s, std::size_t max_bytes) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t len = Utf8SequenceLength(s.substr(i));
+    if (len == 0) len = 1;
+    if (i + len > max_bytes) break;
+    i += len;
+  }
+  return s.substr(0, i);
+}
+
+std::string Truncated(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  return std::string(Utf8Prefix(s, max_bytes - 3)) + "...";
+}
+
+// Control characters (line breaks above all) become spaces, so a field from
+// an event cannot break a one-line layout.
+std::string OneLine(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return out;
+}
+
+std::string OrDash(std::string_view s) { return s.empty() ? "-" : OneLine(s); }
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+// "SampleCount" -> "SAMPLE_COUNT": the Java enum name AWS's message uses.
+std::string UpperSnake(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i > 0 && c >= 'A' && c <= 'Z' && s[i - 1] >= 'a' && s[i - 1] <= 'z') out.push_back('_');
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
+// --- JSON --------------------------------------------------------------------
+
+void AppendKey(std::string* out, std::string_view key) {
+  if (out->back() != '{') out->push_back(',');
+  AppendJsonString(out, key);
+  out->push_back(':');
+}
+
+void AppendStringField(std::string* out, std::string_view key, std::string_view value) {
+  AppendKey(out, key);
+  AppendJsonString(out, value);
+}
+
+void AppendRawField(std::string* out, std::string_view key, std::string_view raw) {
+  AppendKey(out, key);
+  out->append(raw);
+}
+
+void AppendStringArray(std::string* out, std::string_view key,
+                       const std::vector<std::string>& values) {
+  AppendKey(out, key);
+  out->push_back('[');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(out, values[i]);
+  }
+  out->push_back(']');
+}
+
+bool IsAbsent(std::string_view json_text) { return json_text.empty() || json_text == "null"; }
+
+// requestParameters as a JSON value: embedded as is when it is valid JSON
+// (nlohmann's parser also checks UTF-8), else as a string so that the
+// message stays valid JSON.
+void AppendRequestParameters(std::string* out, std::string_view text) {
+  AppendKey(out, "requestParameters");
+  if (IsAbsent(text)) {
+    out->append("null");
+  } else if (nlohmann::json::accept(text)) {
+    out->append(text);
+  } else {
+    AppendJsonString(out, text);
+  }
+}
+
+void AppendTrigger(std::string* out, const AlarmTrigger& t) {
+  AppendKey(out, "Trigger");
+  out->push_back('{');
+  AppendStringField(out, "MetricName", t.metric_name);
+  AppendStringField(out, "Namespace", t.metric_namespace);
+  bool extended = !t.extended_statistic.empty();
+  AppendStringField(out, "StatisticType", extended ? "ExtendedStatistic" : "Statistic");
+  AppendStringField(out, "Statistic", extended ? t.extended_statistic : UpperSnake(t.statistic));
+  if (t.unit) {
+    AppendStringField(out, "Unit", *t.unit);
+  } else {
+    AppendRawField(out, "Unit", "null");
+  }
+  AppendKey(out, "Dimensions");
+  out->push_back('[');
+  for (std::size_t i = 0; i < t.dimensions.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->push_back('{');
+    AppendStringField(out, "value", t.dimensions[i].value);
+    AppendStringField(out, "name", t.dimensions[i].name);
+    out->push_back('}');
+  }
+  out->push_back(']');
+  AppendRawField(out, "Period", std::to_string(t.period.count()));
+  AppendRawField(out, "EvaluationPeriods", std::to_string(t.evaluation_periods));
+  if (t.datapoints_to_alarm) {
+    AppendRawField(out, "DatapointsToAlarm", std::to_string(*t.datapoints_to_alarm));
+  }
+  AppendStringField(out, "ComparisonOperator", t.comparison_operator);
+  AppendRawField(out, "Threshold", JavaDoubleToString(t.threshold));
+  AppendStringField(out, "TreatMissingData", t.treat_missing_data);
+  AppendStringField(out, "EvaluateLowSampleCountPercentile",
+                    t.evaluate_low_sample_count_percentile);
+  out->push_back('}');
+}
+
+void AppendEvidence(std::string* out, const AlarmChange& change) {
+  AppendKey(out, "Evidence");
+  out->push_back('{');
+  AppendRawField(out, "total", std::to_string(change.evidence_total));
+  AppendKey(out, "events");
+  out->push_back('[');
+  for (std::size_t i = 0; i < change.evidence.size(); ++i) {
+    const EvidenceLine& e = change.evidence[i];
+    if (i > 0) out->push_back(',');
+    out->push_back('{');
+    AppendStringField(out, "eventTime", e.event_time);
+    AppendStringField(out, "eventName", e.event_name);
+    AppendStringField(out, "eventSource", e.event_source);
+    AppendStringField(out, "principal", e.principal);
+    AppendStringField(out, "sourceIPAddress", e.source_ip_address);
+    AppendStringField(out, "awsRegion", e.aws_region);
+    if (e.error_code.empty()) {
+      AppendRawField(out, "errorCode", "null");
+    } else {
+      AppendStringField(out, "errorCode", e.error_code);
+    }
+    AppendRequestParameters(out, e.request_parameters);
+    out->push_back('}');
+  }
+  out->append("]}");
+}
+
+// --- E-mail ------------------------------------------------------------------
+
+// "- Name:" padded to the value column of CloudWatch's template.
+void AppendDetail(std::string* out, std::string_view label, std::string_view value,
+                  std::size_t column) {
+  std::string line = "- ";
+  line += label;
+  line += ':';
+  if (!value.empty()) {
+    line.append(line.size() < column ? column - line.size() : 1, ' ');
+    line += value;
+  }
+  *out += line;
+  *out += '\n';
+}
+
+std::string ActionList(const std::vector<std::string>& actions) {
+  if (actions.empty()) return "";
+  std::string out = "[";
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += actions[i];
+  }
+  return out + "]";
+}
+
+std::string ThresholdSentence(const AlarmChange& change) {
+  const AlarmTrigger& t = change.trigger;
+  std::string out = "The alarm is in the " + change.new_state + " state when the metric is " +
+                    t.comparison_operator + " " + JavaDoubleToString(t.threshold) + " for ";
+  // The spec's observed mail (one period, DatapointsToAlarm unset) says
+  // "for 300 seconds."; for M-of-N alarms CloudWatch names both counts.
+  if (!t.datapoints_to_alarm && t.evaluation_periods == 1) {
+    out += std::to_string(t.period.count()) + " seconds.";
+  } else {
+    out += "at least " + std::to_string(t.datapoints_to_alarm.value_or(t.evaluation_periods)) +
+           " of the last " + std::to_string(t.evaluation_periods) + " period(s) of " +
+           std::to_string(t.period.count()) + " seconds.";
+  }
+  return out;
+}
+
+std::string ConsoleUrl(const AlarmChange& change) {
+  if (!change.console_url.empty()) return change.console_url;
+  return "https://" + change.region +
+         ".console.aws.amazon.com/cloudwatch/deeplink.js?region=" + change.region +
+         "#alarmsV2:alarm/" + PercentEncode(change.alarm_name);
+}
+
+std::string Intro(const AlarmChange& change) {
+  return "You are receiving this email because your Amazon CloudWatch Alarm \"" +
+         change.alarm_name + "\" in the " + RegionDisplayName(change.region) +
+         " region has entered the " + change.new_state + " state, because \"" +
+         change.new_state_reason + "\" at \"" + EmailTime(change.state_change_time) + "\".";
+}
+
+// Alarm Details, Threshold, Monitored Metric and State Change Actions, each
+// block followed by a blank line.
+std::string DetailBlocks(const AlarmChange& change) {
+  constexpr std::size_t kDetailColumn = 30;
+  constexpr std::size_t kMetricColumn = 39;
+  const AlarmTrigger& t = change.trigger;
+  std::string out = "Alarm Details:\n";
+  AppendDetail(&out, "Name", change.alarm_name, kDetailColumn);
+  AppendDetail(&out, "Description", change.alarm_description.value_or(""), kDetailColumn);
+  AppendDetail(&out, "State Change", change.old_state + " -> " + change.new_state, kDetailColumn);
+  AppendDetail(&out, "Reason for State Change", change.new_state_reason, kDetailColumn);
+  AppendDetail(&out, "Timestamp", EmailTime(change.state_change_time), kDetailColumn);
+  AppendDetail(&out, "AWS Account", change.account_id, kDetailColumn);
+  AppendDetail(&out, "Alarm Arn", change.alarm_arn, kDetailColumn);
+
+  out += "\nThreshold:\n- " + ThresholdSentence(change) + "\n";
+
+  std::string dimensions;
+  for (const MetricDimension& d : t.dimensions) {
+    if (!dimensions.empty()) dimensions += ' ';
+    dimensions += "[" + d.name + " = " + d.value + "]";
+  }
+  out += "\nMonitored Metric:\n";
+  AppendDetail(&out, "MetricNamespace", t.metric_namespace, kMetricColumn);
+  AppendDetail(&out, "MetricName", t.metric_name, kMetricColumn);
+  AppendDetail(&out, "Dimensions", dimensions, kMetricColumn);
+  AppendDetail(&out, "Period", std::to_string(t.period.count()) + " seconds", kMetricColumn);
+  AppendDetail(&out, "Statistic", t.extended_statistic.empty() ? t.statistic : t.extended_statistic,
+               kMetricColumn);
+  AppendDetail(&out, "Unit", t.unit.value_or("not specified"), kMetricColumn);
+  AppendDetail(&out, "TreatMissingData", t.treat_missing_data, kMetricColumn);
+
+  out += "\nState Change Actions:\n";
+  AppendDetail(&out, "OK", ActionList(change.ok_actions), 0);
+  AppendDetail(&out, "ALARM", ActionList(change.alarm_actions), 0);
+  AppendDetail(&out, "INSUFFICIENT_DATA", ActionList(change.insufficient_data_actions), 0);
+  return out;
+}
+
+// The evidence event as the columns of the "What happened" section.
+struct EvidenceRow {
+  std::string time;
+  std::string who;
+  std::string action;   // "eventSource eventName"
+  std::string on_what;  // main request parameters; empty when none
+  std::string from;     // "ip (region)"
+  std::string result;   // errorCode or "succeeded"
+};
+
+std::string ScalarText(const nlohmann::ordered_json& v) {
+  if (v.is_string()) return v.get_ref<const std::string&>();
+  return v.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// "bucketName=b, key=k": the first few top-level scalar parameters, in the
+// event's order. Nested objects and arrays are left out: in CloudTrail the
+// target of a call is almost always a top-level name or id.
+std::string MainParameters(std::string_view json_text) {
+  if (IsAbsent(json_text)) return "";
+  auto params = nlohmann::ordered_json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (params.is_discarded()) return Truncated(OneLine(json_text), kMaxParameterValueBytes);
+  if (!params.is_object())
+    return params.is_null() ? "" : Truncated(OneLine(ScalarText(params)), kMaxParameterValueBytes);
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& [key, value] : params.items()) {
+    if (value.is_structured() || value.is_null()) continue;
+    if (shown++ == kMaxShownParameters) break;
+    if (!out.empty()) out += ", ";
+    out += OneLine(key) + "=" + Truncated(OneLine(ScalarText(value)), kMaxParameterValueBytes);
+  }
+  return out;
+}
+
+EvidenceRow DescribeEvidence(const EvidenceLine& e) {
+  EvidenceRow row;
+  row.time = OrDash(e.event_time);
+  row.who = OrDash(e.principal);
+  row.action = OrDash(e.event_source) + " " + OrDash(e.event_name);
+  row.on_what = MainParameters(e.request_parameters);
+  row.from = OrDash(e.source_ip_address) + " (" + OrDash(e.aws_region) + ")";
+  row.result = e.error_code.empty() ? "succeeded" : OneLine(e.error_code);
+  return row;
+}
+
+std::uint64_t NotShown(const AlarmChange& change) {
+  return change.evidence_total > change.evidence.size()
+             ? change.evidence_total - change.evidence.size()
+             : 0;
+}
+
+std::string MoreEvents(std::uint64_t n) {
+  return "(and " + std::to_string(n) + " more " + (n == 1 ? "event" : "events") + " not shown)";
+}
+
+constexpr std::string_view kFooterLead =
+    "If you wish to stop receiving notifications from this topic, please click or visit the link "
+    "below to unsubscribe:";
+constexpr std::string_view kFooterTail =
+    "Please do not reply directly to this email. If you have any questions or comments regarding "
+    "this email, please contact us at https://aws.amazon.com/support";
+
+std::string EmailText(const AlarmChange& change, std::string_view unsubscribe_url) {
+  std::string out = Intro(change);
+  out += "\n\nView this alarm in the AWS Management Console:\n" + ConsoleUrl(change) + "\n\n";
+  out += DetailBlocks(change);
+  if (!change.evidence.empty() || change.evidence_total > 0) {
+    out += "\nWhat happened:\n";
+    for (const EvidenceLine& e : change.evidence) {
+      EvidenceRow r = DescribeEvidence(e);
+      out += "- " + r.time + "  " + r.who + "  " + r.action;
+      if (!r.on_what.empty()) out += " on " + r.on_what;
+      out += "  from " + r.from + "  " + r.result + "\n";
+    }
+    if (std::uint64_t n = NotShown(change); n > 0) out += MoreEvents(n) + "\n";
+  }
+  out += "\n--\n";
+  out += kFooterLead;
+  out += "\n";
+  out += unsubscribe_url;
+  out += "\n\n";
+  out += kFooterTail;
+  out += "\n";
+  return out;
+}
+
+std::string Link(std::string_view url) {
+  std::string escaped = HtmlEscape(url);
+  return "<a href=\"" + escaped + "\">" + escaped + "</a>";
+}
+
+std::string EmailHtml(const AlarmChange& change, std::string_view unsubscribe_url) {
+  std::string out =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<p>" +
+      HtmlEscape(Intro(change)) + "</p>\n<p>View this alarm in the AWS Management Console:<br>" +
+      Link(ConsoleUrl(change)) + "</p>\n<pre>" + HtmlEscape(DetailBlocks(change)) + "</pre>\n";
+  if (!change.evidence.empty() || change.evidence_total > 0) {
+    out +=
+        "<h3>What happened</h3>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n"
+        "<tr><th>Time</th><th>Who</th><th>Action</th><th>On what</th><th>From</th>"
+        "<th>Result</th></tr>\n";
+    for (const EvidenceLine& e : change.evidence) {
+      EvidenceRow r = DescribeEvidence(e);
+      out += "<tr>";
+      for (const std::string* cell : {&r.time, &r.who, &r.action, &r.on_what, &r.from, &r.result}) {
+        out += "<td>" + HtmlEscape(*cell) + "</td>";
+      }
+      out += "</tr>\n";
+    }
+    out += "</table>\n";
+    if (std::uint64_t n = NotShown(change); n > 0) out += "<p>" + MoreEvents(n) + "</p>\n";
+  }
+  out += "<p>--<br>";
+  out += kFooterLead;
+  out += "<br>" + Link(unsubscribe_url) + "</p>\n<p>";
+  out += HtmlEscape(kFooterTail);
+  out += "</p>\n</body></html>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string RegionDisplayName(std::string_view region_code) {
+  // CloudWatch's alarm messages still say "EU (...)" where the console now
+  // says "Europe (...)" (spec §5.1).
+  static constexpr std::pair<std::string_view, std::string_view> kRegions[] = {
+      {"us-east-1", "US East (N. Virginia)"},
+      {"us-east-2", "US East (Ohio)"},
+      {"us-west-1", "US West (N. California)"},
+      {"us-west-2", "US West (Oregon)"},
+      {"af-south-1", "Africa (Cape Town)"},
+      {"ap-east-1", "Asia Pacific (Hong Kong)"},
+      {"ap-east-2", "Asia Pacific (Taipei)"},
+      {"ap-south-1", "Asia Pacific (Mumbai)"},
+      {"ap-south-2", "Asia Pacific (Hyderabad)"},
+      {"ap-northeast-1", "Asia Pacific (Tokyo)"},
+      {"ap-northeast-2", "Asia Pacific (Seoul)"},
+      {"ap-northeast-3", "Asia Pacific (Osaka)"},
+      {"ap-southeast-1", "Asia Pacific (Singapore)"},
+      {"ap-southeast-2", "Asia Pacific (Sydney)"},
+      {"ap-southeast-3", "Asia Pacific (Jakarta)"},
+      {"ap-southeast-4", "Asia Pacific (Melbourne)"},
+      {"ap-southeast-5", "Asia Pacific (Malaysia)"},
+      {"ap-southeast-7", "Asia Pacific (Thailand)"},
+      {"ca-central-1", "Canada (Central)"},
+      {"ca-west-1", "Canada West (Calgary)"},
+      {"eu-central-1", "EU (Frankfurt)"},
+      {"eu-central-2", "EU (Zurich)"},
+      {"eu-west-1", "EU (Ireland)"},
+      {"eu-west-2", "EU (London)"},
+      {"eu-west-3", "EU (Paris)"},
+      {"eu-north-1", "EU (Stockholm)"},
+      {"eu-south-1", "EU (Milan)"},
+      {"eu-south-2", "EU (Spain)"},
+      {"il-central-1", "Israel (Tel Aviv)"},
+      {"me-south-1", "Middle East (Bahrain)"},
+      {"me-central-1", "Middle East (UAE)"},
+      {"mx-central-1", "Mexico (Central)"},
+      {"sa-east-1", "South America (Sao Paulo)"},
+  };
+  for (const auto& [code, name] : kRegions) {
+    if (code == region_code) return std::string(name);
+  }
+  return std::string(region_code);
+}
+
+std::string AlarmSubject(const AlarmChange& change) {
+  std::string head = OneLine(change.new_state) + ": \"";
+  std::string tail = "\" in " + OneLine(RegionDisplayName(change.region));
+  std::string name = OneLine(change.alarm_name);
+  std::size_t fixed = head.size() + tail.size();
+  if (fixed + name.size() > kMaxSubjectBytes) {
+    // Keep state and region; cut the name. A region too long to leave room
+    // for "..." can only be an unknown code: then cut the whole subject.
+    name = fixed + 3 <= kMaxSubjectBytes ? Truncated(name, kMaxSubjectBytes - fixed) : "";
+  }
+  return std::string(Utf8Prefix(head + name + tail, kMaxSubjectBytes));
+}
+
+std::string AlarmMessageJson(const AlarmChange& change) {
+  std::string out = "{";
+  AppendStringField(&out, "AlarmName", change.alarm_name);
+  if (change.alarm_description) {
+    AppendStringField(&out, "AlarmDescription", *change.alarm_description);
+  } else {
+    AppendRawField(&out, "AlarmDescription", "null");
+  }
+  AppendStringField(&out, "AWSAccountId", change.account_id);
+  AppendStringField(&out, "AlarmConfigurationUpdatedTimestamp",
+                    JsonTime(change.configuration_updated_time));
+  AppendStringField(&out, "NewStateValue", change.new_state);
+  AppendStringField(&out, "NewStateReason", change.new_state_reason);
+  AppendStringField(&out, "StateChangeTime", JsonTime(change.state_change_time));
+  AppendStringField(&out, "Region", RegionDisplayName(change.region));
+  AppendStringField(&out, "AlarmArn", change.alarm_arn);
+  AppendStringField(&out, "OldStateValue", change.old_state);
+  AppendStringArray(&out, "OKActions", change.ok_actions);
+  AppendStringArray(&out, "AlarmActions", change.alarm_actions);
+  AppendStringArray(&out, "InsufficientDataActions", change.insufficient_data_actions);
+  AppendTrigger(&out, change.trigger);
+  AppendEvidence(&out, change);
+  out.push_back('}');
+  return out;
+}
+
+EmailBody AlarmEmail(const AlarmChange& change, std::string_view unsubscribe_url) {
+  return {EmailText(change, unsubscribe_url), EmailHtml(change, unsubscribe_url)};
+}
+
+}  // namespace tw::notify
