@@ -376,10 +376,10 @@ std::string ReasonData(const AlarmSpec& spec, const std::vector<Point>& points, 
                        TimePoint now, std::size_t recent_limit, std::size_t evaluated_limit) {
   const std::size_t recent = std::min(d.used.size(), recent_limit);
   std::string out = R"({"version":"1.0","queryDate":)";
-  AppendJsonString(&out, FormatReasonDataTime(now));
+  AppendJsonString(&out, FormatAwsMillis(now));
   if (recent > 0) {
     out.append(R"(,"startDate":)");
-    AppendJsonString(&out, FormatReasonDataTime(points[d.used[recent - 1]].start));
+    AppendJsonString(&out, FormatAwsMillis(points[d.used[recent - 1]].start));
   }
   if (spec.unit.has_value()) {
     out.append(R"(,"unit":)");
@@ -406,7 +406,7 @@ std::string ReasonData(const AlarmSpec& spec, const std::vector<Point>& points, 
     const Point& p = points[i];
     if (i > 0) out.push_back(',');
     out.append(R"({"timestamp":)");
-    AppendJsonString(&out, FormatReasonDataTime(p.start));
+    AppendJsonString(&out, FormatAwsMillis(p.start));
     if (p.real) {
       out.append(R"(,"sampleCount":)" + JavaDoubleToString(p.sample_count) + R"(,"value":)" +
                  JavaDoubleToString(p.value));

@@ -37,17 +37,4 @@ std::string FormatReasonTime(TimePoint t) {
   return out;
 }
 
-std::string FormatReasonDataTime(TimePoint t) {
-  auto days = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day date(days);
-  std::chrono::hh_mm_ss<Duration> clock(t - days);
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+0000", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()),
-                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()),
-                static_cast<int>(clock.subseconds().count()));
-  return buffer;
-}
-
 }  // namespace tw::alarm

@@ -20,8 +20,4 @@ namespace tw::alarm {
 // e.g. "02/10/19 16:59:00".
 std::string FormatReasonTime(TimePoint t);
 
-// The time in StateReasonData: "yyyy-MM-dd'T'HH:mm:ss.SSS+0000",
-// e.g. "2019-10-02T17:04:40.985+0000".
-std::string FormatReasonDataTime(TimePoint t);
-
 }  // namespace tw::alarm

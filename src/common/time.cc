@@ -87,4 +87,16 @@ std::string FormatIso8601(TimePoint t) {
   return buffer;
 }
 
+std::string FormatAwsMillis(TimePoint t) {
+  auto days = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day date(days);
+  std::chrono::hh_mm_ss<Duration> clock(t - days);
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+0000", int(date.year()),
+                unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
+                int(clock.minutes().count()), int(clock.seconds().count()),
+                int(clock.subseconds().count()));
+  return buffer;
+}
+
 }  // namespace tw

@@ -33,19 +33,6 @@ CivilTime ToCivil(TimePoint t) {
           std::chrono::hh_mm_ss<std::chrono::milliseconds>(t - day)};
 }
 
-// yyyy-MM-dd'T'HH:mm:ss.SSS+0000
-std::string JsonTime(TimePoint t) {
-  CivilTime c = ToCivil(t);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+0000",
-                static_cast<int>(c.date.year()), static_cast<unsigned>(c.date.month()),
-                static_cast<unsigned>(c.date.day()), static_cast<int>(c.time.hours().count()),
-                static_cast<int>(c.time.minutes().count()),
-                static_cast<int>(c.time.seconds().count()),
-                static_cast<int>(c.time.subseconds().count()));
-  return buffer;
-}
-
 // EEEE dd MMMM, yyyy HH:mm:ss UTC
 std::string EmailTime(TimePoint t) {
   static constexpr std::array<const char*, 7> kDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -541,10 +528,10 @@ std::string AlarmMessageJson(const AlarmChange& change) {
   }
   AppendStringField(&out, "AWSAccountId", change.account_id);
   AppendStringField(&out, "AlarmConfigurationUpdatedTimestamp",
-                    JsonTime(change.configuration_updated_time));
+                    FormatAwsMillis(change.configuration_updated_time));
   AppendStringField(&out, "NewStateValue", change.new_state);
   AppendStringField(&out, "NewStateReason", change.new_state_reason);
-  AppendStringField(&out, "StateChangeTime", JsonTime(change.state_change_time));
+  AppendStringField(&out, "StateChangeTime", FormatAwsMillis(change.state_change_time));
   AppendStringField(&out, "Region", RegionDisplayName(change.region));
   AppendStringField(&out, "AlarmArn", change.alarm_arn);
   AppendStringField(&out, "OldStateValue", change.old_state);

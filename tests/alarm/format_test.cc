@@ -68,9 +68,9 @@ TEST(JavaDoubleTest, RoundTripsEveryPowerOfTen) {
 TEST(ReasonTimeTest, FormatsBothDateForms) {
   TimePoint t = *ParseTimestamp("2019-10-02T16:59:00Z");
   EXPECT_EQ(FormatReasonTime(t), "02/10/19 16:59:00");
-  EXPECT_EQ(FormatReasonDataTime(t), "2019-10-02T16:59:00.000+0000");
+  EXPECT_EQ(FormatAwsMillis(t), "2019-10-02T16:59:00.000+0000");
   TimePoint q = *ParseTimestamp("2019-10-02T17:04:40.985Z");
-  EXPECT_EQ(FormatReasonDataTime(q), "2019-10-02T17:04:40.985+0000");
+  EXPECT_EQ(FormatAwsMillis(q), "2019-10-02T17:04:40.985+0000");
   EXPECT_EQ(FormatReasonTime(*ParseTimestamp("2003-01-05T03:04:05Z")), "05/01/03 03:04:05");
 }
 
