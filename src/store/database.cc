@@ -1,0 +1,243 @@
+#include "store/database.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace tw::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10'000;
+
+StatusCode CodeFor(int code) {
+  switch (code & 0xff) {  // the primary result code
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kDataLoss;
+    case SQLITE_CONSTRAINT:
+      return (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+                 ? StatusCode::kAlreadyExists
+                 : StatusCode::kInvalidArgument;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return StatusCode::kIo;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
+void Database::Closer::operator()(sqlite3* handle) const { sqlite3_close_v2(handle); }
+void Statement::Finalizer::operator()(sqlite3_stmt* handle) const { sqlite3_finalize(handle); }
+
+Database::Database(sqlite3* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
+Database::Database(Database&&) noexcept = default;
+Database& Database::operator=(Database&&) noexcept = default;
+Database::~Database() = default;
+
+Status Database::Error(int code, std::string_view context) const {
+  std::string message = std::string(context) + ": " + sqlite3_errmsg(handle_.get());
+  if (!path_.empty()) message += " (" + path_ + ")";
+  return Status(CodeFor(code), std::move(message));
+}
+
+Result<Database> Database::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int code = sqlite3_open_v2(path.c_str(), &raw,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+  Database db(raw, path);
+  if (code != SQLITE_OK) {
+    return Status(CodeFor(code), "cannot open database " + path + ": " +
+                                     (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code)));
+  }
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+  // WAL lets readers run beside the writer; FULL syncs the WAL on every
+  // commit, so an acknowledged write survives a power cut, not only a crash.
+  TW_RETURN_IF_ERROR(
+      db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  Result<Statement> mode = db.Prepare("PRAGMA journal_mode");
+  if (!mode.ok()) return mode.status();
+  Result<bool> row = mode->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || mode->ColumnText(0) != "wal") {
+    return IoError("cannot use write-ahead logging for " + path +
+                   " (is it on a file system without shared memory?)");
+  }
+  return db;
+}
+
+Result<Database> Database::OpenInMemory() {
+  sqlite3* raw = nullptr;
+  int code = sqlite3_open_v2(":memory:", &raw,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+  Database db(raw, "");
+  if (code != SQLITE_OK) return Status(CodeFor(code), "cannot open an in-memory database");
+  sqlite3_extended_result_codes(raw, 1);
+  TW_RETURN_IF_ERROR(db.Execute("PRAGMA foreign_keys=ON;"));
+  return db;
+}
+
+Status Database::Execute(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int code = sqlite3_exec(handle_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (code == SQLITE_OK) return Status::Ok();
+  std::string error = message ? message : sqlite3_errstr(code);
+  sqlite3_free(message);
+  return Status(CodeFor(code), error + (path_.empty() ? "" : " (" + path_ + ")"));
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  int code = sqlite3_prepare_v2(handle_.get(), sql.data(), static_cast<int>(sql.size()), &raw,
+                                nullptr);
+  if (code != SQLITE_OK) return Error(code, "cannot prepare \"" + std::string(sql) + "\"");
+  return Statement(this, raw);
+}
+
+Status Database::Migrate(std::string_view component,
+                         std::span<const std::string_view> migrations) {
+  TW_RETURN_IF_ERROR(
+      Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+              "component TEXT PRIMARY KEY, applied INTEGER NOT NULL)"));
+  Result<Transaction> transaction = Transaction::Begin(*this);
+  if (!transaction.ok()) return transaction.status();
+  Result<Statement> query = Prepare("SELECT applied FROM schema_migrations WHERE component = ?");
+  if (!query.ok()) return query.status();
+  query->Bind(1, component);
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  std::int64_t applied = *row ? query->ColumnInt(0) : 0;
+  if (applied > static_cast<std::int64_t>(migrations.size())) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the database " + path_ + " was written by a newer trailwatch (" +
+                      std::string(component) + " schema " + std::to_string(applied) +
+                      ", this version knows " + std::to_string(migrations.size()) + ")");
+  }
+  for (std::size_t i = static_cast<std::size_t>(applied); i < migrations.size(); ++i) {
+    TW_RETURN_IF_ERROR(Execute(migrations[i]));
+  }
+  Result<Statement> record = Prepare(
+      "INSERT INTO schema_migrations (component, applied) VALUES (?, ?) "
+      "ON CONFLICT (component) DO UPDATE SET applied = excluded.applied");
+  if (!record.ok()) return record.status();
+  record->Bind(1, component).Bind(2, static_cast<std::int64_t>(migrations.size()));
+  TW_RETURN_IF_ERROR(record->Run());
+  return transaction->Commit();
+}
+
+std::int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(handle_.get()); }
+std::int64_t Database::Changes() const { return sqlite3_changes64(handle_.get()); }
+
+// --- Statement ---------------------------------------------------------------
+
+Statement::Statement(const Database* db, sqlite3_stmt* handle) : db_(db), handle_(handle) {}
+Statement::Statement(Statement&&) noexcept = default;
+Statement& Statement::operator=(Statement&&) noexcept = default;
+Statement::~Statement() = default;
+
+void Statement::KeepBindError(int code) {
+  if (code != SQLITE_OK && bind_error_.ok()) bind_error_ = db_->Error(code, "cannot bind");
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+  KeepBindError(sqlite3_bind_int64(handle_.get(), index, value));
+  return *this;
+}
+Statement& Statement::Bind(int index, double value) {
+  KeepBindError(sqlite3_bind_double(handle_.get(), index, value));
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view text) {
+  KeepBindError(sqlite3_bind_text64(handle_.get(), index, text.data(), text.size(),
+                                    SQLITE_TRANSIENT, SQLITE_UTF8));
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  KeepBindError(sqlite3_bind_null(handle_.get(), index));
+  return *this;
+}
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  KeepBindError(
+      sqlite3_bind_blob64(handle_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  if (!bind_error_.ok()) return bind_error_;
+  int code = sqlite3_step(handle_.get());
+  if (code == SQLITE_ROW) return true;
+  if (code == SQLITE_DONE) return false;
+  Status error = db_->Error(code, "cannot run \"" + std::string(sqlite3_sql(handle_.get())) + "\"");
+  sqlite3_reset(handle_.get());
+  return error;
+}
+
+Status Statement::Run() {
+  while (true) {
+    Result<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+  }
+  Reset();
+  return Status::Ok();
+}
+
+void Statement::Reset() { sqlite3_reset(handle_.get()); }
+
+std::int64_t Statement::ColumnInt(int column) const {
+  return sqlite3_column_int64(handle_.get(), column);
+}
+double Statement::ColumnDouble(int column) const {
+  return sqlite3_column_double(handle_.get(), column);
+}
+std::string Statement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(handle_.get(), column);
+  int size = sqlite3_column_bytes(handle_.get(), column);
+  return text ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size))
+              : std::string();
+}
+std::optional<std::string> Statement::ColumnOptionalText(int column) const {
+  if (ColumnIsNull(column)) return std::nullopt;
+  return ColumnText(column);
+}
+std::optional<std::int64_t> Statement::ColumnOptionalInt(int column) const {
+  if (ColumnIsNull(column)) return std::nullopt;
+  return ColumnInt(column);
+}
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(handle_.get(), column) == SQLITE_NULL;
+}
+
+// --- Transaction -------------------------------------------------------------
+
+Result<Transaction> Transaction::Begin(Database& db) {
+  TW_RETURN_IF_ERROR(db.Execute("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->Execute("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  Database* db = std::exchange(db_, nullptr);
+  if (!db) return Internal("transaction committed twice");
+  Status status = db->Execute("COMMIT");
+  if (!status.ok()) (void)db->Execute("ROLLBACK");
+  return status;
+}
+
+}  // namespace tw::store

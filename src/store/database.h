@@ -1,0 +1,159 @@
+// Front door of store: SQLite, the one embedded database every module keeps
+// its durable state in, behind a small RAII interface. sqlite3.h is included
+// nowhere else.
+//
+// One file (<data dir>/trailwatch.db) in WAL mode with synchronous=FULL: a
+// committed transaction survives a SIGKILL and a power cut. Each module owns
+// its tables and declares them as a list of migrations, applied once each
+// and in order:
+//
+//   Result<Database> db = Database::Open(dir + "/trailwatch.db");
+//   if (!db.ok()) return db.status();
+//   static constexpr std::string_view kSchema[] = {"CREATE TABLE topics (...)"};
+//   TW_RETURN_IF_ERROR(db->Migrate("notify", kSchema));
+//   Result<Statement> insert = db->Prepare("INSERT INTO topics (arn, name) VALUES (?, ?)");
+//   insert->Bind(1, arn).Bind(2, name);
+//   TW_RETURN_IF_ERROR(insert->Run());
+//
+// Thread safety: a Database and its Statements are used by one thread at a
+// time (callers hold their own mutex). Several Databases may open the same
+// file, in one process or several: SQLite's locking (with a 10 s busy
+// timeout) serializes the writers. Errors are kIo (cannot open, disk full),
+// kDataLoss (corrupt file), kUnavailable (still locked after the timeout),
+// kAlreadyExists (a UNIQUE or PRIMARY KEY constraint), or kInternal (bad SQL:
+// a trailwatch bug), each with SQLite's message.
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tw::store {
+
+class Statement;
+
+class Database {
+ public:
+  // Opens or creates the database file at `path` (its directory must exist).
+  static Result<Database> Open(const std::string& path);
+  // A private in-memory database, for tests.
+  static Result<Database> OpenInMemory();
+
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  ~Database();
+
+  // Runs one or more statements that return no rows.
+  Status Execute(std::string_view sql);
+
+  // Compiles one statement. The Statement must not outlive the Database.
+  Result<Statement> Prepare(std::string_view sql);
+
+  // Brings `component`'s tables up to date: runs migrations[v], [v+1], ...
+  // where v is the number already applied to this file, each in its own
+  // transaction with the new count. Migrations are only ever appended.
+  // kFailedPrecondition if the file has more migrations of `component` than
+  // given (a newer trailwatch wrote it).
+  Status Migrate(std::string_view component, std::span<const std::string_view> migrations);
+
+  std::int64_t LastInsertRowId() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t Changes() const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class Statement;
+  friend class Transaction;
+  Database(sqlite3* handle, std::string path);
+  Status Error(int code, std::string_view context) const;
+
+  struct Closer {
+    void operator()(sqlite3* handle) const;
+  };
+  std::unique_ptr<sqlite3, Closer> handle_;
+  std::string path_;
+};
+
+// A prepared statement. Bind() indices start at 1, columns at 0. A bind
+// error is kept and reported by the next Step() or Run().
+class Statement {
+ public:
+  Statement(Statement&&) noexcept;
+  Statement& operator=(Statement&&) noexcept;
+  ~Statement();
+
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& BindNull(int index);
+  template <typename T>
+  Statement& Bind(int index, const std::optional<T>& value) {
+    return value ? Bind(index, *value) : BindNull(index);
+  }
+  Statement& BindBlob(int index, std::string_view bytes);
+
+  // Binds each argument in turn, from index 1.
+  template <typename... Args>
+  Statement& BindAll(const Args&... args) {
+    int index = 0;
+    (Bind(++index, args), ...);
+    return *this;
+  }
+
+  // Advances to the next row: true if there is one, false when done.
+  Result<bool> Step();
+  // Steps until done (for statements without rows), then resets.
+  Status Run();
+  // Makes the statement ready to run again; bindings are kept.
+  void Reset();
+
+  std::int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  std::string ColumnText(int column) const;
+  std::optional<std::string> ColumnOptionalText(int column) const;
+  std::optional<std::int64_t> ColumnOptionalInt(int column) const;
+  bool ColumnIsNull(int column) const;
+
+ private:
+  friend class Database;
+  Statement(const Database* db, sqlite3_stmt* handle);
+  void KeepBindError(int code);
+
+  struct Finalizer {
+    void operator()(sqlite3_stmt* handle) const;
+  };
+  const Database* db_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> handle_;
+  Status bind_error_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT. Rolls back when destroyed uncommitted, so an
+// early return on error undoes everything since Begin().
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Database& db);
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  Status Commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;  // null once committed or moved from
+};
+
+}  // namespace tw::store

@@ -1,0 +1,181 @@
+#include "store/database.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace tw::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "tw-store-XXXXXX").string();
+  char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr);
+  return pattern;
+}
+
+TEST(DatabaseTest, OpensInWalModeAndRoundTripsValues) {
+  std::string dir = TempDir();
+  Result<Database> db = Database::Open(dir + "/t.db");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(db->Execute("CREATE TABLE t (i INTEGER, d REAL, s TEXT, n TEXT)").ok());
+  Result<Statement> insert = db->Prepare("INSERT INTO t VALUES (?, ?, ?, ?)");
+  ASSERT_TRUE(insert.ok());
+  insert->BindAll(std::int64_t{1} << 40, 2.5, std::string("a\0b", 3), std::optional<std::string>());
+  ASSERT_TRUE(insert->Run().ok());
+  EXPECT_EQ(db->Changes(), 1);
+  EXPECT_EQ(db->LastInsertRowId(), 1);
+
+  Result<Statement> select = db->Prepare("SELECT i, d, s, n FROM t");
+  ASSERT_TRUE(select.ok());
+  Result<bool> row = select->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(select->ColumnInt(0), std::int64_t{1} << 40);
+  EXPECT_EQ(select->ColumnDouble(1), 2.5);
+  EXPECT_EQ(select->ColumnText(2), std::string("a\0b", 3));
+  EXPECT_TRUE(select->ColumnIsNull(3));
+  EXPECT_EQ(select->ColumnOptionalText(3), std::nullopt);
+  row = select->Step();
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(*row);
+
+  Result<Statement> mode = db->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.ok());
+  ASSERT_TRUE(*mode->Step());
+  EXPECT_EQ(mode->ColumnText(0), "wal");
+  fs::remove_all(dir);
+}
+
+TEST(DatabaseTest, ErrorsAreValuesWithSqliteMessages) {
+  Result<Database> db = Database::OpenInMemory();
+  ASSERT_TRUE(db.ok());
+  Result<Statement> bad = db->Prepare("SELEKT 1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal);
+  EXPECT_NE(bad.status().message().find("syntax error"), std::string::npos);
+
+  ASSERT_TRUE(db->Execute("CREATE TABLE u (k TEXT PRIMARY KEY)").ok());
+  Result<Statement> insert = db->Prepare("INSERT INTO u VALUES (?)");
+  ASSERT_TRUE(insert.ok());
+  insert->Bind(1, "x");
+  ASSERT_TRUE(insert->Run().ok());
+  Status duplicate = insert->Run();
+  EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists) << duplicate.ToString();
+  EXPECT_NE(duplicate.message().find("UNIQUE constraint failed: u.k"), std::string::npos);
+
+  // A bind to a parameter that does not exist is reported by Run().
+  Result<Statement> one = db->Prepare("SELECT ?");
+  ASSERT_TRUE(one.ok());
+  one->Bind(2, "x");
+  EXPECT_EQ(one->Run().code(), StatusCode::kInternal);
+
+  Result<Database> missing = Database::Open("/nonexistent-dir/x/t.db");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kIo);
+  EXPECT_NE(missing.status().message().find("/nonexistent-dir/x/t.db"), std::string::npos);
+}
+
+TEST(DatabaseTest, NotADatabaseIsDataLoss) {
+  std::string dir = TempDir();
+  std::FILE* f = std::fopen((dir + "/junk.db").c_str(), "w");
+  std::fputs("this is not an SQLite file, but it is long enough to look like a header.....", f);
+  std::fclose(f);
+  Result<Database> db = Database::Open(dir + "/junk.db");
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kDataLoss) << db.status().ToString();
+  fs::remove_all(dir);
+}
+
+TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
+  Result<Database> db = Database::OpenInMemory();
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->Execute("CREATE TABLE t (i INTEGER)").ok());
+  {
+    Result<Transaction> tx = Transaction::Begin(*db);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (1)").ok());
+  }  // rolled back
+  {
+    Result<Transaction> tx = Transaction::Begin(*db);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (2)").ok());
+    ASSERT_TRUE(tx->Commit().ok());
+    EXPECT_FALSE(tx->Commit().ok());
+  }
+  Result<Statement> sum = db->Prepare("SELECT count(*), sum(i) FROM t");
+  ASSERT_TRUE(sum.ok());
+  ASSERT_TRUE(*sum->Step());
+  EXPECT_EQ(sum->ColumnInt(0), 1);
+  EXPECT_EQ(sum->ColumnInt(1), 2);
+}
+
+TEST(DatabaseTest, MigrationsRunOnceEachAndInOrder) {
+  std::string dir = TempDir();
+  const std::string path = dir + "/m.db";
+  static constexpr std::string_view kV1[] = {"CREATE TABLE a (x INTEGER)"};
+  static constexpr std::string_view kV2[] = {"CREATE TABLE a (x INTEGER)",
+                                             "ALTER TABLE a ADD COLUMN y TEXT; "
+                                             "INSERT INTO a VALUES (7, 'seven')"};
+  {
+    Result<Database> db = Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Migrate("m", kV1).ok());
+    ASSERT_TRUE(db->Migrate("m", kV1).ok());  // nothing to do
+    ASSERT_TRUE(db->Migrate("other", kV1).ok() == false);  // table a exists: its own error
+  }
+  {
+    Result<Database> db = Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Migrate("m", kV2).ok());
+    ASSERT_TRUE(db->Migrate("m", kV2).ok());
+    Result<Statement> rows = db->Prepare("SELECT count(*), max(y) FROM a");
+    ASSERT_TRUE(rows.ok());
+    ASSERT_TRUE(*rows->Step());
+    EXPECT_EQ(rows->ColumnInt(0), 1);
+    EXPECT_EQ(rows->ColumnText(1), "seven");
+    Status older = db->Migrate("m", kV1);
+    EXPECT_EQ(older.code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(older.message().find("newer trailwatch"), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+// A committed transaction survives the process being killed right after.
+TEST(DatabaseTest, CommittedDataSurvivesSigkill) {
+  std::string dir = TempDir();
+  const std::string path = dir + "/k.db";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<Database> db = Database::Open(path);
+    if (!db.ok() || !db->Execute("CREATE TABLE t (i INTEGER)").ok()) _exit(1);
+    for (int i = 0; i < 100; ++i) {
+      Result<Transaction> tx = Transaction::Begin(*db);
+      if (!tx.ok() || !db->Execute("INSERT INTO t VALUES (" + std::to_string(i) + ")").ok() ||
+          !tx->Commit().ok()) {
+        _exit(1);
+      }
+    }
+    kill(getpid(), SIGKILL);
+    _exit(2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  Result<Database> db = Database::Open(path);
+  ASSERT_TRUE(db.ok());
+  Result<Statement> count = db->Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->ColumnInt(0), 100);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tw::store
