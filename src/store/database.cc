@@ -50,9 +50,9 @@ Status Database::Error(int code, std::string_view context) const {
 
 Result<Database> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int code = sqlite3_open_v2(path.c_str(), &raw,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+  int code =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw, path);
   if (code != SQLITE_OK) {
     return Status(CodeFor(code), "cannot open database " + path + ": " +
@@ -77,9 +77,8 @@ Result<Database> Database::Open(const std::string& path) {
 
 Result<Database> Database::OpenInMemory() {
   sqlite3* raw = nullptr;
-  int code = sqlite3_open_v2(":memory:", &raw,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+  int code = sqlite3_open_v2(
+      ":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw, "");
   if (code != SQLITE_OK) return Status(CodeFor(code), "cannot open an in-memory database");
   sqlite3_extended_result_codes(raw, 1);
@@ -99,14 +98,13 @@ Status Database::Execute(std::string_view sql) {
 
 Result<Statement> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
-  int code = sqlite3_prepare_v2(handle_.get(), sql.data(), static_cast<int>(sql.size()), &raw,
-                                nullptr);
+  int code =
+      sqlite3_prepare_v2(handle_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   if (code != SQLITE_OK) return Error(code, "cannot prepare \"" + std::string(sql) + "\"");
   return Statement(this, raw);
 }
 
-Status Database::Migrate(std::string_view component,
-                         std::span<const std::string_view> migrations) {
+Status Database::Migrate(std::string_view component, std::span<const std::string_view> migrations) {
   TW_RETURN_IF_ERROR(
       Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
               "component TEXT PRIMARY KEY, applied INTEGER NOT NULL)"));
@@ -222,21 +220,27 @@ bool Statement::ColumnIsNull(int column) const {
 // --- Transaction -------------------------------------------------------------
 
 Result<Transaction> Transaction::Begin(Database& db) {
-  TW_RETURN_IF_ERROR(db.Execute("BEGIN IMMEDIATE"));
-  return Transaction(&db);
+  bool nested = sqlite3_get_autocommit(db.handle_.get()) == 0;
+  TW_RETURN_IF_ERROR(db.Execute(nested ? "SAVEPOINT tw_nested" : "BEGIN IMMEDIATE"));
+  return Transaction(&db, nested);
 }
 
-Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
 
 Transaction::~Transaction() {
-  if (db_) (void)db_->Execute("ROLLBACK");
+  if (!db_) return;
+  // ROLLBACK TO leaves the savepoint open; RELEASE then closes it.
+  (void)db_->Execute(nested_ ? "ROLLBACK TO tw_nested; RELEASE tw_nested" : "ROLLBACK");
 }
 
 Status Transaction::Commit() {
   Database* db = std::exchange(db_, nullptr);
   if (!db) return Internal("transaction committed twice");
-  Status status = db->Execute("COMMIT");
-  if (!status.ok()) (void)db->Execute("ROLLBACK");
+  Status status = db->Execute(nested_ ? "RELEASE tw_nested" : "COMMIT");
+  if (!status.ok()) {
+    (void)db->Execute(nested_ ? "ROLLBACK TO tw_nested; RELEASE tw_nested" : "ROLLBACK");
+  }
   return status;
 }
 

@@ -96,7 +96,9 @@ class Statement {
   Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
   Statement& Bind(int index, double value);
   Statement& Bind(int index, std::string_view text);
-  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const std::string& text) {
+    return Bind(index, std::string_view(text));
+  }
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& BindNull(int index);
   template <typename T>
@@ -141,7 +143,11 @@ class Statement {
 };
 
 // BEGIN IMMEDIATE ... COMMIT. Rolls back when destroyed uncommitted, so an
-// early return on error undoes everything since Begin().
+// early return on error undoes everything since Begin(). Inside another
+// transaction it is a SAVEPOINT: Commit() releases it into the outer one,
+// and destruction rolls back only what was done since Begin(). So a
+// function can make its writes atomic on their own and still let a caller
+// commit them together with its own.
 class Transaction {
  public:
   static Result<Transaction> Begin(Database& db);
@@ -152,8 +158,9 @@ class Transaction {
   Status Commit();
 
  private:
-  explicit Transaction(Database* db) : db_(db) {}
+  Transaction(Database* db, bool nested) : db_(db), nested_(nested) {}
   Database* db_;  // null once committed or moved from
+  bool nested_;
 };
 
 }  // namespace tw::store

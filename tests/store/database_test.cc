@@ -115,6 +115,46 @@ TEST(DatabaseTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(sum->ColumnInt(1), 2);
 }
 
+TEST(DatabaseTest, NestedTransactionsAreSavepoints) {
+  Result<Database> db = Database::OpenInMemory();
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->Execute("CREATE TABLE t (i INTEGER)").ok());
+  auto count = [&] {
+    Result<Statement> q = db->Prepare("SELECT count(*) FROM t");
+    EXPECT_TRUE(q.ok() && *q->Step());
+    return q->ColumnInt(0);
+  };
+  {
+    Result<Transaction> outer = Transaction::Begin(*db);
+    ASSERT_TRUE(outer.ok());
+    ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (1)").ok());
+    {
+      Result<Transaction> inner = Transaction::Begin(*db);
+      ASSERT_TRUE(inner.ok());
+      ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (2)").ok());
+    }  // only the inner insert is undone
+    EXPECT_EQ(count(), 1);
+    {
+      Result<Transaction> inner = Transaction::Begin(*db);
+      ASSERT_TRUE(inner.ok());
+      ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (3)").ok());
+      ASSERT_TRUE(inner->Commit().ok());
+    }
+    EXPECT_EQ(count(), 2);
+  }  // the outer rollback undoes the released savepoint too
+  EXPECT_EQ(count(), 0);
+  {
+    Result<Transaction> outer = Transaction::Begin(*db);
+    ASSERT_TRUE(outer.ok());
+    Result<Transaction> inner = Transaction::Begin(*db);
+    ASSERT_TRUE(inner.ok());
+    ASSERT_TRUE(db->Execute("INSERT INTO t VALUES (4)").ok());
+    ASSERT_TRUE(inner->Commit().ok());
+    ASSERT_TRUE(outer->Commit().ok());
+  }
+  EXPECT_EQ(count(), 1);
+}
+
 TEST(DatabaseTest, MigrationsRunOnceEachAndInOrder) {
   std::string dir = TempDir();
   const std::string path = dir + "/m.db";
@@ -126,8 +166,8 @@ TEST(DatabaseTest, MigrationsRunOnceEachAndInOrder) {
     Result<Database> db = Database::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(db->Migrate("m", kV1).ok());
-    ASSERT_TRUE(db->Migrate("m", kV1).ok());  // nothing to do
-    ASSERT_TRUE(db->Migrate("other", kV1).ok() == false);  // table a exists: its own error
+    ASSERT_TRUE(db->Migrate("m", kV1).ok());       // nothing to do
+    EXPECT_FALSE(db->Migrate("other", kV1).ok());  // table a exists: the SQL's own error
   }
   {
     Result<Database> db = Database::Open(path);
