@@ -69,34 +69,31 @@ std::optional<TimePoint> ParseTimestamp(std::string_view text) {
   return t;
 }
 
-std::string FormatIso8601(TimePoint t) {
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS[.mmm]<zone>"; the milliseconds are written when
+// `always_millis` or when they are not zero.
+std::string FormatTimestamp(TimePoint t, bool always_millis, const char* zone) {
   auto days = std::chrono::floor<std::chrono::days>(t);
   std::chrono::year_month_day date(days);
   std::chrono::hh_mm_ss<Duration> clock(t - days);
-  char buffer[40];
   int ms = static_cast<int>(clock.subseconds().count());
-  if (ms != 0) {
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(date.year()),
-                  unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
-                  int(clock.minutes().count()), int(clock.seconds().count()), ms);
+  char buffer[48];
+  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", int(date.year()),
+                        unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
+                        int(clock.minutes().count()), int(clock.seconds().count()));
+  if (always_millis || ms != 0) {
+    std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), ".%03d%s", ms, zone);
   } else {
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", int(date.year()),
-                  unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
-                  int(clock.minutes().count()), int(clock.seconds().count()));
+    std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), "%s", zone);
   }
   return buffer;
 }
 
-std::string FormatAwsMillis(TimePoint t) {
-  auto days = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day date(days);
-  std::chrono::hh_mm_ss<Duration> clock(t - days);
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03d+0000", int(date.year()),
-                unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
-                int(clock.minutes().count()), int(clock.seconds().count()),
-                int(clock.subseconds().count()));
-  return buffer;
-}
+}  // namespace
+
+std::string FormatIso8601(TimePoint t) { return FormatTimestamp(t, false, "Z"); }
+std::string FormatIso8601Millis(TimePoint t) { return FormatTimestamp(t, true, "Z"); }
+std::string FormatAwsMillis(TimePoint t) { return FormatTimestamp(t, true, "+0000"); }
 
 }  // namespace tw

@@ -34,6 +34,10 @@ std::optional<TimePoint> ParseTimestamp(std::string_view text);
 // "2023-07-10T11:45:12Z" (milliseconds shown only when not zero).
 std::string FormatIso8601(TimePoint t);
 
+// "2012-05-02T00:54:06.000Z": always with milliseconds, as SNS writes the
+// Timestamp of its messages.
+std::string FormatIso8601Millis(TimePoint t);
+
 // "2019-10-02T17:04:40.985+0000": the form AWS's Java services write in
 // alarm payloads (StateReasonData, the alarm message's timestamps).
 std::string FormatAwsMillis(TimePoint t);

@@ -37,6 +37,8 @@ TEST(TimeTest, FormatsAndFloors) {
   EXPECT_EQ(FormatIso8601(FloorTo(t, std::chrono::minutes(1))), "2023-07-10T11:45:00Z");
   EXPECT_EQ(FormatAwsMillis(t), "2023-07-10T11:45:12.250+0000");
   EXPECT_EQ(FormatAwsMillis(FloorTo(t, std::chrono::minutes(1))), "2023-07-10T11:45:00.000+0000");
+  EXPECT_EQ(FormatIso8601Millis(t), "2023-07-10T11:45:12.250Z");
+  EXPECT_EQ(FormatIso8601Millis(FloorTo(t, std::chrono::minutes(1))), "2023-07-10T11:45:00.000Z");
   EXPECT_EQ(FormatIso8601(FloorTo(t, std::chrono::minutes(5))), "2023-07-10T11:45:00Z");
   TimePoint before_epoch = FromEpochMillis(-1);
   EXPECT_EQ(ToEpochMillis(FloorTo(before_epoch, std::chrono::minutes(1))), -60000);
