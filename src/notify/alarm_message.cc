@@ -5,12 +5,14 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <utility>
 
 #include "common/java_double.h"
 #include "common/json_string.h"
+#include "common/url.h"
 
 namespace tw::notify {
 namespace {
@@ -82,46 +84,25 @@ std::string OneLine(std::string_view s) {
 
 std::string OrDash(std::string_view s) { return s.empty() ? "-" : OneLine(s); }
 
-std::string HtmlEscape(std::string_view s) {
+// `s` with each character of `from` replaced by the entity at the same
+// index of `to`.
+std::string ReplaceEntities(std::string_view s, std::string_view from,
+                            std::initializer_list<std::string_view> to) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
+    std::size_t at = from.find(c);
+    if (at == std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      out += *(to.begin() + at);
     }
   }
   return out;
 }
 
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
+std::string HtmlEscape(std::string_view s) {
+  return ReplaceEntities(s, "&<>\"'", {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"});
 }
 
 // "SampleCount" -> "SAMPLE_COUNT": the Java enum name AWS's message uses.
@@ -223,22 +204,8 @@ void AppendEvidence(std::string* out, const AlarmChange& change) {
   AppendKey(out, "events");
   out->push_back('[');
   for (std::size_t i = 0; i < change.evidence.size(); ++i) {
-    const EvidenceLine& e = change.evidence[i];
     if (i > 0) out->push_back(',');
-    out->push_back('{');
-    AppendStringField(out, "eventTime", e.event_time);
-    AppendStringField(out, "eventName", e.event_name);
-    AppendStringField(out, "eventSource", e.event_source);
-    AppendStringField(out, "principal", e.principal);
-    AppendStringField(out, "sourceIPAddress", e.source_ip_address);
-    AppendStringField(out, "awsRegion", e.aws_region);
-    if (e.error_code.empty()) {
-      AppendRawField(out, "errorCode", "null");
-    } else {
-      AppendStringField(out, "errorCode", e.error_code);
-    }
-    AppendRequestParameters(out, e.request_parameters);
-    out->push_back('}');
+    AppendEvidenceJson(out, change.evidence[i]);
   }
   out->append("]}");
 }
@@ -415,14 +382,9 @@ std::string EmailText(const AlarmChange& change, std::string_view unsubscribe_ur
     }
     if (std::uint64_t n = NotShown(change); n > 0) out += MoreEvents(n) + "\n";
   }
-  out += "\n--\n";
-  out += kFooterLead;
-  out += "\n";
-  out += unsubscribe_url;
-  out += "\n\n";
-  out += kFooterTail;
-  out += "\n";
-  return out;
+  // EmailFooter() starts with the blank line that ends the body.
+  out.pop_back();
+  return out + EmailFooter(unsubscribe_url);
 }
 
 std::string Link(std::string_view url) {
@@ -456,6 +418,43 @@ std::string EmailHtml(const AlarmChange& change, std::string_view unsubscribe_ur
   out += "<br>" + Link(unsubscribe_url) + "</p>\n<p>";
   out += HtmlEscape(kFooterTail);
   out += "</p>\n</body></html>\n";
+  return out;
+}
+
+// --- Slack -------------------------------------------------------------------
+
+constexpr std::size_t kMaxSlackSectionBytes = 2900;  // Slack: 3000 characters per section
+constexpr std::size_t kMaxSlackHeaderBytes = 150;    // Slack: 150 characters per header
+
+// Slack's mrkdwn gives & < > a meaning (<!channel>, <url|text>); escaped,
+// they are plain text.
+std::string SlackEscape(std::string_view s) {
+  return ReplaceEntities(s, "&<>", {"&amp;", "&lt;", "&gt;"});
+}
+
+// {"text": fallback, "blocks": [header?, section...]}: `text` is what
+// notifications and clients without blocks show.
+std::string SlackJson(std::string_view header, std::string_view fallback,
+                      const std::vector<std::string>& sections) {
+  std::string out = "{";
+  AppendStringField(&out, "text", fallback);
+  AppendKey(&out, "blocks");
+  out.push_back('[');
+  bool first = true;
+  if (!header.empty()) {
+    out += R"({"type":"header","text":{"type":"plain_text","text":)";
+    AppendJsonString(&out, Truncated(OneLine(header), kMaxSlackHeaderBytes));
+    out += "}}";
+    first = false;
+  }
+  for (const std::string& section : sections) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += R"({"type":"section","text":{"type":"mrkdwn","text":)";
+    AppendJsonString(&out, section);
+    out += "}}";
+  }
+  out += "]}";
   return out;
 }
 
@@ -546,6 +545,68 @@ std::string AlarmMessageJson(const AlarmChange& change) {
 
 EmailBody AlarmEmail(const AlarmChange& change, std::string_view unsubscribe_url) {
   return {EmailText(change, unsubscribe_url), EmailHtml(change, unsubscribe_url)};
+}
+
+std::string EmailFooter(std::string_view unsubscribe_url) {
+  std::string out = "\n\n--\n";
+  out += kFooterLead;
+  out += "\n";
+  out += unsubscribe_url;
+  out += "\n\n";
+  out += kFooterTail;
+  out += "\n";
+  return out;
+}
+
+void AppendEvidenceJson(std::string* out, const EvidenceLine& e) {
+  out->push_back('{');
+  AppendStringField(out, "eventTime", e.event_time);
+  AppendStringField(out, "eventName", e.event_name);
+  AppendStringField(out, "eventSource", e.event_source);
+  AppendStringField(out, "principal", e.principal);
+  AppendStringField(out, "sourceIPAddress", e.source_ip_address);
+  AppendStringField(out, "awsRegion", e.aws_region);
+  if (e.error_code.empty()) {
+    AppendRawField(out, "errorCode", "null");
+  } else {
+    AppendStringField(out, "errorCode", e.error_code);
+  }
+  AppendRequestParameters(out, e.request_parameters);
+  out->push_back('}');
+}
+
+std::string AlarmSlackPayload(const AlarmChange& change) {
+  const std::string subject = AlarmSubject(change);
+  std::string details =
+      "*" + SlackEscape(change.old_state) + " \u2192 " + SlackEscape(change.new_state) + "*  " +
+      SlackEscape(change.new_state_reason) + "\n" + SlackEscape(ThresholdSentence(change)) +
+      "\nMetric: `" + SlackEscape(change.trigger.metric_namespace) + "/" +
+      SlackEscape(change.trigger.metric_name) + "`  Account: " + SlackEscape(change.account_id) +
+      "  Time: " + SlackEscape(FormatIso8601(change.state_change_time));
+  std::vector<std::string> sections = {details};
+  if (!change.evidence.empty() || change.evidence_total > 0) {
+    std::string lines = "*What happened*";
+    for (const EvidenceLine& e : change.evidence) {
+      EvidenceRow r = DescribeEvidence(e);
+      std::string line = "\n\u2022 " + SlackEscape(r.time) + "  *" + SlackEscape(r.who) + "*  `" +
+                         SlackEscape(r.action) + "`";
+      if (!r.on_what.empty()) line += " on " + SlackEscape(r.on_what);
+      line += "  from " + SlackEscape(r.from) + "  " + SlackEscape(r.result);
+      // Slack refuses a section text over 3000 characters.
+      if (lines.size() + line.size() > kMaxSlackSectionBytes) break;
+      lines += line;
+    }
+    if (std::uint64_t n = NotShown(change); n > 0) lines += "\n" + MoreEvents(n);
+    sections.push_back(lines);
+  }
+  return SlackJson(subject, subject + "\n" + change.new_state_reason, sections);
+}
+
+std::string SlackPayload(const std::optional<std::string>& subject, std::string_view message) {
+  std::string fallback = subject ? *subject + "\n" + std::string(message) : std::string(message);
+  std::string text = SlackEscape(message);
+  return SlackJson(subject.value_or(""), fallback,
+                   {std::string(Utf8Prefix(text, kMaxSlackSectionBytes))});
 }
 
 }  // namespace tw::notify

@@ -118,4 +118,23 @@ struct EmailBody {
 // with the evidence as a table.
 EmailBody AlarmEmail(const AlarmChange& change, std::string_view unsubscribe_url);
 
+// SNS's e-mail footer (§5.5) as it follows any message: "\n\n--\nIf you
+// wish to stop receiving ...:\n<url>\n\nPlease do not reply ...\n".
+std::string EmailFooter(std::string_view unsubscribe_url);
+
+// The `slack` protocol (trailwatch's extension): a Slack incoming-webhook
+// payload, {"text": <fallback>, "blocks": [...]}, with the subject as a
+// header, the reason, the alarm's condition and the "What happened" lines;
+// everything from the alarm or its events is escaped for Slack's mrkdwn
+// (& < >), so an event cannot ping a channel or forge a link.
+std::string AlarmSlackPayload(const AlarmChange& change);
+// Any other message: the subject (when present) as a header, then the text.
+std::string SlackPayload(const std::optional<std::string>& subject, std::string_view message);
+
+// One evidence event as the Evidence JSON of the alarm message and of
+// `trailwatch replay --json` show it: {"eventTime", "eventName",
+// "eventSource", "principal", "sourceIPAddress", "awsRegion", "errorCode",
+// "requestParameters"} (see AlarmMessageJson).
+void AppendEvidenceJson(std::string* out, const EvidenceLine& event);
+
 }  // namespace tw::notify

@@ -301,6 +301,13 @@ std::string EnvelopeJson(const SnsEnvelope& envelope) {
   body["Signature"] = envelope.signature;
   body["SigningCertURL"] = envelope.signing_cert_url;
   if (!confirmation) body["UnsubscribeURL"] = envelope.unsubscribe_url;
+  if (!confirmation && !envelope.message_attributes.empty()) {
+    nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
+    for (const auto& [name, attribute] : envelope.message_attributes) {
+      attributes[name] = {{"Type", attribute.type}, {"Value", attribute.value}};
+    }
+    body["MessageAttributes"] = std::move(attributes);
+  }
   return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -23,6 +23,7 @@
 
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,16 @@ inline constexpr std::string_view kNotification = "Notification";
 inline constexpr std::string_view kSubscriptionConfirmation = "SubscriptionConfirmation";
 inline constexpr std::string_view kUnsubscribeConfirmation = "UnsubscribeConfirmation";
 
+// A message attribute of Publish: Type "String", "Number", "Binary" or
+// "String.Array" (custom suffixes such as "Number.float" allowed, as in
+// SNS); Binary values are base64. Not signed, as on AWS.
+struct MessageAttribute {
+  std::string type;
+  std::string value;
+
+  bool operator==(const MessageAttribute&) const = default;
+};
+
 // One SNS HTTP(S) delivery body. Field names follow the JSON keys.
 struct SnsEnvelope {
   std::string type;        // kNotification, kSubscriptionConfirmation or kUnsubscribeConfirmation
@@ -99,8 +110,9 @@ struct SnsEnvelope {
   std::string signature_version = "1";  // "1" (SHA1withRSA) or "2" (SHA256withRSA)
   std::string signature;                // base64; filled by SignEnvelope()
   std::string signing_cert_url;
-  std::string subscribe_url;    // confirmations only
-  std::string unsubscribe_url;  // notifications only
+  std::string subscribe_url;                                   // confirmations only
+  std::string unsubscribe_url;                                 // notifications only
+  std::map<std::string, MessageAttribute> message_attributes;  // notifications only
 };
 
 // True for the two confirmation types, which sign Token and SubscribeURL.
@@ -117,10 +129,11 @@ Result<SnsEnvelope> SignEnvelope(SnsEnvelope envelope, const SigningKey& key);
 
 // The JSON body SNS POSTs, keys in SNS's order: Type, MessageId, [Token],
 // TopicArn, [Subject], Message, [SubscribeURL], Timestamp, SignatureVersion,
-// Signature, SigningCertURL, [UnsubscribeURL]. Token and SubscribeURL appear
-// for confirmations; Subject (when present) and UnsubscribeURL for
-// notifications. Invalid UTF-8 in a value is replaced by U+FFFD rather than
-// failing, so such an envelope no longer verifies.
+// Signature, SigningCertURL, [UnsubscribeURL], [MessageAttributes]. Token
+// and SubscribeURL appear for confirmations; Subject (when present),
+// UnsubscribeURL and MessageAttributes (when any, as
+// {"name": {"Type": ..., "Value": ...}}) for notifications. Invalid UTF-8 in a value is replaced by
+// U+FFFD rather than failing, so such an envelope no longer verifies.
 std::string EnvelopeJson(const SnsEnvelope& envelope);
 
 // The standard subscriber check: rebuilds StringToSign(), decodes the base64

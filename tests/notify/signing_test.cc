@@ -232,6 +232,18 @@ TEST_F(SigningTest, EnvelopeJsonNotificationKeyOrder) {
 
   e.subject.reset();
   EXPECT_EQ(EnvelopeJson(e).find("Subject"), std::string::npos);
+
+  // Message attributes come last, sorted by name, and are not signed.
+  std::string signed_before = StringToSign(e);
+  e.message_attributes = {{"retries", {"Number", "3"}},
+                          {"list", {"String.Array", "[\"a\",\"b\"]"}}};
+  std::string json = EnvelopeJson(e);
+  EXPECT_TRUE(json.ends_with(
+      "sub1\","
+      "\"MessageAttributes\":{\"list\":{\"Type\":\"String.Array\",\"Value\":"
+      "\"[\\\"a\\\",\\\"b\\\"]\"},\"retries\":{\"Type\":\"Number\",\"Value\":\"3\"}}}"))
+      << json;
+  EXPECT_EQ(StringToSign(e), signed_before);
 }
 
 TEST_F(SigningTest, EnvelopeJsonConfirmationKeyOrder) {

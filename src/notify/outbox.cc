@@ -1,0 +1,586 @@
+#include "notify/outbox.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace tw::notify {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kSchema[] = {
+    R"sql(
+CREATE TABLE deliveries (
+  id               INTEGER PRIMARY KEY,
+  message_id       TEXT    NOT NULL,
+  type             TEXT    NOT NULL,
+  topic_arn        TEXT    NOT NULL,
+  subscription_arn TEXT    NOT NULL,
+  protocol         TEXT    NOT NULL,
+  endpoint         TEXT    NOT NULL,
+  subject          TEXT    NOT NULL,
+  origin           TEXT    NOT NULL,
+  request          TEXT    NOT NULL,  -- JSON: {"http": {...}} or {"mail": {...}}
+  retry_delays     TEXT    NOT NULL,  -- JSON array of seconds
+  max_per_second   INTEGER,
+  state            TEXT    NOT NULL,  -- pending | delivered | dead
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  schedule_used    INTEGER NOT NULL DEFAULT 0,  -- retry delays consumed
+  created_at       INTEGER NOT NULL,  -- epoch milliseconds
+  next_attempt_at  INTEGER NOT NULL,
+  finished_at      INTEGER,
+  last_status      INTEGER NOT NULL DEFAULT 0,
+  last_detail      TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX deliveries_subscription ON deliveries (subscription_arn);
+CREATE INDEX deliveries_origin ON deliveries (origin);
+CREATE TABLE delivery_attempts (
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+  number      INTEGER NOT NULL,
+  started_at  INTEGER NOT NULL,
+  elapsed_ms  INTEGER NOT NULL,
+  outcome     TEXT    NOT NULL,
+  status_code INTEGER NOT NULL,
+  detail      TEXT    NOT NULL,
+  PRIMARY KEY (delivery_id, number)
+);
+)sql",
+};
+
+constexpr const char* kSummaryColumns =
+    "id, message_id, type, topic_arn, subscription_arn, protocol, endpoint, subject, origin, "
+    "retry_delays, max_per_second, state, attempts, created_at, next_attempt_at, finished_at, "
+    "last_status, last_detail";
+
+Json RequestJson(const OutboxItem& item) {
+  if (item.http) {
+    Json headers = Json::array();
+    for (const auto& [name, value] : item.http->headers) headers.push_back({name, value});
+    return {{"http", {{"url", item.http->url}, {"headers", headers}, {"body", item.http->body}}}};
+  }
+  return {{"mail",
+           {{"from", item.mail->from},
+            {"recipients", item.mail->recipients},
+            {"data", item.mail->data}}}};
+}
+
+Status ParseRequest(std::string_view text, OutboxItem* item) {
+  Json request = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (request.is_object() && request.contains("http") && request["http"].is_object()) {
+    const Json& h = request["http"];
+    HttpRequest http;
+    http.url = h.value("url", "");
+    http.body = h.value("body", "");
+    if (h.contains("headers") && h["headers"].is_array()) {
+      for (const Json& pair : h["headers"]) {
+        if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string()) {
+          http.headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+        }
+      }
+    }
+    item->http = std::move(http);
+    return Status::Ok();
+  }
+  if (request.is_object() && request.contains("mail") && request["mail"].is_object()) {
+    const Json& m = request["mail"];
+    MailEnvelope mail;
+    mail.from = m.value("from", "");
+    mail.data = m.value("data", "");
+    if (m.contains("recipients") && m["recipients"].is_array()) {
+      for (const Json& r : m["recipients"]) {
+        if (r.is_string()) mail.recipients.push_back(r.get<std::string>());
+      }
+    }
+    item->mail = std::move(mail);
+    return Status::Ok();
+  }
+  return DataLoss("the outbox holds a delivery whose request cannot be read");
+}
+
+std::vector<std::chrono::seconds> ParseDelays(std::string_view text) {
+  std::vector<std::chrono::seconds> delays;
+  Json array = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) return delays;
+  for (const Json& d : array) {
+    if (d.is_number_integer()) delays.emplace_back(d.get<std::int64_t>());
+  }
+  return delays;
+}
+
+DeliveryState ParseState(std::string_view text) {
+  if (text == "delivered") return DeliveryState::kDelivered;
+  if (text == "dead") return DeliveryState::kDead;
+  return DeliveryState::kPending;
+}
+
+AttemptOutcome ParseOutcome(std::string_view text) {
+  if (text == "delivered") return AttemptOutcome::kDelivered;
+  if (text == "final") return AttemptOutcome::kFinal;
+  return AttemptOutcome::kRetryable;
+}
+
+// A row of the kSummaryColumns select.
+Delivery ReadSummary(const store::Statement& row) {
+  Delivery d;
+  d.id = row.ColumnInt(0);
+  d.item.message_id = row.ColumnText(1);
+  d.item.type = row.ColumnText(2);
+  d.item.topic_arn = row.ColumnText(3);
+  d.item.subscription_arn = row.ColumnText(4);
+  d.item.protocol = row.ColumnText(5);
+  d.item.endpoint = row.ColumnText(6);
+  d.item.subject = row.ColumnText(7);
+  d.item.origin = row.ColumnText(8);
+  d.item.retry_delays = ParseDelays(row.ColumnText(9));
+  if (std::optional<std::int64_t> max = row.ColumnOptionalInt(10)) {
+    d.item.max_receives_per_second = static_cast<int>(*max);
+  }
+  d.state = ParseState(row.ColumnText(11));
+  d.attempts = static_cast<int>(row.ColumnInt(12));
+  d.created = FromEpochMillis(row.ColumnInt(13));
+  d.next_attempt = FromEpochMillis(row.ColumnInt(14));
+  if (std::optional<std::int64_t> finished = row.ColumnOptionalInt(15)) {
+    d.finished = FromEpochMillis(*finished);
+  }
+  d.last_status_code = static_cast<int>(row.ColumnInt(16));
+  d.last_detail = row.ColumnText(17);
+  return d;
+}
+
+// One row with its request (item.http or item.mail).
+Result<Delivery> RowWithRequest(store::Database& db, std::int64_t id) {
+  Result<store::Statement> query = db.Prepare(std::string("SELECT ") + kSummaryColumns +
+                                              ", request FROM deliveries WHERE id = ?");
+  if (!query.ok()) return query.status();
+  query->Bind(1, id);
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no delivery " + std::to_string(id) + " in the outbox");
+  Delivery d = ReadSummary(*query);
+  TW_RETURN_IF_ERROR(ParseRequest(query->ColumnText(18), &d.item));
+  return d;
+}
+
+}  // namespace
+
+const char* DeliveryStateName(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::kPending:
+      return "pending";
+    case DeliveryState::kDelivered:
+      return "delivered";
+    case DeliveryState::kDead:
+      return "dead";
+  }
+  return "pending";
+}
+
+// --- Outbox ------------------------------------------------------------------
+
+Status Outbox::Migrate(store::Database& db) { return db.Migrate("outbox", kSchema); }
+
+Result<std::int64_t> Outbox::Enqueue(const OutboxItem& item, TimePoint now) {
+  if (item.http.has_value() == item.mail.has_value()) {
+    return Internal("an outbox item needs exactly one of an HTTP request and a mail");
+  }
+  Json delays = Json::array();
+  for (std::chrono::seconds d : item.retry_delays) delays.push_back(d.count());
+  Result<store::Statement> insert = db_->Prepare(
+      "INSERT INTO deliveries (message_id, type, topic_arn, subscription_arn, protocol, endpoint, "
+      "subject, origin, request, retry_delays, max_per_second, state, created_at, "
+      "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)");
+  if (!insert.ok()) return insert.status();
+  std::optional<std::int64_t> max_per_second;
+  if (item.max_receives_per_second) max_per_second = *item.max_receives_per_second;
+  insert->BindAll(item.message_id, item.type, item.topic_arn, item.subscription_arn, item.protocol,
+                  item.endpoint, item.subject, item.origin,
+                  RequestJson(item).dump(-1, ' ', false, Json::error_handler_t::replace),
+                  delays.dump(), max_per_second, ToEpochMillis(now), ToEpochMillis(now));
+  TW_RETURN_IF_ERROR(insert->Run());
+  return db_->LastInsertRowId();
+}
+
+Result<std::vector<Delivery>> Outbox::List(const DeliveryFilter& filter) {
+  std::string sql = std::string("SELECT ") + kSummaryColumns + " FROM deliveries WHERE 1";
+  if (filter.state) sql += " AND state = :state";
+  if (!filter.subscription_arn.empty()) sql += " AND subscription_arn = :subscription";
+  if (!filter.topic_arn.empty()) sql += " AND topic_arn = :topic";
+  if (!filter.origin.empty()) sql += " AND origin = :origin";
+  if (filter.after_id) sql += " AND id > :after";
+  sql += " ORDER BY id DESC LIMIT :limit";
+  Result<store::Statement> query = db_->Prepare(sql);
+  if (!query.ok()) return query.status();
+  int index = 0;
+  if (filter.state) query->Bind(++index, DeliveryStateName(*filter.state));
+  if (!filter.subscription_arn.empty()) query->Bind(++index, filter.subscription_arn);
+  if (!filter.topic_arn.empty()) query->Bind(++index, filter.topic_arn);
+  if (!filter.origin.empty()) query->Bind(++index, filter.origin);
+  if (filter.after_id) query->Bind(++index, *filter.after_id);
+  query->Bind(++index, static_cast<std::int64_t>(filter.limit));
+  std::vector<Delivery> out;
+  while (true) {
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadSummary(*query));
+  }
+  return out;
+}
+
+Result<Delivery> Outbox::Get(std::int64_t id) {
+  Result<Delivery> loaded = RowWithRequest(*db_, id);
+  if (!loaded.ok()) return loaded.status();
+  Delivery d = std::move(loaded).value();
+
+  Result<store::Statement> attempts = db_->Prepare(
+      "SELECT number, started_at, elapsed_ms, outcome, status_code, detail "
+      "FROM delivery_attempts WHERE delivery_id = ? ORDER BY number");
+  if (!attempts.ok()) return attempts.status();
+  attempts->Bind(1, id);
+  while (true) {
+    Result<bool> more = attempts->Step();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    AttemptRecord a;
+    a.number = static_cast<int>(attempts->ColumnInt(0));
+    a.started = FromEpochMillis(attempts->ColumnInt(1));
+    a.elapsed = Duration(attempts->ColumnInt(2));
+    a.outcome = ParseOutcome(attempts->ColumnText(3));
+    a.status_code = static_cast<int>(attempts->ColumnInt(4));
+    a.detail = attempts->ColumnText(5);
+    d.history.push_back(std::move(a));
+  }
+  return d;
+}
+
+Result<OutboxCounts> Outbox::Counts() {
+  Result<store::Statement> query =
+      db_->Prepare("SELECT state, count(*) FROM deliveries GROUP BY state");
+  if (!query.ok()) return query.status();
+  OutboxCounts counts;
+  while (true) {
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    switch (ParseState(query->ColumnText(0))) {
+      case DeliveryState::kPending:
+        counts.pending = query->ColumnInt(1);
+        break;
+      case DeliveryState::kDelivered:
+        counts.delivered = query->ColumnInt(1);
+        break;
+      case DeliveryState::kDead:
+        counts.dead = query->ColumnInt(1);
+        break;
+    }
+  }
+  return counts;
+}
+
+Result<std::optional<TimePoint>> Outbox::NextDueAfter(TimePoint now) {
+  Result<store::Statement> query = db_->Prepare(
+      "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at > "
+      "?");
+  if (!query.ok()) return query.status();
+  query->Bind(1, ToEpochMillis(now));
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || query->ColumnIsNull(0)) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromEpochMillis(query->ColumnInt(0)));
+}
+
+Status Outbox::Retry(std::int64_t id, TimePoint now) {
+  Result<store::Statement> query = db_->Prepare("SELECT state FROM deliveries WHERE id = ?");
+  if (!query.ok()) return query.status();
+  query->Bind(1, id);
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no delivery " + std::to_string(id) + " in the outbox");
+  if (ParseState(query->ColumnText(0)) != DeliveryState::kDead) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "delivery " + std::to_string(id) + " is " + query->ColumnText(0) +
+                      ", not dead: only dead-lettered deliveries can be retried");
+  }
+  Result<store::Statement> update = db_->Prepare(
+      "UPDATE deliveries SET state = 'pending', schedule_used = 0, next_attempt_at = ?, "
+      "finished_at = NULL WHERE id = ?");
+  if (!update.ok()) return update.status();
+  update->BindAll(ToEpochMillis(now), id);
+  return update->Run();
+}
+
+Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const std::set<std::int64_t>& exclude,
+                                          std::size_t limit) {
+  Result<store::Statement> query =
+      db_->Prepare(std::string("SELECT ") + kSummaryColumns +
+                   " FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+                   "ORDER BY next_attempt_at, id LIMIT ?");
+  if (!query.ok()) return query.status();
+  // Claimed rows are still pending in the table; ask for enough to skip them.
+  query->BindAll(ToEpochMillis(now), static_cast<std::int64_t>(limit + exclude.size()));
+  std::vector<Delivery> out;
+  while (out.size() < limit) {
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (exclude.count(query->ColumnInt(0))) continue;
+    out.push_back(ReadSummary(*query));
+  }
+  return out;
+}
+
+Result<OutboxItem> Outbox::Request(std::int64_t id) {
+  Result<Delivery> d = RowWithRequest(*db_, id);
+  if (!d.ok()) return d.status();
+  return std::move(d->item);
+}
+
+Result<DeliveryState> Outbox::RecordAttempt(std::int64_t id, const AttemptResult& result,
+                                            TimePoint started, TimePoint now) {
+  Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
+  if (!transaction.ok()) return transaction.status();
+  Result<store::Statement> query = db_->Prepare(
+      "SELECT attempts, schedule_used, retry_delays, state FROM deliveries WHERE id = ?");
+  if (!query.ok()) return query.status();
+  query->Bind(1, id);
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("no delivery " + std::to_string(id) + " in the outbox");
+  const int number = static_cast<int>(query->ColumnInt(0)) + 1;
+  const std::int64_t schedule_used = query->ColumnInt(1);
+  const std::vector<std::chrono::seconds> delays = ParseDelays(query->ColumnText(2));
+  if (ParseState(query->ColumnText(3)) != DeliveryState::kPending) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "delivery " + std::to_string(id) + " is no longer pending");
+  }
+
+  Result<store::Statement> attempt = db_->Prepare(
+      "INSERT INTO delivery_attempts (delivery_id, number, started_at, elapsed_ms, outcome, "
+      "status_code, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!attempt.ok()) return attempt.status();
+  attempt->BindAll(id, number, ToEpochMillis(started),
+                   static_cast<std::int64_t>(result.elapsed.count()),
+                   AttemptOutcomeName(result.outcome), result.status_code, result.detail);
+  TW_RETURN_IF_ERROR(attempt->Run());
+
+  DeliveryState state = DeliveryState::kPending;
+  TimePoint next = now;
+  switch (result.outcome) {
+    case AttemptOutcome::kDelivered:
+      state = DeliveryState::kDelivered;
+      break;
+    case AttemptOutcome::kFinal:
+      state = DeliveryState::kDead;
+      break;
+    case AttemptOutcome::kRetryable:
+      if (schedule_used < static_cast<std::int64_t>(delays.size())) {
+        next = now + std::chrono::duration_cast<Duration>(delays[schedule_used]);
+      } else {
+        state = DeliveryState::kDead;
+      }
+      break;
+  }
+  Result<store::Statement> update = db_->Prepare(
+      "UPDATE deliveries SET state = ?, attempts = ?, schedule_used = ?, next_attempt_at = ?, "
+      "finished_at = ?, last_status = ?, last_detail = ? WHERE id = ?");
+  if (!update.ok()) return update.status();
+  std::optional<std::int64_t> finished;
+  if (state != DeliveryState::kPending) finished = ToEpochMillis(now);
+  update->BindAll(DeliveryStateName(state), number,
+                  schedule_used + (state == DeliveryState::kPending ? 1 : 0), ToEpochMillis(next),
+                  finished, result.status_code, result.detail, id);
+  TW_RETURN_IF_ERROR(update->Run());
+  TW_RETURN_IF_ERROR(transaction->Commit());
+  return state;
+}
+
+// --- Deliverer ---------------------------------------------------------------
+
+Result<std::unique_ptr<Deliverer>> Deliverer::Open(const std::string& db_path, HttpSender* http,
+                                                   MailSender* mail, const Clock* clock,
+                                                   DelivererOptions options) {
+  Result<store::Database> db = store::Database::Open(db_path);
+  if (!db.ok()) return db.status();
+  TW_RETURN_IF_ERROR(Outbox::Migrate(*db));
+  return std::unique_ptr<Deliverer>(
+      new Deliverer(std::move(db).value(), http, mail, clock, std::move(options)));
+}
+
+Deliverer::Deliverer(store::Database db, HttpSender* http, MailSender* mail, const Clock* clock,
+                     DelivererOptions options)
+    : db_(std::move(db)),
+      outbox_(&db_),
+      http_(http),
+      mail_(mail),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Deliverer::~Deliverer() { Stop(); }
+
+void Deliverer::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    threads_.emplace_back([this] { Work(); });
+  }
+}
+
+void Deliverer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!running_) return;
+    running_ = false;
+  }
+  wake_.notify_all();
+  idle_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Deliverer::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Deliverer::Throttled(const Delivery& delivery, TimePoint now) {
+  if (!delivery.item.max_receives_per_second) return false;
+  std::vector<TimePoint>& sends = recent_sends_[delivery.item.subscription_arn];
+  std::erase_if(sends, [&](TimePoint t) { return now - t >= std::chrono::seconds(1); });
+  if (static_cast<int>(sends.size()) >= *delivery.item.max_receives_per_second) return true;
+  sends.push_back(now);
+  return false;
+}
+
+Result<DeliveryState> Deliverer::Attempt(std::int64_t id) {
+  Result<OutboxItem> item = [&] {
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    return outbox_.Request(id);
+  }();
+  if (!item.ok()) return item.status();
+  const TimePoint started = clock_->Now();
+  AttemptResult result;
+  if (item->http) {
+    result = http_->Post(*item->http);
+  } else if (mail_ != nullptr) {
+    result = mail_->Send(*item->mail);
+  } else {
+    result = {AttemptOutcome::kRetryable, 0, "no mail transport configured", Duration(0)};
+  }
+  std::lock_guard<std::mutex> lock(db_mutex_);
+  Result<DeliveryState> state = outbox_.RecordAttempt(id, result, started, clock_->Now());
+  if (state.ok() && options_.on_attempt) {
+    Delivery delivery;
+    delivery.id = id;
+    delivery.item = std::move(item).value();
+    delivery.state = *state;
+    AttemptRecord record{
+        0, started, result.elapsed, result.outcome, result.status_code, result.detail};
+    Result<Delivery> stored = outbox_.Get(id);
+    if (stored.ok()) {
+      delivery.attempts = stored->attempts;
+      record.number = stored->attempts;
+      delivery.next_attempt = stored->next_attempt;
+    }
+    options_.on_attempt(delivery, record);
+  }
+  return state;
+}
+
+Result<int> Deliverer::DeliverDue() {
+  std::vector<Delivery> due;
+  {
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    Result<std::vector<Delivery>> rows = outbox_.Due(clock_->Now(), {}, 1000);
+    if (!rows.ok()) return rows.status();
+    due = std::move(rows).value();
+  }
+  int attempted = 0;
+  for (const Delivery& d : due) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (Throttled(d, clock_->Now())) continue;
+    }
+    Result<DeliveryState> state = Attempt(d.id);
+    if (!state.ok()) return state.status();
+    ++attempted;
+  }
+  return attempted;
+}
+
+void Deliverer::Work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (running_) {
+    woken_ = false;
+    lock.unlock();
+    std::optional<std::int64_t> claimed_id;
+    bool more_due = false;
+    Duration wait = options_.poll_interval;
+    {
+      std::lock_guard<std::mutex> db_lock(db_mutex_);
+      const TimePoint now = clock_->Now();
+      std::set<std::int64_t> in_flight;
+      {
+        std::lock_guard<std::mutex> state_lock(mutex_);
+        in_flight = claimed_;
+      }
+      Result<std::vector<Delivery>> due = outbox_.Due(now, in_flight, 8);
+      if (due.ok()) {
+        std::lock_guard<std::mutex> state_lock(mutex_);
+        for (const Delivery& d : *due) {
+          if (claimed_.count(d.id) || (!claimed_id && Throttled(d, now))) continue;
+          if (claimed_id) {
+            more_due = true;
+            break;
+          }
+          claimed_.insert(d.id);
+          claimed_id = d.id;
+        }
+      }
+      // Rows due now but in flight or throttled wake us when an attempt
+      // ends or at the next poll; only future rows shorten the wait.
+      Result<std::optional<TimePoint>> due_at = outbox_.NextDueAfter(now);
+      if (!claimed_id && due_at.ok() && *due_at) {
+        wait = std::clamp(std::chrono::duration_cast<Duration>(**due_at - now), Duration(1),
+                          options_.poll_interval);
+      }
+    }
+    if (claimed_id) {
+      if (more_due) Wake();  // another worker can take the next row meanwhile
+      // An attempt that cannot be recorded (the store failed) leaves the row
+      // pending; it is tried again after the poll interval.
+      Result<DeliveryState> state = Attempt(*claimed_id);
+      lock.lock();
+      claimed_.erase(*claimed_id);
+      idle_.notify_all();
+      if (!state.ok()) wake_.wait_for(lock, options_.poll_interval, [&] { return !running_; });
+      continue;
+    }
+    lock.lock();
+    idle_.notify_all();
+    wake_.wait_for(lock, wait, [&] { return !running_ || woken_; });
+  }
+}
+
+bool Deliverer::WaitUntilIdle(std::optional<TimePoint> deadline) {
+  while (true) {
+    Result<OutboxCounts> counts = Counts();
+    if (counts.ok() && counts->pending == 0) return true;
+    if (deadline && clock_->Now() >= *deadline) return false;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!running_) return false;
+    idle_.wait_for(lock, options_.poll_interval);
+  }
+}
+
+Result<OutboxCounts> Deliverer::Counts() {
+  std::lock_guard<std::mutex> lock(db_mutex_);
+  return outbox_.Counts();
+}
+
+}  // namespace tw::notify

@@ -1,0 +1,206 @@
+// The durable outbox and the workers that empty it.
+//
+// Every message is a row of the outbox, written in the same transaction as
+// whatever caused it, before any attempt to send it. A Deliverer takes due
+// rows, makes one attempt through a transport (transport.h), and records the
+// outcome with the attempt's time, status and error:
+//   delivered  -> done;
+//   final      -> dead (kept in the dead-letter list, never dropped);
+//   retryable  -> due again after the next delay of the row's retry
+//                 schedule, or dead once the schedule is used up.
+// A row's MessageId, body and signature never change between attempts, so a
+// receiver can deduplicate. A process killed mid-attempt leaves the row
+// pending: the next Deliverer on the same database sends it again (with the
+// same MessageId). That is the only case of a second send; deduplicating by
+// MessageId makes it exactly-once for the receiver.
+//
+// Only one process may deliver from one database at a time: callers hold a
+// lock on the data directory (store/directory_lock.h).
+
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "notify/transport.h"
+#include "store/database.h"
+
+namespace tw::notify {
+
+enum class DeliveryState { kPending, kDelivered, kDead };
+const char* DeliveryStateName(DeliveryState state);  // "pending", "delivered", "dead"
+
+// What to send, once, to one subscription.
+struct OutboxItem {
+  std::string message_id;
+  std::string type;  // Notification, SubscriptionConfirmation or UnsubscribeConfirmation
+  std::string topic_arn;
+  std::string subscription_arn;
+  std::string protocol;
+  std::string endpoint;
+  std::string subject;  // for people: the mail subject, or the SNS Subject
+  std::string origin;   // what caused it, e.g. "alarm:<arn>@<time>"; may be empty
+  // Exactly one is set: HTTP for http, https and slack; mail for email and
+  // email-json.
+  std::optional<HttpRequest> http;
+  std::optional<MailEnvelope> mail;
+  std::vector<std::chrono::seconds> retry_delays;  // RetryDelays() of its policy
+  std::optional<int> max_receives_per_second;      // throttle for its subscription
+};
+
+struct AttemptRecord {
+  int number = 0;  // 1 for the first attempt
+  TimePoint started;
+  Duration elapsed{0};
+  AttemptOutcome outcome = AttemptOutcome::kRetryable;
+  int status_code = 0;
+  std::string detail;
+};
+
+struct Delivery {
+  std::int64_t id = 0;
+  OutboxItem item;  // http / mail are filled only by Outbox::Get()
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;
+  TimePoint created;
+  TimePoint next_attempt;             // when pending
+  std::optional<TimePoint> finished;  // when delivered or dead
+  int last_status_code = 0;
+  std::string last_detail;
+  std::vector<AttemptRecord> history;  // filled only by Outbox::Get()
+};
+
+struct DeliveryFilter {
+  std::optional<DeliveryState> state;
+  std::string subscription_arn;          // empty: any
+  std::string topic_arn;                 // empty: any
+  std::string origin;                    // empty: any
+  std::optional<std::int64_t> after_id;  // only rows with a larger id
+  std::size_t limit = 100;
+};
+
+struct OutboxCounts {
+  std::int64_t pending = 0;
+  std::int64_t delivered = 0;
+  std::int64_t dead = 0;
+};
+
+// The outbox's rows on a caller's database connection (not synchronized:
+// one thread at a time, as for the Database).
+class Outbox {
+ public:
+  explicit Outbox(store::Database* db) : db_(db) {}
+
+  // Creates or upgrades the outbox tables.
+  static Status Migrate(store::Database& db);
+
+  // Adds a pending row, due at `now`. Returns its id.
+  Result<std::int64_t> Enqueue(const OutboxItem& item, TimePoint now);
+
+  // Newest first.
+  Result<std::vector<Delivery>> List(const DeliveryFilter& filter);
+  // One row with its request and every attempt. kNotFound if absent.
+  Result<Delivery> Get(std::int64_t id);
+  Result<OutboxCounts> Counts();
+  // The earliest next_attempt after `now` of a pending row, if any.
+  Result<std::optional<TimePoint>> NextDueAfter(TimePoint now);
+
+  // Puts a dead row back to pending, due at `now`, with a fresh retry
+  // schedule (its attempts so far stay in its history). kNotFound if there
+  // is no such row, kFailedPrecondition if it is not dead.
+  Status Retry(std::int64_t id, TimePoint now);
+
+  // Pending rows due at `now`, oldest due first, skipping `exclude`.
+  Result<std::vector<Delivery>> Due(TimePoint now, const std::set<std::int64_t>& exclude,
+                                    std::size_t limit);
+  // Loads the request of a row to send (item.http / item.mail).
+  Result<OutboxItem> Request(std::int64_t id);
+  // Records one attempt of row `id` and moves the row on (see the top of
+  // this file). Returns the row's new state.
+  Result<DeliveryState> RecordAttempt(std::int64_t id, const AttemptResult& result,
+                                      TimePoint started, TimePoint now);
+
+ private:
+  store::Database* db_;
+};
+
+struct DelivererOptions {
+  int workers = 4;
+  // How often the workers look for due rows when nobody wakes them (rows
+  // written by another connection, retries coming due).
+  Duration poll_interval = std::chrono::milliseconds(200);
+  // Called after each attempt (from a worker thread), e.g. for the log.
+  std::function<void(const Delivery&, const AttemptRecord&)> on_attempt;
+};
+
+// Worker threads that send what the outbox holds. The senders and the clock
+// must outlive the Deliverer; they are called from several threads.
+class Deliverer {
+ public:
+  // Opens its own connection to the database file at `db_path` (which
+  // must already hold the outbox tables).
+  static Result<std::unique_ptr<Deliverer>> Open(const std::string& db_path, HttpSender* http,
+                                                 MailSender* mail, const Clock* clock,
+                                                 DelivererOptions options = {});
+  ~Deliverer();  // Stop()s
+
+  // Starts the workers. Rows already pending (from an earlier run) are due
+  // at once or at their next_attempt.
+  void Start();
+  // Lets the workers finish the attempts in flight, then joins them.
+  void Stop();
+  // Makes idle workers look for due rows now (after a commit that queued some).
+  void Wake();
+
+  // Without workers: makes one attempt at every row due at the clock's now,
+  // on the calling thread, and returns how many were attempted. For tests
+  // with a ManualClock and for one-shot flushing.
+  Result<int> DeliverDue();
+
+  // Blocks until no row is pending or `deadline` (on the deliverer's clock)
+  // passes; true when nothing is pending. Needs Start().
+  bool WaitUntilIdle(std::optional<TimePoint> deadline = std::nullopt);
+
+  // The counts, through the deliverer's connection.
+  Result<OutboxCounts> Counts();
+
+ private:
+  Deliverer(store::Database db, HttpSender* http, MailSender* mail, const Clock* clock,
+            DelivererOptions options);
+  void Work();
+  // One attempt at row `id`, claimed by the caller. Returns the new state.
+  Result<DeliveryState> Attempt(std::int64_t id);
+  bool Throttled(const Delivery& delivery, TimePoint now);
+
+  std::mutex db_mutex_;
+  store::Database db_;  // GUARDED_BY(db_mutex_)
+  Outbox outbox_;       // GUARDED_BY(db_mutex_)
+  HttpSender* http_;
+  MailSender* mail_;
+  const Clock* clock_;
+  DelivererOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  bool running_ = false;                                        // GUARDED_BY(mutex_)
+  bool woken_ = false;                                          // GUARDED_BY(mutex_)
+  std::set<std::int64_t> claimed_;                              // GUARDED_BY(mutex_)
+  std::map<std::string, std::vector<TimePoint>> recent_sends_;  // GUARDED_BY(mutex_)
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tw::notify
