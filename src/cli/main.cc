@@ -2,12 +2,18 @@
 // lives in its own file.
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
+#include "cli/outbox_command.h"
 #include "cli/replay_command.h"
 #include "cli/test_pattern_command.h"
 
 int main(int argc, char** argv) {
+  // A peer that hangs up mid-write (an SMTP or HTTP endpoint) must give an
+  // error to handle, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
   // An explicit name keeps the build path out of "Usage:" lines.
   CLI::App app{
       "trailwatch: CloudWatch Logs filter patterns and metric filters over CloudTrail "
@@ -20,6 +26,8 @@ int main(int argc, char** argv) {
   CLI::App* test_pattern = tw::cli::AddTestPatternCommand(app, &test_pattern_options);
   tw::cli::ReplayCommandOptions replay_options;
   CLI::App* replay = tw::cli::AddReplayCommand(app, &replay_options);
+  tw::cli::OutboxCommandOptions outbox_options;
+  tw::cli::OutboxCommand outbox = tw::cli::AddOutboxCommand(app, &outbox_options);
 
   // CLI11 reports --help, --version and usage errors by throwing; they stop here.
   try {
@@ -33,6 +41,7 @@ int main(int argc, char** argv) {
     return tw::cli::RunTestPattern(test_pattern_options, stdout, stderr);
   }
   if (replay->parsed()) return tw::cli::RunReplay(replay_options, stdout, stderr);
+  if (outbox.self->parsed()) return tw::cli::RunOutbox(outbox, outbox_options, stdout, stderr);
   std::fputs(app.help().c_str(), stderr);
   return 2;
 }

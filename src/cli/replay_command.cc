@@ -4,9 +4,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "cli/json_output.h"
+#include "notify/outbox.h"
+#include "server/notifications.h"
 #include "server/replay.h"
 #include "server/template.h"
 
@@ -15,21 +21,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Dump(const Json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 Json EvidenceJson(const server::EvidenceRecord& e) {
-  Json parameters = Json::parse(e.request_parameters, nullptr, false);
-  if (parameters.is_discarded()) parameters = nullptr;
-  return Json{{"eventTime", e.event_time},
-              {"eventName", e.event_name},
-              {"eventSource", e.event_source},
-              {"principal", e.principal},
-              {"sourceIPAddress", e.source_ip_address},
-              {"awsRegion", e.aws_region},
-              {"errorCode", e.error_code.empty() ? Json(nullptr) : Json(e.error_code)},
-              {"requestParameters", parameters}};
+  std::string text;
+  notify::AppendEvidenceJson(&text, e);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
 // "roleName=admin, policyName=x" from the request parameters' scalar members.
@@ -99,7 +94,19 @@ void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
   }
 }
 
-void PrintJson(const server::ReplayResult& result, std::FILE* out) {
+void PrintDeliveriesForPeople(const std::vector<notify::Delivery>& deliveries, std::FILE* out) {
+  std::fprintf(out, "\n%zu notification%s:\n", deliveries.size(),
+               deliveries.size() == 1 ? "" : "s");
+  for (const notify::Delivery& d : deliveries) {
+    std::fprintf(out, "  %-9s %-10s %-40s %d attempt%s  %s\n", notify::DeliveryStateName(d.state),
+                 d.item.protocol.c_str(), d.item.endpoint.c_str(), d.attempts,
+                 d.attempts == 1 ? " " : "s", d.last_detail.c_str());
+    std::fprintf(out, "            %s\n", d.item.subject.c_str());
+  }
+}
+
+void PrintJson(const server::ReplayResult& result, const std::vector<notify::Delivery>& deliveries,
+               std::FILE* out) {
   for (const server::ReplayTransition& t : result.transitions) {
     Json reason_data = Json::parse(t.reason_data, nullptr, false);
     if (reason_data.is_discarded()) reason_data = Json::object();
@@ -115,7 +122,7 @@ void PrintJson(const server::ReplayResult& result, std::FILE* out) {
               {"actions", t.actions},
               {"evidence", evidence},
               {"evidenceTotal", t.evidence_total}};
-    std::fprintf(out, "%s\n", Dump(line).c_str());
+    std::fprintf(out, "%s\n", DumpJson(line).c_str());
   }
   Json skipped = Json::array();
   for (const server::SkippedFile& s : result.skipped_files) {
@@ -139,6 +146,11 @@ void PrintJson(const server::ReplayResult& result, std::FILE* out) {
                            {"samples", m.samples},
                            {"sum", m.sum}});
   }
+  for (const notify::Delivery& d : deliveries) {
+    Json line{{"type", "delivery"}};
+    line.update(DeliveryJson(d));
+    std::fprintf(out, "%s\n", DumpJson(line).c_str());
+  }
   Json summary{{"type", "summary"},
                {"events", result.events},
                {"eventsWithoutTime", result.events_without_time},
@@ -146,7 +158,104 @@ void PrintJson(const server::ReplayResult& result, std::FILE* out) {
                {"skippedFiles", skipped},
                {"alarms", alarms},
                {"metrics", metric_list}};
-  std::fprintf(out, "%s\n", Dump(summary).c_str());
+  std::fprintf(out, "%s\n", DumpJson(summary).c_str());
+}
+
+// Queues the notifications of every transition and waits for their
+// outcome; returns the exit status (0, 1 or 2) and the run's deliveries.
+int Notify(const ReplayCommandOptions& options, const server::Configuration& config,
+           const server::ReplayResult& result, std::vector<notify::Delivery>* deliveries,
+           std::FILE* err) {
+  SystemClock clock;
+  server::NotifierOptions notifier_options = ResolveDeliveryOptions(options.delivery);
+  notifier_options.region = options.region;
+  notifier_options.account_id = options.account_id;
+  notifier_options.on_attempt = [err](const notify::Delivery& d, const notify::AttemptRecord& a) {
+    std::fprintf(err, "%s\n", DescribeAttempt(d, a).c_str());
+  };
+  Result<std::unique_ptr<server::Notifier>> notifier =
+      server::Notifier::Open(notifier_options, &clock);
+  if (!notifier.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", notifier.status().message().c_str());
+    return 2;
+  }
+  server::Notifier& n = **notifier;
+  std::vector<std::string> warnings;
+  Status applied = n.ApplyConfiguration(config, &warnings);
+  if (!applied.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", applied.message().c_str());
+    return 2;
+  }
+  if (notifier_options.smtp_url.empty()) {
+    std::fprintf(err, "no --smtp server given: e-mail is written to the Maildir %s\n",
+                 n.layout().maildir().c_str());
+  }
+  notify::Outbox outbox(&n.db());
+  Result<std::vector<notify::Delivery>> newest = outbox.List({.limit = 1});
+  if (!newest.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", newest.status().message().c_str());
+    return 2;
+  }
+  const std::int64_t first_id = newest->empty() ? 0 : newest->front().id;
+
+  std::map<std::string, const alarm::AlarmSpec*> specs;
+  for (const server::AlarmConfig& a : config.alarms) specs[a.spec.alarm_name] = &a.spec;
+  const TimePoint configured =
+      result.first_event ? FloorTo(*result.first_event, std::chrono::minutes(1)) : clock.Now();
+  for (const server::ReplayTransition& t : result.transitions) {
+    if (t.actions.empty()) continue;
+    const alarm::AlarmSpec& spec = *specs.at(t.alarm_name);
+    server::TransitionFacts facts;
+    facts.old_state = t.old_state;
+    facts.new_state.value = t.new_state;
+    facts.new_state.reason = t.reason;
+    facts.new_state.reason_data = t.reason_data;
+    facts.new_state.updated = t.time;
+    facts.configuration_updated = configured;
+    facts.evidence = t.evidence;
+    facts.evidence_total = t.evidence_total;
+    notify::AlarmChange change = server::DescribeAlarmChange(
+        spec, facts, options.region, options.account_id,
+        server::ConsoleAlarmUrl(notifier_options.public_url, spec.alarm_name));
+    Result<std::vector<std::string>> ids = n.PublishTransition(change, t.actions, &warnings);
+    if (!ids.ok()) {
+      std::fprintf(err, "trailwatch replay: %s\n", ids.status().message().c_str());
+      return 2;
+    }
+  }
+  for (const std::string& warning : warnings) std::fprintf(err, "warning: %s\n", warning.c_str());
+
+  n.deliverer().Start();
+  std::optional<TimePoint> deadline;
+  if (options.max_wait_seconds > 0) {
+    deadline = clock.Now() + Duration(static_cast<std::int64_t>(options.max_wait_seconds * 1000));
+  }
+  const bool idle = n.deliverer().WaitUntilIdle(deadline);
+  n.deliverer().Stop();
+
+  Result<std::vector<notify::Delivery>> run =
+      outbox.List({.after_id = first_id, .limit = std::numeric_limits<std::size_t>::max() / 2});
+  if (!run.ok()) {
+    std::fprintf(err, "trailwatch replay: %s\n", run.status().message().c_str());
+    return 2;
+  }
+  *deliveries = std::move(run).value();
+  std::reverse(deliveries->begin(), deliveries->end());  // oldest first
+  int status = 0;
+  for (const notify::Delivery& d : *deliveries) {
+    if (d.state != notify::DeliveryState::kDelivered) status = 1;
+  }
+  if (!idle) {
+    Result<notify::OutboxCounts> counts = n.deliverer().Counts();
+    std::fprintf(err,
+                 "stopped waiting after %g s: %lld deliveries still pending in %s "
+                 "(`trailwatch outbox deliver --data-dir %s` resumes them)\n",
+                 options.max_wait_seconds,
+                 static_cast<long long>(counts.ok() ? counts->pending : -1),
+                 n.layout().database().c_str(), n.layout().dir.c_str());
+    status = 1;
+  }
+  return status;
 }
 
 }  // namespace
@@ -171,14 +280,25 @@ CLI::App* AddReplayCommand(CLI::App& app, ReplayCommandOptions* options) {
       ->capture_default_str();
   command->add_flag("--json", options->json,
                     "One JSON object per line: each transition, then a summary");
+  command->add_flag("--notify", options->notify,
+                    "Deliver the notifications the transitions would have sent, to the template's "
+                    "subscriptions, and wait until each is delivered or dead-lettered");
+  AddDeliveryOptions(command, &options->delivery);
+  command
+      ->add_option("--max-wait", options->max_wait_seconds,
+                   "With --notify: stop waiting for retries after this many seconds (0: as long "
+                   "as the retry policies take)")
+      ->check(CLI::NonNegativeNumber);
   command
       ->add_option("PATH", options->paths,
                    "CloudTrail files or directories (recursive): {\"Records\":[...]} files, "
                    "arrays, one record per line, optionally .gz")
       ->required();
   command->footer(
-      "Example:\n  trailwatch replay --template examples/cis-benchmark.yaml "
-      "AWSLogs/111122223333/CloudTrail/");
+      "Examples:\n  trailwatch replay --template examples/cis-benchmark.yaml "
+      "AWSLogs/111122223333/CloudTrail/\n"
+      "  trailwatch replay --notify --smtp smtp://mail.example.com:587 --smtp-starttls \\\n"
+      "      --template examples/iam-policy-change.yaml examples/sample-cloudtrail.json");
   return command;
 }
 
@@ -225,12 +345,19 @@ int RunReplay(const ReplayCommandOptions& options, std::FILE* out, std::FILE* er
     std::fprintf(err, "trailwatch replay: no readable input\n");
     return 2;
   }
+  std::vector<notify::Delivery> deliveries;
+  int status = 0;
+  if (options.notify) {
+    status = Notify(options, *config, *result, &deliveries, err);
+    if (status == 2) return 2;
+  }
   if (options.json) {
-    PrintJson(*result, out);
+    PrintJson(*result, deliveries, out);
   } else {
     PrintForPeople(*result, out);
+    if (options.notify) PrintDeliveriesForPeople(deliveries, out);
   }
-  return 0;
+  return status;
 }
 
 }  // namespace tw::cli

@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
+#include "notify/alarm_message.h"
 #include "server/template.h"
 
 namespace tw::server {
@@ -39,17 +40,10 @@ struct ReplayOptions {
   bool evaluate_every_minute = false;
 };
 
-// One event behind an alarm, in the fields a person needs.
-struct EvidenceRecord {
-  std::string event_time;
-  std::string event_name;
-  std::string event_source;
-  std::string principal;  // userIdentity.arn, else "<type> <userName|principalId>"
-  std::string source_ip_address;
-  std::string aws_region;
-  std::string error_code;
-  std::string request_parameters;  // compact JSON object, or "null"
-};
+// One event behind an alarm, in the fields a person needs: principal is
+// userIdentity.arn, else "<type> <userName|principalId>"; request_parameters
+// is compact JSON, or "null".
+using EvidenceRecord = notify::EvidenceLine;
 
 struct ReplayTransition {
   TimePoint time;

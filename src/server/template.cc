@@ -18,6 +18,7 @@
 #include <sstream>
 #include <utility>
 
+#include "notify/delivery_policy.h"
 #include "server/template_value.h"
 
 // A load runs in this order, stopping at the first error (as CloudFormation
@@ -45,14 +46,22 @@ constexpr std::string_view kSubscriptionType = "AWS::SNS::Subscription";
 // PutRetentionPolicy's enum (aws-protocols-alarms.md §3.1).
 constexpr int kRetentionDays[] = {1,   3,   5,   7,   14,   30,   60,   90,   120,  150,  180,
                                   365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653};
+// SNS's protocols, and trailwatch's `slack` (an incoming-webhook URL).
 constexpr const char* kSnsProtocols[] = {"http", "https",       "email",  "email-json", "sms",
-                                         "sqs",  "application", "lambda", "firehose"};
+                                         "sqs",  "application", "lambda", "firehose",   "slack"};
 constexpr std::size_t kMaxFiltersPerLogGroup = 100;
 
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 Status Error(const std::string& path, const std::string& message) {
   return InvalidArgument(path + ": " + message);
+}
+
+// notify's messages start "DeliveryPolicy: ", which the path already says.
+Status PolicyError(const std::string& path, const Status& error) {
+  std::string message = error.message();
+  if (message.starts_with("DeliveryPolicy: ")) message.erase(0, 16);
+  return Error(path, message);
 }
 
 // A module's validation message names the property relative to the
@@ -281,7 +290,7 @@ Status CheckSubscription(const std::string& path, const SubscriptionConfig& s) {
     return Error(path + ".Protocol",
                  Quote(s.protocol) +
                      " is not an SNS protocol (http, https, email, email-json, sms, sqs, "
-                     "application, lambda, firehose)");
+                     "application, lambda, firehose) or slack");
   }
   const std::string endpoint_path = path + ".Endpoint";
   if (s.protocol == "http" || s.protocol == "https") {
@@ -293,6 +302,11 @@ Status CheckSubscription(const std::string& path, const SubscriptionConfig& s) {
     if (at == std::string::npos || at == 0 || at + 1 == s.endpoint.size() ||
         s.endpoint.find('@', at + 1) != std::string::npos) {
       return Error(endpoint_path, Quote(s.endpoint) + " is not an e-mail address");
+    }
+  } else if (s.protocol == "slack") {
+    if (s.endpoint.rfind("https://", 0) != 0 && s.endpoint.rfind("http://", 0) != 0) {
+      return Error(endpoint_path,
+                   "must be the https:// URL of an incoming webhook for protocol slack");
     }
   } else if (s.protocol == "sms") {
     if (s.endpoint.empty()) return Error(endpoint_path, "required for protocol sms");
@@ -886,6 +900,17 @@ Status Loader::BuildTopic(const ResourceDecl& decl, Props& props) {
   TW_RETURN_IF_ERROR(CheckTopicName(props.Path("TopicName"), topic.name));
   topic.arn = TopicArn(topic.name);
   TW_RETURN_IF_ERROR(props.String("DisplayName", false, &topic.display_name));
+  if (const Value* policy = props.Take("DeliveryPolicy")) {
+    topic.delivery_policy = policy->is_scalar() ? policy->scalar : policy->ToJson();
+    Result<notify::TopicDeliveryPolicy> parsed =
+        notify::ParseTopicDeliveryPolicy(topic.delivery_policy);
+    if (!parsed.ok()) return PolicyError(props.Path("DeliveryPolicy"), parsed.status());
+  }
+  TW_RETURN_IF_ERROR(props.String("SignatureVersion", false, &topic.signature_version));
+  if (!topic.signature_version.empty() && topic.signature_version != "1" &&
+      topic.signature_version != "2") {
+    return Error(props.Path("SignatureVersion"), "must be 1 or 2");
+  }
   bool fifo = false;
   TW_RETURN_IF_ERROR(props.Bool("FifoTopic", &fifo));
   if (fifo) {
@@ -905,9 +930,8 @@ Status Loader::BuildTopic(const ResourceDecl& decl, Props& props) {
     TW_RETURN_IF_ERROR(CheckSubscription(path, sub));
     inline_subscriptions.push_back(std::move(sub));
   }
-  props.Ignore({"KmsMasterKeyId", "Tags", "TracingConfig", "SignatureVersion",
-                "DataProtectionPolicy", "ArchivePolicy", "DeliveryStatusLogging",
-                "ContentBasedDeduplication", "FifoThroughputScope"});
+  props.Ignore({"KmsMasterKeyId", "Tags", "TracingConfig", "DataProtectionPolicy", "ArchivePolicy",
+                "DeliveryStatusLogging", "ContentBasedDeduplication", "FifoThroughputScope"});
   if (auto it = topic_ids_by_arn_.find(topic.arn); it != topic_ids_by_arn_.end()) {
     return Error(props.Path("TopicName"),
                  Quote(topic.name) + " is also the name of Resources." + it->second);
@@ -930,6 +954,9 @@ Status Loader::BuildSubscription(const ResourceDecl& decl, Props& props) {
   if (const Value* policy = props.Take("DeliveryPolicy")) {
     // CloudFormation takes a JSON object here; a string is JSON text already.
     sub.delivery_policy = policy->is_scalar() ? policy->scalar : policy->ToJson();
+    Result<notify::DeliveryPolicy> parsed =
+        notify::ParseSubscriptionDeliveryPolicy(sub.delivery_policy);
+    if (!parsed.ok()) return PolicyError(props.Path("DeliveryPolicy"), parsed.status());
   }
   if (props.Take("FilterPolicy") != nullptr) {
     config_.warnings.push_back(props.Path("FilterPolicy") +

@@ -66,6 +66,8 @@ struct TopicConfig {
   std::string name;  // TopicName (default: <stack>-<logical id>-<suffix>)
   std::string arn;   // arn:<partition>:sns:<region>:<account>:<name>
   std::string display_name;
+  std::string delivery_policy;    // DeliveryPolicy as JSON text, or empty
+  std::string signature_version;  // SignatureVersion "1" or "2", or empty (1)
 };
 
 struct MetricFilterConfig {
@@ -84,7 +86,8 @@ struct Configuration {
   std::vector<AlarmConfig> alarms;
   std::vector<TopicConfig> topics;
   std::vector<SubscriptionConfig> subscriptions;
-  std::vector<std::string> warnings;  // e.g. "Resources.Trail: AWS::CloudTrail::Trail is not supported; skipped"
+  std::vector<std::string>
+      warnings;  // e.g. "Resources.Trail: AWS::CloudTrail::Trail is not supported; skipped"
 };
 
 // Reads and resolves the template at `path`.

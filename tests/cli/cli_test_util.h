@@ -67,13 +67,12 @@ struct Outcome {
   std::string err;
 };
 
-// Runs trailwatch with `args`, standard input from `stdin_path`; kills it
-// after a minute so that a hang fails the test instead of blocking it.
-inline Outcome Trailwatch(const std::vector<std::string>& args,
-                          const std::string& stdin_path = "/dev/null") {
-  TempDir io;
-  const std::string out_path = io.File("stdout");
-  const std::string err_path = io.File("stderr");
+// Starts trailwatch with `args` without waiting: standard input from
+// `stdin_path`, standard output and error into the files given. Returns the
+// pid, or -1 (with a test failure) when it cannot start.
+inline pid_t StartTrailwatch(const std::vector<std::string>& args, const std::string& out_path,
+                             const std::string& err_path,
+                             const std::string& stdin_path = "/dev/null") {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_path.c_str(), O_RDONLY, 0);
@@ -86,22 +85,34 @@ inline Outcome Trailwatch(const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
-
-  Outcome run;
-  pid_t pid;
+  pid_t pid = -1;
   int rc = posix_spawn(&pid, TW_BINARY, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     ADD_FAILURE() << "cannot run " << TW_BINARY << ": " << std::strerror(rc);
-    return run;
+    return -1;
   }
+  return pid;
+}
+
+// Runs trailwatch with `args`, standard input from `stdin_path`; kills it
+// after `limit` so that a hang fails the test instead of blocking it.
+inline Outcome Trailwatch(const std::vector<std::string>& args,
+                          const std::string& stdin_path = "/dev/null",
+                          std::chrono::seconds limit = std::chrono::seconds(60)) {
+  TempDir io;
+  const std::string out_path = io.File("stdout");
+  const std::string err_path = io.File("stderr");
+  Outcome run;
+  pid_t pid = StartTrailwatch(args, out_path, err_path, stdin_path);
+  if (pid < 0) return run;
   int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto deadline = std::chrono::steady_clock::now() + limit;
   while (waitpid(pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
-      ADD_FAILURE() << "trailwatch did not finish within 60 s";
+      ADD_FAILURE() << "trailwatch did not finish within " << limit.count() << " s";
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -694,7 +694,32 @@ std::vector<BadTemplate> BadTemplates() {
        OneResource("Sub", "AWS::SNS::Subscription",
                    {{"TopicArn", "!Ref Topic"}, {"Protocol", "pigeon"}, {"Endpoint", "x"}}, topic),
        "Resources.Sub.Properties.Protocol: 'pigeon' is not an SNS protocol (http, https, email, "
-       "email-json, sms, sqs, application, lambda, firehose)"},
+       "email-json, sms, sqs, application, lambda, firehose) or slack"},
+      {"SlackEndpoint",
+       OneResource(
+           "Sub", "AWS::SNS::Subscription",
+           {{"TopicArn", "!Ref Topic"}, {"Protocol", "slack"}, {"Endpoint", "hooks.slack.com"}},
+           topic),
+       "Resources.Sub.Properties.Endpoint: must be the https:// URL of an incoming webhook for "
+       "protocol slack"},
+      {"TopicSignatureVersion",
+       OneResource("Topic", "AWS::SNS::Topic", {{"SignatureVersion", "'3'"}}),
+       "Resources.Topic.Properties.SignatureVersion: must be 1 or 2"},
+      {"TopicDeliveryPolicy",
+       OneResource("Topic", "AWS::SNS::Topic",
+                   {{"DeliveryPolicy", "{http: {defaultHealthyRetryPolicy: {numRetries: 101}}}"}}),
+       "Resources.Topic.Properties.DeliveryPolicy: http.defaultHealthyRetryPolicy.numRetries must "
+       "be "
+       "less than or equal to 100"},
+      {"SubscriptionDeliveryPolicy",
+       OneResource("Sub", "AWS::SNS::Subscription",
+                   {{"TopicArn", "!Ref Topic"},
+                    {"Protocol", "https"},
+                    {"Endpoint", "https://example.com/hook"},
+                    {"DeliveryPolicy", "{healthyRetryPolicy: {backoffFunction: cubic}}"}},
+                   topic),
+       "Resources.Sub.Properties.DeliveryPolicy: healthyRetryPolicy.backoffFunction: the value "
+       "[cubic] is not a valid backoff function (linear, arithmetic, geometric or exponential)"},
       {"EmailEndpoint",
        OneResource("Sub", "AWS::SNS::Subscription",
                    {{"TopicArn", "!Ref Topic"}, {"Protocol", "email"}, {"Endpoint", "nobody"}},

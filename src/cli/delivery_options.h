@@ -1,0 +1,40 @@
+// The command-line options of everything that delivers notifications
+// (`replay --notify`, `outbox deliver`, later `serve`): where the data
+// directory is and how mail and HTTP leave the machine.
+//
+//   --data-dir DIR        the data directory (default ./trailwatch-data)
+//   --smtp URL            smtp://[user:password@]host[:port] or smtps://...;
+//                         without it e-mail goes to <data dir>/maildir
+//   --smtp-starttls       require STARTTLS on smtp://
+//   --smtp-from ADDR      the From address (default trailwatch@<host>)
+//   --ca-file FILE        extra CA certificates to trust (https, SMTP TLS)
+//   --http-timeout SECS   per HTTP(S) attempt (SNS: 15)
+//   --public-url URL      base of the links in messages (default http://127.0.0.1:4566)
+
+#pragma once
+
+#include <string>
+
+#include "server/notifications.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace tw::cli {
+
+struct DeliveryFlags {
+  server::NotifierOptions options;
+  double http_timeout_seconds = 15;
+};
+
+void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags);
+
+// The options, with the timeout converted; call after parsing.
+server::NotifierOptions ResolveDeliveryOptions(const DeliveryFlags& flags);
+
+// A line for the log after each attempt: "delivered email ops@example.com
+// (attempt 1): written to ..." / "retrying https://x in 20 s (attempt 1): HTTP 503".
+std::string DescribeAttempt(const notify::Delivery& delivery, const notify::AttemptRecord& attempt);
+
+}  // namespace tw::cli
