@@ -9,6 +9,7 @@
 
 #include "event/event_view.h"
 #include "ingest/ingest.h"
+#include "server/evaluation.h"
 
 namespace tw::server {
 namespace {
@@ -47,12 +48,6 @@ Result<std::string> ChooseLogGroup(const Configuration& config,
   return *used.begin();
 }
 
-std::string StringMember(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 std::vector<std::string> CollectInputFiles(const std::vector<std::string>& paths,
@@ -82,32 +77,6 @@ std::vector<std::string> CollectInputFiles(const std::vector<std::string>& paths
     files.insert(files.end(), found.begin(), found.end());
   }
   return files;
-}
-
-EvidenceRecord DescribeEvent(std::string_view message) {
-  EvidenceRecord record;
-  nlohmann::json event = nlohmann::json::parse(message, nullptr, /*allow_exceptions=*/false);
-  if (!event.is_object()) return record;
-  record.event_time = StringMember(event, "eventTime");
-  record.event_name = StringMember(event, "eventName");
-  record.event_source = StringMember(event, "eventSource");
-  record.source_ip_address = StringMember(event, "sourceIPAddress");
-  record.aws_region = StringMember(event, "awsRegion");
-  record.error_code = StringMember(event, "errorCode");
-  auto identity = event.find("userIdentity");
-  if (identity != event.end() && identity->is_object()) {
-    record.principal = StringMember(*identity, "arn");
-    if (record.principal.empty()) {
-      std::string type = StringMember(*identity, "type");
-      std::string name = StringMember(*identity, "userName");
-      if (name.empty()) name = StringMember(*identity, "principalId");
-      if (name.empty()) name = StringMember(*identity, "invokedBy");
-      record.principal = type.empty() ? name : (name.empty() ? type : type + " " + name);
-    }
-  }
-  auto parameters = event.find("requestParameters");
-  record.request_parameters = parameters == event.end() ? "null" : parameters->dump();
-  return record;
 }
 
 Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& options,
@@ -223,8 +192,6 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
     const Duration minute = std::chrono::minutes(1);
     TimePoint begin = FloorTo(*result.first_event, minute) + minute;
     TimePoint end = FloorTo(*result.last_event, minute) + minute + longest_range;
-    std::vector<alarm::Bucket> buckets;
-    std::vector<std::optional<metrics::Aggregate>> aggregates;
     for (Running& r : running) {
       const alarm::AlarmSpec& spec = r.config->spec;
       r.state = alarm::InitialState(begin);
@@ -245,15 +212,9 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
       }
       for (const auto& [from, to] : stretches) {
         for (TimePoint now = from; now <= to; now += minute) {
-          buckets.clear();
-          aggregates.clear();
-          for (TimePoint start : alarm::BucketStarts(spec, now)) {
-            aggregates.push_back(store.Query(key, start, spec.period, spec.unit));
-            buckets.push_back({start, aggregates.back()
-                                          ? std::optional(aggregates.back()->statistics)
-                                          : std::nullopt});
-          }
-          alarm::Evaluation evaluation = alarm::Evaluate(spec, r.state, buckets, now);
+          AlarmEvaluation step =
+              EvaluateAlarm(spec, r.state, store, now, options.evidence_per_transition);
+          const alarm::Evaluation& evaluation = step.evaluation;
           if (!evaluation.changed) continue;
           ReplayTransition transition;
           transition.time = now;
@@ -263,19 +224,8 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
           transition.reason = evaluation.state.reason;
           transition.reason_data = evaluation.state.reason_data;
           transition.actions = evaluation.actions;
-          if (transition.new_state == alarm::StateValue::kAlarm) {
-            for (TimePoint start : evaluation.deciding_buckets) {
-              for (std::size_t i = 0; i < buckets.size(); ++i) {
-                if (buckets[i].start != start || !aggregates[i]) continue;
-                transition.evidence_total += aggregates[i]->evidence_total;
-                for (const metrics::EvidenceEvent* e : aggregates[i]->evidence) {
-                  if (transition.evidence.size() < options.evidence_per_transition) {
-                    transition.evidence.push_back(DescribeEvent(e->message));
-                  }
-                }
-              }
-            }
-          }
+          transition.evidence = std::move(step.evidence);
+          transition.evidence_total = step.evidence_total;
           if (r.alarm_since) {
             r.summary.seconds_in_alarm +=
                 std::chrono::duration_cast<std::chrono::seconds>(now - *r.alarm_since).count();

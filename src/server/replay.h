@@ -26,6 +26,7 @@
 #include "common/time.h"
 #include "metrics/metrics.h"
 #include "notify/alarm_message.h"
+#include "server/evaluation.h"
 #include "server/template.h"
 
 namespace tw::server {
@@ -99,8 +100,5 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
 // sorted. Paths that do not exist are returned as skipped.
 std::vector<std::string> CollectInputFiles(const std::vector<std::string>& paths,
                                            std::vector<SkippedFile>* missing);
-
-// The fields of one CloudTrail record that evidence shows.
-EvidenceRecord DescribeEvent(std::string_view message);
 
 }  // namespace tw::server

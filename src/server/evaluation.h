@@ -1,0 +1,38 @@
+// One evaluation of one alarm over a MetricStore, with the evidence behind
+// a change to ALARM: the step that replay (on event time) and the live
+// server (on the wall clock) share, so both evaluate alike.
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "alarm/alarm.h"
+#include "common/time.h"
+#include "metrics/metrics.h"
+#include "notify/alarm_message.h"
+
+namespace tw::server {
+
+struct AlarmEvaluation {
+  alarm::Evaluation evaluation;
+  // For a change to ALARM: the earliest events of the deciding buckets (at
+  // most `evidence_limit`), and how many matched in them in all.
+  std::vector<notify::EvidenceLine> evidence;
+  std::uint64_t evidence_total = 0;
+};
+
+// Evaluates `spec` in `state` at `now` (alarm::Evaluate over the buckets of
+// alarm::BucketStarts, read from `store`).
+AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmState& state,
+                              const metrics::MetricStore& store, TimePoint now,
+                              std::size_t evidence_limit);
+
+// The fields of one CloudTrail record that evidence shows: principal is
+// userIdentity.arn, else "<type> <userName|principalId>"; request_parameters
+// is compact JSON, or "null". A message that is not a JSON object gives
+// empty fields.
+notify::EvidenceLine DescribeEvent(std::string_view message);
+
+}  // namespace tw::server
