@@ -32,13 +32,29 @@ bool EvidenceBefore(const EvidenceEvent& a, TimePoint t, std::string_view messag
   return std::string_view(a.message) < message;
 }
 
+// Adds `theirs` to `ours`: statistics per unit, counts, and the earliest
+// `limit` events of both.
+void MergeMinuteData(MinuteData* ours, const MinuteData& theirs, std::size_t limit) {
+  for (const auto& [unit, statistics] : theirs.by_unit) ours->by_unit[unit].Merge(statistics);
+  ours->evidence_total += theirs.evidence_total;
+  std::vector<EvidenceEvent> merged;
+  merged.reserve(ours->evidence.size() + theirs.evidence.size());
+  std::merge(ours->evidence.begin(), ours->evidence.end(), theirs.evidence.begin(),
+             theirs.evidence.end(), std::back_inserter(merged),
+             [](const EvidenceEvent& a, const EvidenceEvent& b) {
+               return EvidenceBefore(a, b.timestamp, b.message);
+             });
+  if (merged.size() > limit) merged.resize(limit);
+  ours->evidence = std::move(merged);
+}
+
 }  // namespace
 
 MetricStore::MetricStore(std::size_t evidence_per_minute)
     : evidence_per_minute_(evidence_per_minute) {}
 
 void MetricStore::Record(const Observation& observation, std::string_view evidence) {
-  Minute& minute = series_[observation.key][MinuteOf(observation.timestamp)];
+  MinuteData& minute = series_[observation.key][MinuteOf(observation.timestamp)];
   minute.by_unit[observation.unit].Add(observation.value);
   // A default value stands for an event that did not match: nothing to show.
   if (observation.is_default) return;
@@ -57,19 +73,37 @@ void MetricStore::Merge(const MetricStore& other) {
   for (const auto& [key, minutes] : other.series_) {
     auto& series = series_[key];
     for (const auto& [epoch_minute, theirs] : minutes) {
-      Minute& ours = series[epoch_minute];
-      for (const auto& [unit, statistics] : theirs.by_unit) ours.by_unit[unit].Merge(statistics);
-      ours.evidence_total += theirs.evidence_total;
-      std::vector<EvidenceEvent> merged;
-      merged.reserve(ours.evidence.size() + theirs.evidence.size());
-      std::merge(ours.evidence.begin(), ours.evidence.end(), theirs.evidence.begin(),
-                 theirs.evidence.end(), std::back_inserter(merged),
-                 [](const EvidenceEvent& a, const EvidenceEvent& b) {
-                   return EvidenceBefore(a, b.timestamp, b.message);
-                 });
-      if (merged.size() > evidence_per_minute_) merged.resize(evidence_per_minute_);
-      ours.evidence = std::move(merged);
+      MergeMinuteData(&series[epoch_minute], theirs, evidence_per_minute_);
     }
+  }
+}
+
+void MetricStore::MergeMinute(const MetricKey& key, TimePoint minute, const MinuteData& data) {
+  MergeMinuteData(&series_[key][MinuteOf(minute)], data, evidence_per_minute_);
+}
+
+const MinuteData* MetricStore::FindMinute(const MetricKey& key, TimePoint minute) const {
+  auto series = series_.find(key);
+  if (series == series_.end()) return nullptr;
+  auto it = series->second.find(MinuteOf(minute));
+  return it == series->second.end() ? nullptr : &it->second;
+}
+
+void MetricStore::ForEachMinute(
+    const std::function<void(const MetricKey&, TimePoint, const MinuteData&)>& visit) const {
+  for (const auto& [key, minutes] : series_) {
+    for (const auto& [epoch_minute, data] : minutes) {
+      visit(key, TimePoint(std::chrono::minutes(epoch_minute)), data);
+    }
+  }
+}
+
+void MetricStore::DropBefore(TimePoint t) {
+  const std::int64_t first_kept = FirstMinuteAtOrAfter(ToEpochMillis(t));
+  for (auto it = series_.begin(); it != series_.end();) {
+    auto& minutes = it->second;
+    minutes.erase(minutes.begin(), minutes.lower_bound(first_kept));
+    it = minutes.empty() ? series_.erase(it) : std::next(it);
   }
 }
 
@@ -86,7 +120,7 @@ std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint star
   Aggregate aggregate;
   for (auto it = series->second.lower_bound(first); it != series->second.end() && it->first < last;
        ++it) {
-    const Minute& minute = it->second;
+    const MinuteData& minute = it->second;
     bool contributed = false;
     for (const auto& [minute_unit, statistics] : minute.by_unit) {
       if (unit && minute_unit != *unit) continue;

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,18 +53,18 @@ struct MetricKey {
 // AWS::Logs::MetricFilter / PutMetricFilter, as configured (CloudFormation
 // property names in comments).
 struct MetricTransformation {
-  std::string metric_namespace;             // MetricNamespace
-  std::string metric_name;                  // MetricName
-  std::string metric_value;                 // MetricValue: "1", "$.bytes", "$size", "$3"
-  std::optional<double> default_value;      // DefaultValue
+  std::string metric_namespace;         // MetricNamespace
+  std::string metric_name;              // MetricName
+  std::string metric_value;             // MetricValue: "1", "$.bytes", "$size", "$3"
+  std::optional<double> default_value;  // DefaultValue
   std::vector<std::pair<std::string, std::string>> dimensions;  // Dimensions: Key -> reference
-  std::string unit = "None";                // Unit (a CloudWatch StandardUnit)
+  std::string unit = "None";                                    // Unit (a CloudWatch StandardUnit)
 };
 
 struct MetricFilterSpec {
-  std::string filter_name;     // FilterName
-  std::string log_group_name;  // LogGroupName
-  std::string filter_pattern;  // FilterPattern
+  std::string filter_name;              // FilterName
+  std::string log_group_name;           // LogGroupName
+  std::string filter_pattern;           // FilterPattern
   MetricTransformation transformation;  // MetricTransformations[0]
 };
 
@@ -73,8 +74,8 @@ struct Observation {
   std::string unit;
   double value = 0;
   TimePoint timestamp;
-  bool is_default = false;      // defaultValue for a non-matching event
-  std::size_t filter_index = 0; // which filter of the FilterSet produced it
+  bool is_default = false;       // defaultValue for a non-matching event
+  std::size_t filter_index = 0;  // which filter of the FilterSet produced it
 };
 
 class MetricFilter {
@@ -83,7 +84,8 @@ class MetricFilter {
   // references. Errors name the CloudFormation property, e.g.
   //   "FilterPattern: Invalid metric filter pattern: column 3: ..."
   //   "MetricTransformations[0].DefaultValue: dimensions and default value are mutually exclusive"
-  //   "MetricTransformations[0].Dimensions: The specified filter pattern does not support dimensions"
+  //   "MetricTransformations[0].Dimensions: The specified filter pattern does not support
+  //   dimensions"
   static Result<MetricFilter> Compile(MetricFilterSpec spec);
 
   const MetricFilterSpec& spec() const { return spec_; }
@@ -142,6 +144,12 @@ class QuantileSketch {
   std::optional<double> Quantile(double q) const;
   double count() const { return count_; }
 
+  // A text form for the store that reads back exactly: Decode(Encode(s))
+  // == s, bit for bit. nullopt for text that Encode() cannot have written.
+  std::string Encode() const;
+  static std::optional<QuantileSketch> Decode(std::string_view text);
+  bool operator==(const QuantileSketch&) const = default;
+
  private:
   std::map<int, double> buckets_;  // log-bucket index -> count (positive values)
   double zero_count_ = 0;
@@ -168,7 +176,13 @@ struct Statistics {
   QuantileSketch sketch;
 
   void Add(double value);
+  // `count` samples of `value` at once (PutMetricData's Values and Counts).
+  void Add(double value, double count);
   void Merge(const Statistics& other);
+  bool operator==(const Statistics&) const = default;
+  // Exact text form for the store (see QuantileSketch::Encode).
+  std::string Encode() const;
+  static std::optional<Statistics> Decode(std::string_view text);
   double average() const { return sample_count > 0 ? sum / sample_count : 0; }
   // "SampleCount", "Average", "Sum", "Minimum", "Maximum", or "pNN[.NN]"
   // (p0.0-p100); nullopt for an unknown name or an undefined percentile.
@@ -188,6 +202,14 @@ struct Aggregate {
   // store: valid until its next Record().
   std::vector<const EvidenceEvent*> evidence;
   std::uint64_t evidence_total = 0;  // matching events in the range, shown or not
+};
+
+// One minute of one metric as a MetricStore keeps it: statistics per unit,
+// and the earliest events (by timestamp, then text) with how many there were.
+struct MinuteData {
+  std::map<std::string, Statistics> by_unit;
+  std::vector<EvidenceEvent> evidence;  // sorted, at most the store's limit
+  std::uint64_t evidence_total = 0;
 };
 
 class MetricStore {
@@ -220,14 +242,20 @@ class MetricStore {
   // All samples of a metric, over all time (for summaries).
   Statistics Total(const MetricKey& key) const;
 
+  // For persistence: every minute of every metric, in key and time order;
+  // one minute of one metric (nullptr when it has no data); and adding a
+  // stored minute back, as Merge() would.
+  void ForEachMinute(
+      const std::function<void(const MetricKey&, TimePoint, const MinuteData&)>& visit) const;
+  const MinuteData* FindMinute(const MetricKey& key, TimePoint minute) const;
+  void MergeMinute(const MetricKey& key, TimePoint minute, const MinuteData& data);
+  // Forgets every minute that starts before `t` (CloudWatch keeps
+  // one-minute data for 15 days), and metrics left without data.
+  void DropBefore(TimePoint t);
+
  private:
-  struct Minute {
-    std::map<std::string, Statistics> by_unit;
-    std::vector<EvidenceEvent> evidence;  // sorted by timestamp, bounded
-    std::uint64_t evidence_total = 0;
-  };
   std::size_t evidence_per_minute_;
-  std::map<MetricKey, std::map<std::int64_t, Minute>> series_;  // key -> epoch minute -> data
+  std::map<MetricKey, std::map<std::int64_t, MinuteData>> series_;  // key -> epoch minute -> data
 };
 
 }  // namespace tw::metrics

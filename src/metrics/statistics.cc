@@ -54,6 +54,19 @@ void Statistics::Add(double value) {
   sketch.Add(value);
 }
 
+void Statistics::Add(double value, double count) {
+  if (!(count > 0) || !std::isfinite(count)) return;
+  if (sample_count == 0) {
+    minimum = maximum = value;
+  } else {
+    minimum = std::min(minimum, value);
+    maximum = std::max(maximum, value);
+  }
+  sample_count += count;
+  sum += value * count;
+  sketch.Add(value, count);
+}
+
 void Statistics::Merge(const Statistics& other) {
   if (other.sample_count == 0) return;
   if (sample_count == 0) {

@@ -256,3 +256,75 @@ TEST(MetricStoreMergeTest, MergingEqualsRecordingEverythingInOneStore) {
 
 }  // namespace
 }  // namespace tw::metrics
+
+namespace tw::metrics {
+namespace {
+
+TEST(MetricEncodingTest, StatisticsReadBackBitForBit) {
+  Statistics s;
+  for (double v : {0.0, 1.0 / 3, 2.5e-300, 7e300, 42.0, -0.0}) s.Add(v);
+  s.Add(9.75, 1000);
+  std::string text = s.Encode();
+  EXPECT_TRUE(text.starts_with("s1 ")) << text;
+  std::optional<Statistics> back = Statistics::Decode(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(back->Get("p50"), s.Get("p50"));
+  EXPECT_EQ(back->sample_count, 1006);
+
+  Statistics negative;
+  negative.Add(-3.5);
+  std::optional<Statistics> negative_back = Statistics::Decode(negative.Encode());
+  ASSERT_TRUE(negative_back.has_value());
+  EXPECT_EQ(*negative_back, negative);
+  EXPECT_EQ(negative_back->Get("p50"), std::nullopt);
+
+  EXPECT_EQ(Statistics::Decode(Statistics().Encode()), Statistics());
+  for (std::string_view bad :
+       {"", "s2 0 0 0 0 q1 0 0 0 0 0 0", "s1 1 2", "s1 1 1 1 1 q1 1 0 0 1 1 1",
+        "s1 1 1 1 1 q1 1 0 0 1 1 1 5 x", "q1 0 0 0 0 0 0"}) {
+    EXPECT_EQ(Statistics::Decode(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(MetricStoreTest, MinutesCanBeListedMergedBackAndDropped) {
+  MetricKey key{"NS", "M", {}};
+  MetricStore store(2);
+  TimePoint t0 = *ParseTimestamp("2024-03-01T12:00:10Z");
+  for (int i = 0; i < 3; ++i) {
+    store.Record({key, "Count", 1.0 + i, t0 + std::chrono::seconds(i)},
+                 "event " + std::to_string(i));
+  }
+  store.Record({key, "Count", 5, t0 + std::chrono::minutes(2)}, "later");
+
+  // A second store built only from what ForEachMinute shows equals the first.
+  MetricStore copy(2);
+  std::vector<TimePoint> minutes;
+  store.ForEachMinute([&](const MetricKey& k, TimePoint minute, const MinuteData& data) {
+    minutes.push_back(minute);
+    copy.MergeMinute(k, minute, data);
+  });
+  ASSERT_EQ(minutes.size(), 2u);
+  EXPECT_EQ(FormatIso8601(minutes[0]), "2024-03-01T12:00:00Z");
+  const MinuteData* first = copy.FindMinute(key, t0);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->evidence_total, 3u);
+  ASSERT_EQ(first->evidence.size(), 2u);
+  EXPECT_EQ(first->evidence[0].message, "event 0");
+  EXPECT_EQ(first->by_unit.at("Count").sum, 6);
+  EXPECT_EQ(copy.FindMinute(key, t0 + std::chrono::minutes(1)), nullptr);
+
+  // Merging the same minute again adds, and keeps the evidence bound.
+  copy.MergeMinute(key, t0, *store.FindMinute(key, t0));
+  EXPECT_EQ(copy.FindMinute(key, t0)->by_unit.at("Count").sample_count, 6);
+  EXPECT_EQ(copy.FindMinute(key, t0)->evidence.size(), 2u);
+
+  copy.DropBefore(t0 + std::chrono::minutes(1));
+  EXPECT_EQ(copy.FindMinute(key, t0), nullptr);
+  EXPECT_NE(copy.FindMinute(key, t0 + std::chrono::minutes(2)), nullptr);
+  copy.DropBefore(t0 + std::chrono::minutes(3));
+  EXPECT_TRUE(copy.Keys().empty());
+}
+
+}  // namespace
+}  // namespace tw::metrics
