@@ -610,6 +610,48 @@ std::vector<TimePoint> BucketStarts(const AlarmSpec& spec, TimePoint now) {
   return starts;
 }
 
+namespace {
+
+// Moves `result` from `current` to `next`: the StateUpdate history item, and
+// the new state's actions (with their Action items) when actions are enabled.
+void RecordTransition(const AlarmSpec& spec, const AlarmState& current, AlarmState next,
+                      Evaluation* result) {
+  const TimePoint now = next.updated;
+  const StateValue target = next.value;
+  result->changed = true;
+
+  HistoryItem update;
+  update.timestamp = now;
+  update.type = "StateUpdate";
+  update.summary =
+      std::string("Alarm updated from ") + StateName(current.value) + " to " + StateName(target);
+  update.data = R"({"version":"1.0","oldState":)";
+  AppendStateJson(&update.data, current);
+  update.data.append(R"(,"newState":)");
+  AppendStateJson(&update.data, next);
+  update.data.push_back('}');
+  result->history.push_back(std::move(update));
+  result->state = std::move(next);
+
+  if (spec.actions_enabled) {
+    for (const std::string& arn : ActionsFor(spec, target)) {
+      result->actions.push_back(arn);
+      // Recorded as succeeded when decided: delivery belongs to notify, which
+      // the server calls with `actions`; the evaluator cannot know the outcome.
+      HistoryItem action;
+      action.timestamp = now;
+      action.type = "Action";
+      action.summary = "Successfully executed action " + arn;
+      action.data = R"({"actionState":"Succeeded","notificationResource":)";
+      AppendJsonString(&action.data, arn);
+      action.data.push_back('}');
+      result->history.push_back(std::move(action));
+    }
+  }
+}
+
+}  // namespace
+
 Evaluation Evaluate(const AlarmSpec& spec, const AlarmState& current,
                     std::span<const Bucket> buckets, TimePoint now) {
   const bool percentile = !spec.extended_statistic.empty();
@@ -669,37 +711,89 @@ Evaluation Evaluate(const AlarmSpec& spec, const AlarmState& current,
   }
   next.reason_data = BoundedReasonData(spec, points, d, now);
 
-  result.changed = true;
-  result.state = next;
-
-  HistoryItem update;
-  update.timestamp = now;
-  update.type = "StateUpdate";
-  update.summary =
-      std::string("Alarm updated from ") + StateName(current.value) + " to " + StateName(target);
-  update.data = R"({"version":"1.0","oldState":)";
-  AppendStateJson(&update.data, current);
-  update.data.append(R"(,"newState":)");
-  AppendStateJson(&update.data, next);
-  update.data.push_back('}');
-  result.history.push_back(std::move(update));
-
-  if (spec.actions_enabled) {
-    for (const std::string& arn : ActionsFor(spec, target)) {
-      result.actions.push_back(arn);
-      // Recorded as succeeded when decided: delivery belongs to notify, which
-      // the server calls with `actions`; the evaluator cannot know the outcome.
-      HistoryItem action;
-      action.timestamp = now;
-      action.type = "Action";
-      action.summary = "Successfully executed action " + arn;
-      action.data = R"({"actionState":"Succeeded","notificationResource":)";
-      AppendJsonString(&action.data, arn);
-      action.data.push_back('}');
-      result.history.push_back(std::move(action));
-    }
-  }
+  RecordTransition(spec, current, std::move(next), &result);
   return result;
+}
+
+Evaluation SetState(const AlarmSpec& spec, const AlarmState& current, StateValue value,
+                    std::string reason, std::string reason_data, TimePoint now) {
+  Evaluation result;
+  result.state = current;
+  if (value == current.value) return result;
+  AlarmState next;
+  next.value = value;
+  next.reason = std::move(reason);
+  next.reason_data = std::move(reason_data);
+  next.updated = now;
+  RecordTransition(spec, current, std::move(next), &result);
+  return result;
+}
+
+HistoryItem ConfigurationUpdate(const AlarmSpec& spec, const AlarmState& state, TimePoint now,
+                                bool created) {
+  HistoryItem item;
+  item.timestamp = now;
+  item.type = "ConfigurationUpdate";
+  item.summary = "Alarm \"" + spec.alarm_name + (created ? "\" created" : "\" updated");
+  std::string& d = item.data;
+  d = R"({"version":"1.0","type":)";
+  d += created ? R"("Create","createdAlarm":{)" : R"("Update","updatedAlarm":{)";
+  auto field = [&](std::string_view key, std::string_view value, bool first = false) {
+    if (!first) d.push_back(',');
+    AppendJsonString(&d, key);
+    d.push_back(':');
+    AppendJsonString(&d, value);
+  };
+  auto raw = [&](std::string_view key, const std::string& value) {
+    d.push_back(',');
+    AppendJsonString(&d, key);
+    d.push_back(':');
+    d += value;
+  };
+  auto list = [&](std::string_view key, const std::vector<std::string>& values) {
+    std::string array = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) array.push_back(',');
+      AppendJsonString(&array, values[i]);
+    }
+    raw(key, array + "]");
+  };
+  field("alarmName", spec.alarm_name, true);
+  field("alarmDescription", spec.alarm_description);
+  field("alarmArn", spec.alarm_arn);
+  field("alarmConfigurationUpdatedTimestamp", FormatAwsMillis(now));
+  field("namespace", spec.metric_namespace);
+  field("metricName", spec.metric_name);
+  if (spec.extended_statistic.empty()) {
+    field("statistic", spec.statistic);
+  } else {
+    field("extendedStatistic", spec.extended_statistic);
+  }
+  raw("period", std::to_string(spec.period.count()));
+  std::string dimensions = "[";
+  for (std::size_t i = 0; i < spec.dimensions.size(); ++i) {
+    if (i > 0) dimensions.push_back(',');
+    dimensions += R"({"value":)";
+    AppendJsonString(&dimensions, spec.dimensions[i].second);
+    dimensions += R"(,"name":)";
+    AppendJsonString(&dimensions, spec.dimensions[i].first);
+    dimensions.push_back('}');
+  }
+  raw("dimensions", dimensions + "]");
+  raw("threshold", JavaDoubleToString(spec.threshold));
+  field("comparisonOperator", ComparisonOperatorName(spec.comparison_operator));
+  raw("evaluationPeriods", std::to_string(spec.evaluation_periods));
+  raw("datapointsToAlarm", std::to_string(spec.m()));
+  field("treatMissingData", TreatMissingDataName(spec.treat_missing_data));
+  if (spec.unit) field("unit", *spec.unit);
+  field("stateValue", StateName(state.value));
+  field("stateUpdatedTimestamp", FormatAwsMillis(state.updated));
+  raw("actionsEnabled", spec.actions_enabled ? "true" : "false");
+  list("alarmActions", spec.alarm_actions);
+  list("insufficientDataActions", spec.insufficient_data_actions);
+  list("okactions", spec.ok_actions);
+  d += "}}";
+  return item;
 }
 
 }  // namespace tw::alarm

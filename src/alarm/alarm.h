@@ -41,25 +41,25 @@ enum class TreatMissingData { kMissing, kBreaching, kNotBreaching, kIgnore };
 
 // AWS::CloudWatch::Alarm / PutMetricAlarm (single-metric alarms).
 struct AlarmSpec {
-  std::string alarm_name;         // AlarmName
-  std::string alarm_description;  // AlarmDescription
-  std::string alarm_arn;          // arn:aws:cloudwatch:<region>:<account>:alarm:<name>
-  std::string metric_namespace;   // Namespace
-  std::string metric_name;        // MetricName
-  metrics::Dimensions dimensions;  // Dimensions (sorted by name)
-  std::string statistic;           // Statistic, or empty
-  std::string extended_statistic;  // ExtendedStatistic ("p99"), or empty
-  std::chrono::seconds period{300};                      // Period
-  int evaluation_periods = 1;                            // EvaluationPeriods (N)
-  std::optional<int> datapoints_to_alarm;                // DatapointsToAlarm (M), default N
-  double threshold = 0;                                  // Threshold
+  std::string alarm_name;                  // AlarmName
+  std::string alarm_description;           // AlarmDescription
+  std::string alarm_arn;                   // arn:aws:cloudwatch:<region>:<account>:alarm:<name>
+  std::string metric_namespace;            // Namespace
+  std::string metric_name;                 // MetricName
+  metrics::Dimensions dimensions;          // Dimensions (sorted by name)
+  std::string statistic;                   // Statistic, or empty
+  std::string extended_statistic;          // ExtendedStatistic ("p99"), or empty
+  std::chrono::seconds period{300};        // Period
+  int evaluation_periods = 1;              // EvaluationPeriods (N)
+  std::optional<int> datapoints_to_alarm;  // DatapointsToAlarm (M), default N
+  double threshold = 0;                    // Threshold
   ComparisonOperator comparison_operator = ComparisonOperator::kGreaterThanThreshold;
   TreatMissingData treat_missing_data = TreatMissingData::kMissing;  // TreatMissingData
-  bool evaluate_low_sample_count_percentile = true;  // EvaluateLowSampleCountPercentile
-  std::optional<std::string> unit;                   // Unit
-  bool actions_enabled = true;                       // ActionsEnabled
-  std::vector<std::string> alarm_actions;            // AlarmActions
-  std::vector<std::string> ok_actions;               // OKActions
+  bool evaluate_low_sample_count_percentile = true;    // EvaluateLowSampleCountPercentile
+  std::optional<std::string> unit;                     // Unit
+  bool actions_enabled = true;                         // ActionsEnabled
+  std::vector<std::string> alarm_actions;              // AlarmActions
+  std::vector<std::string> ok_actions;                 // OKActions
   std::vector<std::string> insufficient_data_actions;  // InsufficientDataActions
 
   int m() const { return datapoints_to_alarm.value_or(evaluation_periods); }
@@ -108,8 +108,8 @@ struct HistoryItem {
 };
 
 struct Evaluation {
-  bool changed = false;   // true iff state.value differs from the input state
-  AlarmState state;       // the new state (the input state when unchanged)
+  bool changed = false;              // true iff state.value differs from the input state
+  AlarmState state;                  // the new state (the input state when unchanged)
   std::vector<HistoryItem> history;  // StateUpdate (+ one Action per action), when changed
   std::vector<std::string> actions;  // ARNs to run, when changed and actions are enabled
   // The buckets that decided the outcome (breaching ones for ALARM), newest first.
@@ -120,5 +120,18 @@ struct Evaluation {
 // BucketStarts(spec, now), newest first.
 Evaluation Evaluate(const AlarmSpec& spec, const AlarmState& current,
                     std::span<const Bucket> buckets, TimePoint now);
+
+// SetAlarmState: a move to `value` with the caller's reason (and
+// StateReasonData JSON, possibly empty), with the StateUpdate history item
+// and the actions of the new state. Unchanged (changed == false) when the
+// alarm is already in `value`.
+Evaluation SetState(const AlarmSpec& spec, const AlarmState& current, StateValue value,
+                    std::string reason, std::string reason_data, TimePoint now);
+
+// PutMetricAlarm's ConfigurationUpdate history item: summary `Alarm "<name>"
+// created` / `... updated`, data {"version":"1.0","type":"Create",
+// "createdAlarm":{...}} (or "Update" / "updatedAlarm"), §4.7.
+HistoryItem ConfigurationUpdate(const AlarmSpec& spec, const AlarmState& state, TimePoint now,
+                                bool created);
 
 }  // namespace tw::alarm

@@ -697,3 +697,73 @@ TEST(TransitionTest, NoActionsConfiguredMeansOnlyTheUpdate) {
 
 }  // namespace
 }  // namespace tw::alarm
+
+namespace tw::alarm {
+namespace {
+
+AlarmSpec ManualSpec() {
+  AlarmSpec spec;
+  spec.alarm_name = "Manual";
+  spec.alarm_arn = "arn:aws:cloudwatch:us-east-1:1:alarm:Manual";
+  spec.metric_namespace = "NS";
+  spec.metric_name = "M";
+  spec.statistic = "Sum";
+  spec.alarm_actions = {"arn:aws:sns:us-east-1:1:t"};
+  return spec;
+}
+
+TEST(SetStateTest, MovesWithTheCallersReasonAndFiresTheNewStatesActions) {
+  AlarmSpec spec = ManualSpec();
+  TimePoint now = *ParseTimestamp("2024-03-01T12:00:00.500Z");
+  AlarmState ok{StateValue::kOk, "fine", "", now - std::chrono::hours(1)};
+  Evaluation e = SetState(spec, ok, StateValue::kAlarm, "testing", R"({"a":1})", now);
+  ASSERT_TRUE(e.changed);
+  EXPECT_EQ(e.state.value, StateValue::kAlarm);
+  EXPECT_EQ(e.state.reason, "testing");
+  EXPECT_EQ(e.state.reason_data, R"({"a":1})");
+  EXPECT_EQ(e.state.updated, now);
+  EXPECT_EQ(e.actions, spec.alarm_actions);
+  ASSERT_EQ(e.history.size(), 2u);
+  EXPECT_EQ(e.history[0].summary, "Alarm updated from OK to ALARM");
+  EXPECT_EQ(
+      e.history[0].data,
+      R"({"version":"1.0","oldState":{"stateValue":"OK","stateReason":"fine"},)"
+      R"("newState":{"stateValue":"ALARM","stateReason":"testing","stateReasonData":{"a":1}}})");
+  EXPECT_EQ(e.history[1].type, "Action");
+
+  EXPECT_FALSE(SetState(spec, e.state, StateValue::kAlarm, "again", "", now).changed);
+  spec.actions_enabled = false;
+  Evaluation quiet = SetState(spec, ok, StateValue::kAlarm, "testing", "", now);
+  EXPECT_TRUE(quiet.changed);
+  EXPECT_TRUE(quiet.actions.empty());
+  EXPECT_EQ(quiet.history.size(), 1u);
+}
+
+TEST(ConfigurationUpdateTest, NamesTheAlarmAndCarriesItsConfiguration) {
+  AlarmSpec spec = ManualSpec();
+  spec.dimensions = {{"Currency", "USD"}};
+  spec.period = std::chrono::seconds(21600);
+  spec.threshold = 20;
+  TimePoint now = *ParseTimestamp("2023-02-11T19:59:37.162Z");
+  HistoryItem created = ConfigurationUpdate(spec, InitialState(now), now, true);
+  EXPECT_EQ(created.type, "ConfigurationUpdate");
+  EXPECT_EQ(created.summary, "Alarm \"Manual\" created");
+  EXPECT_EQ(created.data,
+            R"({"version":"1.0","type":"Create","createdAlarm":{"alarmName":"Manual",)"
+            R"("alarmDescription":"","alarmArn":"arn:aws:cloudwatch:us-east-1:1:alarm:Manual",)"
+            R"("alarmConfigurationUpdatedTimestamp":"2023-02-11T19:59:37.162+0000",)"
+            R"("namespace":"NS","metricName":"M","statistic":"Sum","period":21600,)"
+            R"("dimensions":[{"value":"USD","name":"Currency"}],"threshold":20.0,)"
+            R"("comparisonOperator":"GreaterThanThreshold","evaluationPeriods":1,)"
+            R"("datapointsToAlarm":1,"treatMissingData":"missing",)"
+            R"("stateValue":"INSUFFICIENT_DATA",)"
+            R"("stateUpdatedTimestamp":"2023-02-11T19:59:37.162+0000","actionsEnabled":true,)"
+            R"("alarmActions":["arn:aws:sns:us-east-1:1:t"],"insufficientDataActions":[],)"
+            R"("okactions":[]}})");
+  HistoryItem updated = ConfigurationUpdate(spec, InitialState(now), now, false);
+  EXPECT_EQ(updated.summary, "Alarm \"Manual\" updated");
+  EXPECT_TRUE(updated.data.starts_with(R"({"version":"1.0","type":"Update","updatedAlarm":{)"));
+}
+
+}  // namespace
+}  // namespace tw::alarm
