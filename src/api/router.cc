@@ -1,0 +1,329 @@
+#include "api/router.h"
+
+#include <zlib.h>
+
+#include <array>
+#include <cstdio>
+
+#include "api/codec.h"
+#include "common/random.h"
+
+namespace tw::api {
+namespace {
+
+constexpr std::string_view kLogsPrefix = "Logs_20140328";
+constexpr std::string_view kCloudWatchPrefix = "GraniteServiceVersion20100801";
+
+std::string HttpDate(TimePoint t) {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day date(day);
+  std::chrono::hh_mm_ss<Duration> time(t - day);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                kDays[std::chrono::weekday(day).c_encoding()], unsigned(date.day()),
+                kMonths[unsigned(date.month()) - 1], int(date.year()), int(time.hours().count()),
+                int(time.minutes().count()), int(time.seconds().count()));
+  return buffer;
+}
+
+const char* ContentType(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kJson11:
+      return "application/x-amz-json-1.1";
+    case Protocol::kJson10:
+      return "application/x-amz-json-1.0";
+    case Protocol::kQuery:
+      return "text/xml";
+    case Protocol::kCbor:
+      return "application/cbor";
+  }
+  return "application/json";
+}
+
+// Decompresses a gzip body, refusing to grow past `limit`.
+Result<std::string> Gunzip(std::string_view body, std::size_t limit) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) return Internal("cannot start zlib");
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+  stream.avail_in = static_cast<uInt>(body.size());
+  std::string out;
+  char chunk[16384];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    stream.next_out = reinterpret_cast<Bytef*>(chunk);
+    stream.avail_out = sizeof chunk;
+    rc = inflate(&stream, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&stream);
+      return InvalidArgument("the gzip request body cannot be decompressed");
+    }
+    out.append(chunk, sizeof chunk - stream.avail_out);
+    if (out.size() > limit) {
+      inflateEnd(&stream);
+      return Status(StatusCode::kResourceExhausted, "the decompressed body is too large");
+    }
+    if (rc == Z_OK && stream.avail_in == 0 && stream.avail_out != 0) {
+      inflateEnd(&stream);
+      return InvalidArgument("the gzip request body is truncated");
+    }
+  }
+  inflateEnd(&stream);
+  return out;
+}
+
+// The service named in an Authorization header's credential scope, for
+// query requests that carry no Version.
+std::string ScopeService(const HttpRequest& request) {
+  std::string auth = request.Header("authorization");
+  std::size_t at = auth.find("Credential=");
+  if (at == std::string::npos) return "";
+  std::string credential = auth.substr(at + 11, auth.find_first_of(", ", at) - at - 11);
+  // AKID/date/region/service/aws4_request
+  std::size_t slash = 0;
+  for (int i = 0; i < 3 && slash != std::string::npos; ++i) slash = credential.find('/', slash + 1);
+  if (slash == std::string::npos) return "";
+  std::size_t end = credential.find('/', slash + 1);
+  return credential.substr(slash + 1,
+                           end == std::string::npos ? std::string::npos : end - slash - 1);
+}
+
+struct Route {
+  Service service = Service::kLogs;
+  Protocol protocol = Protocol::kJson11;
+  std::string operation;
+  std::optional<Value> query_params;  // awsQuery: already decoded
+  std::optional<ApiError> error;      // the request cannot be routed
+};
+
+Value MergeStructures(Value a, const Value& b) {
+  for (const auto& [name, value] : b.members()) a.Set(name, value);
+  return a;
+}
+
+Route RouteOf(const HttpRequest& request) {
+  Route route;
+  const std::string target = request.Header("x-amz-target");
+  const std::string content_type = request.Header("content-type");
+  if (request.path.starts_with("/service/") || request.Header("smithy-protocol") == "rpc-v2-cbor") {
+    route.protocol = Protocol::kCbor;
+    route.service = Service::kCloudWatch;
+    std::string_view rest = std::string_view(request.path).substr(9);  // after "/service/"
+    std::size_t slash = rest.find('/');
+    std::string_view service = rest.substr(0, slash);
+    constexpr std::string_view kOperation = "/operation/";
+    if (slash == std::string_view::npos || rest.substr(slash, kOperation.size()) != kOperation ||
+        service != kCloudWatchPrefix) {
+      route.error = UnknownOperation(Service::kCloudWatch, std::string(request.path));
+      return route;
+    }
+    route.operation = std::string(rest.substr(slash + kOperation.size()));
+    return route;
+  }
+  if (!target.empty()) {
+    std::size_t dot = target.find('.');
+    std::string_view prefix = std::string_view(target).substr(0, dot);
+    route.operation = dot == std::string::npos ? "" : target.substr(dot + 1);
+    if (prefix == kLogsPrefix) {
+      route.service = Service::kLogs;
+      route.protocol = Protocol::kJson11;
+    } else if (prefix == kCloudWatchPrefix) {
+      route.service = Service::kCloudWatch;
+      route.protocol = Protocol::kJson10;
+    } else {
+      route.error = UnknownOperation(Service::kLogs, target);
+    }
+    return route;
+  }
+  const bool form = content_type.starts_with("application/x-www-form-urlencoded");
+  if (form || request.query.find("Action=") != std::string::npos) {
+    route.protocol = Protocol::kQuery;
+    Result<Value> from_query = DecodeQuery(request.query);
+    Result<Value> from_body = form ? DecodeQuery(request.body) : Result<Value>(Value::Structure());
+    std::string version;
+    if (from_query.ok() && from_body.ok()) {
+      route.query_params = MergeStructures(std::move(from_query).value(), *from_body);
+      if (const Value* v = route.query_params->Find("Version");
+          v && v->kind() == Value::Kind::kString) {
+        version = v->AsString();
+      }
+      if (const Value* a = route.query_params->Find("Action");
+          a && a->kind() == Value::Kind::kString) {
+        route.operation = a->AsString();
+      }
+    }
+    if (version == "2010-08-01") {
+      route.service = Service::kCloudWatch;
+    } else if (version == "2010-03-31") {
+      route.service = Service::kSns;
+    } else {
+      std::string scope = ScopeService(request);
+      route.service = scope == "monitoring" ? Service::kCloudWatch : Service::kSns;
+    }
+    if (!from_query.ok() || !from_body.ok()) {
+      route.error = MalformedRequest(
+          route.service, (from_query.ok() ? from_body.status() : from_query.status()).message());
+    } else if (route.operation.empty()) {
+      route.error = ApiError{400, "MissingAction", "MissingAction",
+                             "Could not find operation to perform: the Action parameter is "
+                             "missing"};
+    }
+    return route;
+  }
+  route.error = UnknownOperation(Service::kLogs, request.method + " " + request.path);
+  return route;
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+void Operations::Add(Service service, std::string operation, Handler handler) {
+  handlers_[{service, std::move(operation)}] = std::move(handler);
+}
+
+const Handler* Operations::Find(Service service, std::string_view operation) const {
+  auto it = handlers_.find(std::pair<Service, std::string>(service, std::string(operation)));
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Operations::Names(Service service) const {
+  std::vector<std::string> names;
+  for (const auto& [key, handler] : handlers_) {
+    if (key.first == service) names.push_back(key.second);
+  }
+  return names;
+}
+
+std::string_view XmlNamespace(Service service) {
+  return service == Service::kSns ? "http://sns.amazonaws.com/doc/2010-03-31/"
+                                  : "http://monitoring.amazonaws.com/doc/2010-08-01/";
+}
+
+HttpResponse ErrorResponse(Protocol protocol, Service service, const ApiError& error,
+                           std::string_view request_id) {
+  HttpResponse response;
+  response.status = error.http_status;
+  response.headers.emplace_back("Content-Type", ContentType(protocol));
+  switch (protocol) {
+    case Protocol::kQuery:
+      response.body = EncodeQueryError(XmlNamespace(service), error.sender(), error.code,
+                                       error.message, request_id);
+      break;
+    case Protocol::kJson11:
+    case Protocol::kJson10:
+    case Protocol::kCbor: {
+      Value body = Value::Structure(
+          {{"__type", Value::String(error.shape)}, {"message", Value::String(error.message)}});
+      response.body = protocol == Protocol::kCbor ? EncodeCbor(body) : EncodeJson(body);
+      if (protocol != Protocol::kJson11) {
+        response.headers.emplace_back("x-amzn-query-error",
+                                      error.code + (error.sender() ? ";Sender" : ";Receiver"));
+      }
+      break;
+    }
+  }
+  return response;
+}
+
+Router::Router(const Operations* operations, RouterOptions options)
+    : operations_(operations), options_(std::move(options)) {}
+
+HttpResponse Router::Handle(const HttpRequest& request) const {
+  if (options_.local_routes) {
+    if (std::optional<HttpResponse> local = options_.local_routes(request)) return *local;
+  }
+  const TimePoint now = options_.clock->Now();
+  CallContext context;
+  context.request_id = NewUuid();
+  context.now = now;
+  Route route = RouteOf(request);
+  context.service = route.service;
+  context.protocol = route.protocol;
+  context.operation = route.operation;
+
+  auto finish = [&](HttpResponse response) {
+    response.headers.emplace_back("x-amzn-RequestId", context.request_id);
+    response.headers.emplace_back("Date", HttpDate(now));
+    if (context.protocol == Protocol::kCbor) {
+      response.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
+    }
+    if (options_.on_response) options_.on_response(context, response);
+    return response;
+  };
+  auto fail = [&](const ApiError& error) {
+    return finish(ErrorResponse(context.protocol, context.service, error, context.request_id));
+  };
+
+  if (request.body.size() > options_.max_body_bytes) {
+    return fail(RequestTooLarge(route.service, request.body.size(), options_.max_body_bytes));
+  }
+  // Authentication comes before anything about the operation is revealed.
+  SignedRequest signed_request{request.method, request.path, request.query, request.headers,
+                               request.body};
+  VerifyOptions verify;
+  verify.expected_service = ServiceName(route.service);
+  verify.max_skew =
+      route.service == Service::kLogs ? options_.logs_max_skew : options_.query_max_skew;
+  verify.payload_hash_from_header = request.body_decoded;
+  Result<VerifiedRequest, AuthError> verified =
+      VerifySigV4(signed_request, options_.secrets, now, verify);
+  if (!verified.ok()) return fail(AuthFailure(route.service, verified.error()));
+  context.region = verified->region;
+  context.access_key_id = verified->access_key_id;
+  if (route.error) return fail(*route.error);
+
+  const Handler* handler = operations_->Find(route.service, route.operation);
+  if (handler == nullptr) return fail(UnknownOperation(route.service, route.operation));
+
+  std::string body = request.body;
+  std::string encoding = request.Header("content-encoding");
+  if (encoding.find("gzip") != std::string::npos && !request.body_decoded) {
+    Result<std::string> plain = Gunzip(body, options_.max_body_bytes);
+    if (!plain.ok()) {
+      if (plain.status().code() == StatusCode::kResourceExhausted) {
+        return fail(
+            RequestTooLarge(route.service, options_.max_body_bytes + 1, options_.max_body_bytes));
+      }
+      return fail(MalformedRequest(route.service, plain.status().message()));
+    }
+    body = std::move(plain).value();
+  }
+  Value input;
+  if (route.query_params) {
+    input = std::move(*route.query_params);
+  } else {
+    Result<Value> decoded = route.protocol == Protocol::kCbor ? DecodeCbor(body) : DecodeJson(body);
+    if (!decoded.ok()) return fail(MalformedRequest(route.service, decoded.status().message()));
+    input = std::move(decoded).value();
+  }
+
+  Result<Value, ApiError> output = (*handler)(InputReader(input), context);
+  if (!output.ok()) return fail(output.error());
+  HttpResponse response;
+  response.headers.emplace_back("Content-Type", ContentType(route.protocol));
+  switch (route.protocol) {
+    case Protocol::kQuery:
+      response.body = EncodeQueryResponse(route.operation, XmlNamespace(route.service), *output,
+                                          context.request_id);
+      break;
+    case Protocol::kCbor:
+      response.body = EncodeCbor(*output);
+      break;
+    case Protocol::kJson11:
+    case Protocol::kJson10:
+      response.body = EncodeJson(*output);
+      break;
+  }
+  return finish(std::move(response));
+}
+
+}  // namespace tw::api
