@@ -27,7 +27,8 @@ void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
   command
       ->add_option("--public-url", o.public_url,
                    "Base URL of the confirm/unsubscribe links and of SigningCertURL")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([flags](const std::string&) { flags->public_url_given = true; });
 }
 
 server::NotifierOptions ResolveDeliveryOptions(const DeliveryFlags& flags) {

@@ -26,6 +26,7 @@ namespace tw::cli {
 struct DeliveryFlags {
   server::NotifierOptions options;
   double http_timeout_seconds = 15;
+  bool public_url_given = false;  // --public-url was on the command line
 };
 
 void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags);

@@ -7,6 +7,7 @@
 
 #include "cli/outbox_command.h"
 #include "cli/replay_command.h"
+#include "cli/serve_command.h"
 #include "cli/test_pattern_command.h"
 
 int main(int argc, char** argv) {
@@ -16,8 +17,8 @@ int main(int argc, char** argv) {
 
   // An explicit name keeps the build path out of "Usage:" lines.
   CLI::App app{
-      "trailwatch: CloudWatch Logs filter patterns and metric filters over CloudTrail "
-      "data, offline",
+      "trailwatch: CloudTrail -> CloudWatch Logs metric filters -> CloudWatch alarms -> SNS "
+      "notifications, on one machine",
       "trailwatch"};
   app.set_version_flag("--version", "trailwatch " TW_VERSION, "Print the version and exit");
   app.footer("Run 'trailwatch test-pattern --help' for the options of a command.");
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   CLI::App* replay = tw::cli::AddReplayCommand(app, &replay_options);
   tw::cli::OutboxCommandOptions outbox_options;
   tw::cli::OutboxCommand outbox = tw::cli::AddOutboxCommand(app, &outbox_options);
+  tw::cli::ServeCommandOptions serve_options;
+  CLI::App* serve = tw::cli::AddServeCommand(app, &serve_options);
 
   // CLI11 reports --help, --version and usage errors by throwing; they stop here.
   try {
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   }
   if (replay->parsed()) return tw::cli::RunReplay(replay_options, stdout, stderr);
   if (outbox.self->parsed()) return tw::cli::RunOutbox(outbox, outbox_options, stdout, stderr);
+  if (serve->parsed()) return tw::cli::RunServe(serve_options);
   std::fputs(app.help().c_str(), stderr);
   return 2;
 }

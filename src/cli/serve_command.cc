@@ -1,0 +1,58 @@
+#include "cli/serve_command.h"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+
+namespace tw::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void OnStopSignal(int) { stop_requested.store(true); }
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
+  CLI::App* command = app.add_subcommand(
+      "serve",
+      "Run the AWS-compatible service: CloudWatch Logs, CloudWatch and SNS on one port, for the "
+      "aws CLI, boto3 and the SDKs (--endpoint-url), with alarms evaluated every minute and "
+      "notifications delivered from a durable outbox.");
+  server::ServeOptions& s = options->serve;
+  AddDeliveryOptions(command, &options->delivery);
+  command->add_option("--listen", s.listen, "HOST:PORT to listen on")->capture_default_str();
+  command->add_option("--template", s.templates,
+                      "CloudFormation template to apply at start (repeatable)");
+  command->add_option("--access-key", s.access_keys,
+                      "ID:SECRET of an access key to accept (repeatable; default: the key kept "
+                      "in <data dir>/credentials, created on first start)");
+  command->add_option("--region", options->delivery.options.region, "Region for ARNs")
+      ->capture_default_str();
+  command->add_option("--account-id", options->delivery.options.account_id, "Account ID for ARNs")
+      ->capture_default_str();
+  command->add_option("--cloudtrail-dir", s.cloudtrail_dir,
+                      "Directory where CloudTrail files arrive (e.g. an aws s3 sync target); each "
+                      "new file is ingested once into --log-group");
+  command->add_option("--log-group", s.log_group, "Log group of --cloudtrail-dir")
+      ->capture_default_str();
+  command->add_flag("--early-alarm", s.early_alarm,
+                    "Evaluate alarms whose statistic can only grow on the current minute as soon "
+                    "as data arrives, so ALARM goes out within a second");
+  command->add_option("--tls-cert", s.tls_cert_file, "PEM certificate to serve HTTPS with");
+  command->add_option("--tls-key", s.tls_key_file, "PEM private key of --tls-cert");
+  command->footer(
+      "Example:\n  trailwatch serve --template examples/iam-policy-change.yaml --early-alarm\n"
+      "  aws --endpoint-url http://127.0.0.1:4566 cloudwatch describe-alarms");
+  return command;
+}
+
+int RunServe(ServeCommandOptions options) {
+  options.serve.delivery = ResolveDeliveryOptions(options.delivery);
+  options.serve.public_url_given = options.delivery.public_url_given;
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+  return server::Serve(options.serve, stop_requested);
+}
+
+}  // namespace tw::cli

@@ -1,0 +1,307 @@
+#include "server/alarm_service.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace tw::server {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kSchema[] = {
+    R"sql(
+CREATE TABLE alarms (
+  name               TEXT PRIMARY KEY,
+  spec               TEXT NOT NULL,  -- JSON, PutMetricAlarm's member names
+  tags               TEXT NOT NULL DEFAULT '{}',
+  state              TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  reason_data        TEXT NOT NULL,
+  state_updated      INTEGER NOT NULL,
+  state_transitioned INTEGER NOT NULL,
+  config_updated     INTEGER NOT NULL
+);
+CREATE TABLE alarm_history (
+  id         INTEGER PRIMARY KEY,
+  alarm_name TEXT NOT NULL,
+  timestamp  INTEGER NOT NULL,
+  type       TEXT NOT NULL,
+  summary    TEXT NOT NULL,
+  data       TEXT NOT NULL
+);
+CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
+)sql",
+};
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Json SpecJson(const alarm::AlarmSpec& s) {
+  Json dims = Json::array();
+  for (const auto& [name, value] : s.dimensions) dims.push_back({{"Name", name}, {"Value", value}});
+  Json j{{"AlarmName", s.alarm_name},
+         {"AlarmDescription", s.alarm_description},
+         {"AlarmArn", s.alarm_arn},
+         {"Namespace", s.metric_namespace},
+         {"MetricName", s.metric_name},
+         {"Dimensions", dims},
+         {"Statistic", s.statistic},
+         {"ExtendedStatistic", s.extended_statistic},
+         {"Period", s.period.count()},
+         {"EvaluationPeriods", s.evaluation_periods},
+         {"Threshold", s.threshold},
+         {"ComparisonOperator", alarm::ComparisonOperatorName(s.comparison_operator)},
+         {"TreatMissingData", alarm::TreatMissingDataName(s.treat_missing_data)},
+         {"EvaluateLowSampleCountPercentile", s.evaluate_low_sample_count_percentile},
+         {"ActionsEnabled", s.actions_enabled},
+         {"AlarmActions", s.alarm_actions},
+         {"OKActions", s.ok_actions},
+         {"InsufficientDataActions", s.insufficient_data_actions}};
+  if (s.datapoints_to_alarm) j["DatapointsToAlarm"] = *s.datapoints_to_alarm;
+  if (s.unit) j["Unit"] = *s.unit;
+  return j;
+}
+
+std::vector<std::string> Strings(const Json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || !j[key].is_array()) return out;
+  for (const Json& v : j[key]) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<alarm::AlarmSpec> ParseSpec(std::string_view text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return DataLoss("a stored alarm cannot be read");
+  alarm::AlarmSpec s;
+  s.alarm_name = j.value("AlarmName", "");
+  s.alarm_description = j.value("AlarmDescription", "");
+  s.alarm_arn = j.value("AlarmArn", "");
+  s.metric_namespace = j.value("Namespace", "");
+  s.metric_name = j.value("MetricName", "");
+  if (j.contains("Dimensions") && j["Dimensions"].is_array()) {
+    for (const Json& d : j["Dimensions"]) {
+      s.dimensions.emplace_back(d.value("Name", ""), d.value("Value", ""));
+    }
+  }
+  s.statistic = j.value("Statistic", "");
+  s.extended_statistic = j.value("ExtendedStatistic", "");
+  s.period = std::chrono::seconds(j.value("Period", 60));
+  s.evaluation_periods = j.value("EvaluationPeriods", 1);
+  if (j.contains("DatapointsToAlarm")) s.datapoints_to_alarm = j.value("DatapointsToAlarm", 1);
+  s.threshold = j.value("Threshold", 0.0);
+  Result<alarm::ComparisonOperator> op =
+      alarm::ParseComparisonOperator(j.value("ComparisonOperator", ""));
+  Result<alarm::TreatMissingData> missing =
+      alarm::ParseTreatMissingData(j.value("TreatMissingData", "missing"));
+  if (!op.ok() || !missing.ok()) return DataLoss("a stored alarm cannot be read");
+  s.comparison_operator = *op;
+  s.treat_missing_data = *missing;
+  s.evaluate_low_sample_count_percentile = j.value("EvaluateLowSampleCountPercentile", true);
+  if (j.contains("Unit") && j["Unit"].is_string()) s.unit = j["Unit"].get<std::string>();
+  s.actions_enabled = j.value("ActionsEnabled", true);
+  s.alarm_actions = Strings(j, "AlarmActions");
+  s.ok_actions = Strings(j, "OKActions");
+  s.insufficient_data_actions = Strings(j, "InsufficientDataActions");
+  return s;
+}
+
+alarm::StateValue ParseState(std::string_view text) {
+  if (text == "OK") return alarm::StateValue::kOk;
+  if (text == "ALARM") return alarm::StateValue::kAlarm;
+  return alarm::StateValue::kInsufficientData;
+}
+
+std::map<std::string, std::string> ParseTags(std::string_view text) {
+  std::map<std::string, std::string> tags;
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return tags;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.value().is_string()) tags[it.key()] = it.value().get<std::string>();
+  }
+  return tags;
+}
+
+constexpr const char* kColumns =
+    "name, spec, tags, state, reason, reason_data, state_updated, state_transitioned, "
+    "config_updated";
+
+Result<StoredAlarm> ReadAlarm(const store::Statement& row) {
+  Result<alarm::AlarmSpec> spec = ParseSpec(row.ColumnText(1));
+  if (!spec.ok()) return spec.status();
+  StoredAlarm a;
+  a.spec = std::move(spec).value();
+  a.tags = ParseTags(row.ColumnText(2));
+  a.state.value = ParseState(row.ColumnText(3));
+  a.state.reason = row.ColumnText(4);
+  a.state.reason_data = row.ColumnText(5);
+  a.state.updated = FromEpochMillis(row.ColumnInt(6));
+  a.state_transitioned = FromEpochMillis(row.ColumnInt(7));
+  a.configuration_updated = FromEpochMillis(row.ColumnInt(8));
+  return a;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AlarmService>> AlarmService::Open(store::Database* db) {
+  TW_RETURN_IF_ERROR(db->Migrate("alarms", kSchema));
+  return std::unique_ptr<AlarmService>(new AlarmService(db));
+}
+
+Status AlarmService::AddHistory(const std::string& name, const alarm::HistoryItem& item) {
+  Result<store::Statement> insert = db_->Prepare(
+      "INSERT INTO alarm_history (alarm_name, timestamp, type, summary, data) VALUES "
+      "(?, ?, ?, ?, ?)");
+  if (!insert.ok()) return insert.status();
+  insert->BindAll(name, ToEpochMillis(item.timestamp), item.type, item.summary, item.data);
+  return insert->Run();
+}
+
+Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
+                               const std::map<std::string, std::string>& tags, TimePoint now) {
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  Result<StoredAlarm> existing = Get(spec.alarm_name);
+  const bool created = !existing.ok();
+  if (created && existing.status().code() != StatusCode::kNotFound) return existing.status();
+  alarm::AlarmState state = created ? alarm::InitialState(now) : existing->state;
+  const TimePoint transitioned = created ? now : existing->state_transitioned;
+  // Tags are only taken at creation (PutMetricAlarm ignores them on update).
+  std::map<std::string, std::string> kept_tags = created ? tags : existing->tags;
+  Result<store::Statement> upsert = db_->Prepare(
+      "INSERT INTO alarms (name, spec, tags, state, reason, reason_data, state_updated, "
+      "state_transitioned, config_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, config_updated = "
+      "excluded.config_updated");
+  if (!upsert.ok()) return upsert.status();
+  Json tag_json = Json::object();
+  for (const auto& [k, v] : kept_tags) tag_json[k] = v;
+  upsert->BindAll(spec.alarm_name, Dump(SpecJson(spec)), Dump(tag_json),
+                  alarm::StateName(state.value), state.reason, state.reason_data,
+                  ToEpochMillis(state.updated), ToEpochMillis(transitioned), ToEpochMillis(now));
+  TW_RETURN_IF_ERROR(upsert->Run());
+  TW_RETURN_IF_ERROR(
+      AddHistory(spec.alarm_name, alarm::ConfigurationUpdate(spec, state, now, created)));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  return created;
+}
+
+Result<std::vector<StoredAlarm>> AlarmService::List() {
+  Result<store::Statement> q =
+      db_->Prepare(std::string("SELECT ") + kColumns + " FROM alarms ORDER BY name");
+  if (!q.ok()) return q.status();
+  std::vector<StoredAlarm> out;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Result<StoredAlarm> a = ReadAlarm(*q);
+    if (!a.ok()) return a.status();
+    out.push_back(std::move(a).value());
+  }
+  return out;
+}
+
+Result<StoredAlarm> AlarmService::Get(const std::string& name) {
+  Result<store::Statement> q =
+      db_->Prepare(std::string("SELECT ") + kColumns + " FROM alarms WHERE name = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, name);
+  Result<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return NotFound("Alarm " + name + " not found");
+  return ReadAlarm(*q);
+}
+
+Status AlarmService::Delete(const std::vector<std::string>& names) {
+  Result<store::Statement> d = db_->Prepare("DELETE FROM alarms WHERE name = ?");
+  if (!d.ok()) return d.status();
+  for (const std::string& name : names) {
+    d->Bind(1, name);
+    TW_RETURN_IF_ERROR(d->Run());
+  }
+  return Status::Ok();
+}
+
+Status AlarmService::SetActionsEnabled(const std::vector<std::string>& names, bool enabled) {
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  for (const std::string& name : names) {
+    Result<StoredAlarm> a = Get(name);
+    if (!a.ok()) {
+      if (a.status().code() == StatusCode::kNotFound) continue;
+      return a.status();
+    }
+    a->spec.actions_enabled = enabled;
+    Result<store::Statement> u = db_->Prepare("UPDATE alarms SET spec = ? WHERE name = ?");
+    if (!u.ok()) return u.status();
+    u->BindAll(Dump(SpecJson(a->spec)), name);
+    TW_RETURN_IF_ERROR(u->Run());
+  }
+  return tx->Commit();
+}
+
+Status AlarmService::Record(const std::string& name, const alarm::Evaluation& evaluation) {
+  if (!evaluation.changed) return Status::Ok();
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  const alarm::AlarmState& s = evaluation.state;
+  Result<store::Statement> u = db_->Prepare(
+      "UPDATE alarms SET state = ?, reason = ?, reason_data = ?, state_updated = ?, "
+      "state_transitioned = ? WHERE name = ?");
+  if (!u.ok()) return u.status();
+  u->BindAll(alarm::StateName(s.value), s.reason, s.reason_data, ToEpochMillis(s.updated),
+             ToEpochMillis(s.updated), name);
+  TW_RETURN_IF_ERROR(u->Run());
+  if (db_->Changes() == 0) return NotFound("Alarm " + name + " not found");
+  for (const alarm::HistoryItem& item : evaluation.history)
+    TW_RETURN_IF_ERROR(AddHistory(name, item));
+  return tx->Commit();
+}
+
+Result<std::vector<HistoryRecord>> AlarmService::History(const HistoryQuery& query,
+                                                         std::optional<std::string>* next_token) {
+  std::int64_t after = query.ascending ? 0 : INT64_MAX;
+  if (query.next_token) {
+    auto [end, ec] = std::from_chars(query.next_token->data(),
+                                     query.next_token->data() + query.next_token->size(), after);
+    if (ec != std::errc() || end != query.next_token->data() + query.next_token->size()) {
+      return InvalidArgument("The specified nextToken is invalid.");
+    }
+  }
+  std::string sql =
+      "SELECT id, alarm_name, timestamp, type, summary, data FROM alarm_history WHERE "
+      "(? = '' OR alarm_name = ?) AND (? = '' OR type = ?) AND timestamp >= ? AND timestamp <= ? "
+      "AND id ";
+  // Items are written in time order, so the row id orders them and pages them.
+  sql += query.ascending ? "> ? ORDER BY id" : "< ? ORDER BY id DESC";
+  sql += " LIMIT ?";
+  Result<store::Statement> q = db_->Prepare(sql);
+  if (!q.ok()) return q.status();
+  q->BindAll(query.alarm_name, query.alarm_name, query.type, query.type,
+             query.start ? ToEpochMillis(*query.start) : INT64_MIN,
+             query.end ? ToEpochMillis(*query.end) : INT64_MAX, after, query.limit + 1);
+  std::vector<HistoryRecord> out;
+  std::vector<std::int64_t> ids;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    HistoryRecord r;
+    ids.push_back(q->ColumnInt(0));
+    r.alarm_name = q->ColumnText(1);
+    r.item.timestamp = FromEpochMillis(q->ColumnInt(2));
+    r.item.type = q->ColumnText(3);
+    r.item.summary = q->ColumnText(4);
+    r.item.data = q->ColumnText(5);
+    out.push_back(std::move(r));
+  }
+  next_token->reset();
+  if (static_cast<int>(out.size()) > query.limit) {
+    out.resize(static_cast<std::size_t>(query.limit));
+    *next_token = std::to_string(ids[static_cast<std::size_t>(query.limit) - 1]);
+  }
+  return out;
+}
+
+}  // namespace tw::server

@@ -1,0 +1,76 @@
+// CloudWatch metric alarms kept in the store: configuration, state and
+// history (spec aws-protocols-alarms.md §3.2, §4.5-4.7). The evaluation
+// itself is alarm::Evaluate via server::EvaluateAlarm; this class only
+// keeps what it decides.
+//
+// Runs on the caller's store::Database and transaction; not synchronized
+// (the Engine serializes calls). Nothing is cached: every read comes from
+// the store, so a rolled-back transaction leaves nothing stale behind.
+
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alarm/alarm.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "store/database.h"
+
+namespace tw::server {
+
+struct StoredAlarm {
+  alarm::AlarmSpec spec;
+  alarm::AlarmState state;
+  TimePoint configuration_updated;
+  TimePoint state_transitioned;  // the last time the state value changed
+  std::map<std::string, std::string> tags;
+};
+
+struct HistoryRecord {
+  std::string alarm_name;
+  alarm::HistoryItem item;
+};
+
+struct HistoryQuery {
+  std::string alarm_name;  // empty: every alarm
+  std::string type;        // empty: every type
+  std::optional<TimePoint> start, end;
+  bool ascending = false;  // ScanBy TimestampAscending
+  int limit = 100;
+  std::optional<std::string> next_token;
+};
+
+class AlarmService {
+ public:
+  static Result<std::unique_ptr<AlarmService>> Open(store::Database* db);
+
+  // PutMetricAlarm: creates (INSUFFICIENT_DATA, "Unchecked: Initial alarm
+  // creation") or replaces the configuration keeping the state; writes the
+  // ConfigurationUpdate history item. Returns true when created. `spec` must
+  // already be validated.
+  Result<bool> Put(const alarm::AlarmSpec& spec, const std::map<std::string, std::string>& tags,
+                   TimePoint now);
+  Result<std::vector<StoredAlarm>> List();  // by name
+  // kNotFound "Alarm <name> not found".
+  Result<StoredAlarm> Get(const std::string& name);
+  // Unknown names are ignored, as AWS does for metric alarms.
+  Status Delete(const std::vector<std::string>& names);
+  Status SetActionsEnabled(const std::vector<std::string>& names, bool enabled);
+  // Stores a changed evaluation's state and history items.
+  Status Record(const std::string& name, const alarm::Evaluation& evaluation);
+  // Newest first unless ascending; the token is opaque.
+  Result<std::vector<HistoryRecord>> History(const HistoryQuery& query,
+                                             std::optional<std::string>* next_token);
+
+ private:
+  explicit AlarmService(store::Database* db) : db_(db) {}
+  Status AddHistory(const std::string& name, const alarm::HistoryItem& item);
+
+  store::Database* db_;
+};
+
+}  // namespace tw::server

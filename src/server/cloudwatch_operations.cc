@@ -1,0 +1,807 @@
+// CloudWatch operations (spec aws-protocols-alarms.md §3.2): metrics and
+// metric alarms. The same handlers serve awsQuery, awsJson1_0 and CBOR; the
+// router encodes Timestamps and lists as each protocol needs.
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "common/java_double.h"
+#include "server/operation_args.h"
+#include "server/operations.h"
+
+namespace tw::server {
+namespace {
+
+using api::ApiError;
+using api::Service;
+using V = api::Value;
+using Output = Result<V, ApiError>;
+
+constexpr Service kCloudWatch = Service::kCloudWatch;
+constexpr double kLargest = 0x1p360;  // PutMetricData's range: 2^-360 .. 2^360
+constexpr double kSmallest = 0x1p-360;
+constexpr std::size_t kMaxDatapoints = 1440;
+constexpr const char* kStatistics[] = {"SampleCount", "Average", "Sum", "Minimum", "Maximum"};
+
+bool IsStatistic(std::string_view s) {
+  return std::find(std::begin(kStatistics), std::end(kStatistics), s) != std::end(kStatistics);
+}
+
+bool ValidValue(double v) {
+  return std::isfinite(v) && (v == 0 || (std::fabs(v) >= kSmallest && std::fabs(v) <= kLargest));
+}
+
+std::string Member(std::string_view list, std::size_t index, std::string_view field) {
+  return std::string(list) + ".member." + std::to_string(index + 1) + "." + std::string(field);
+}
+
+// Dimensions: a list of {Name, Value}, returned sorted by name.
+bool ReadDimensions(Args& args, std::string_view name, metrics::Dimensions* out, ApiError* error) {
+  std::vector<api::InputReader> items;
+  if (!args.List(name, &items)) {
+    *error = args.error();
+    return false;
+  }
+  if (items.size() > 30) {
+    *error = api::InvalidParameterValue("The collection " + std::string(name) +
+                                        " must not have a size greater than 30.");
+    return false;
+  }
+  std::set<std::string> names;
+  for (const api::InputReader& item : items) {
+    Args d(item, kCloudWatch);
+    std::string n, v;
+    if (!d.String("Name", &n, kRequired) || !d.String("Value", &v, kRequired)) {
+      *error = d.error();
+      return false;
+    }
+    if (!names.insert(n).second) {
+      *error = api::InvalidParameterValue("The dimension " + n + " is specified more than once.");
+      return false;
+    }
+    out->emplace_back(std::move(n), std::move(v));
+  }
+  std::sort(out->begin(), out->end());
+  return true;
+}
+
+V DimensionsValue(const metrics::Dimensions& dimensions) {
+  V list = V::List();
+  for (const auto& [name, value] : dimensions) {
+    list.Append(V::Structure({{"Name", V::String(name)}, {"Value", V::String(value)}}));
+  }
+  return list;
+}
+
+V StringList(const std::vector<std::string>& values) {
+  V list = V::List();
+  for (const std::string& v : values) list.Append(V::String(v));
+  return list;
+}
+
+V AlarmValue(const StoredAlarm& a) {
+  const alarm::AlarmSpec& s = a.spec;
+  V v =
+      V::Structure({{"AlarmName", V::String(s.alarm_name)}, {"AlarmArn", V::String(s.alarm_arn)}});
+  if (!s.alarm_description.empty()) v.Set("AlarmDescription", V::String(s.alarm_description));
+  v.Set("AlarmConfigurationUpdatedTimestamp", V::Timestamp(a.configuration_updated));
+  v.Set("ActionsEnabled", V::Bool(s.actions_enabled));
+  v.Set("OKActions", StringList(s.ok_actions));
+  v.Set("AlarmActions", StringList(s.alarm_actions));
+  v.Set("InsufficientDataActions", StringList(s.insufficient_data_actions));
+  v.Set("StateValue", V::String(alarm::StateName(a.state.value)));
+  v.Set("StateReason", V::String(a.state.reason));
+  if (!a.state.reason_data.empty()) v.Set("StateReasonData", V::String(a.state.reason_data));
+  v.Set("StateUpdatedTimestamp", V::Timestamp(a.state.updated));
+  v.Set("MetricName", V::String(s.metric_name));
+  v.Set("Namespace", V::String(s.metric_namespace));
+  if (s.extended_statistic.empty()) {
+    v.Set("Statistic", V::String(s.statistic));
+  } else {
+    v.Set("ExtendedStatistic", V::String(s.extended_statistic));
+  }
+  v.Set("Dimensions", DimensionsValue(s.dimensions));
+  v.Set("Period", V::Integer(s.period.count()));
+  if (s.unit) v.Set("Unit", V::String(*s.unit));
+  v.Set("EvaluationPeriods", V::Integer(s.evaluation_periods));
+  if (s.datapoints_to_alarm) v.Set("DatapointsToAlarm", V::Integer(*s.datapoints_to_alarm));
+  v.Set("Threshold", V::Double(s.threshold));
+  v.Set("ComparisonOperator", V::String(alarm::ComparisonOperatorName(s.comparison_operator)));
+  v.Set("TreatMissingData", V::String(alarm::TreatMissingDataName(s.treat_missing_data)));
+  if (!s.extended_statistic.empty()) {
+    v.Set("EvaluateLowSampleCountPercentile",
+          V::String(s.evaluate_low_sample_count_percentile ? "evaluate" : "ignore"));
+  }
+  v.Set("StateTransitionedTimestamp", V::Timestamp(a.state_transitioned));
+  return v;
+}
+
+Result<std::vector<StoredAlarm>, ApiError> AllAlarms(Engine* engine) {
+  Result<std::vector<StoredAlarm>> alarms =
+      engine->Locked([](Services& sv) { return sv.alarms.List(); });
+  if (!alarms.ok()) return api::CloudWatchErrorFor(alarms.status());
+  return std::move(alarms).value();
+}
+
+// PutMetricAlarm's members into a spec, checked by alarm::Validate.
+Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError> ReadAlarm(
+    const api::InputReader& in, const api::CallContext& context, const EngineOptions& options) {
+  Args args(in, kCloudWatch);
+  alarm::AlarmSpec s;
+  std::int64_t evaluation_periods = 0, period = 0;
+  std::optional<std::int64_t> datapoints;
+  std::optional<double> threshold;
+  std::string comparison, missing = "missing", low_sample;
+  std::optional<std::string> unit;
+  std::vector<api::InputReader> tags_list, metrics;
+  if (!args.String("AlarmName", &s.alarm_name, kRequired) ||
+      !args.Integer("EvaluationPeriods", &evaluation_periods, kRequired) ||
+      !args.String("ComparisonOperator", &comparison, kRequired) ||
+      !args.String("AlarmDescription", &s.alarm_description) ||
+      !args.Bool("ActionsEnabled", &s.actions_enabled) ||
+      !args.StringList("OKActions", &s.ok_actions) ||
+      !args.StringList("AlarmActions", &s.alarm_actions) ||
+      !args.StringList("InsufficientDataActions", &s.insufficient_data_actions) ||
+      !args.String("MetricName", &s.metric_name) ||
+      !args.String("Namespace", &s.metric_namespace) || !args.String("Statistic", &s.statistic) ||
+      !args.String("ExtendedStatistic", &s.extended_statistic) ||
+      !args.Integer("Period", &period) || !args.String("Unit", &unit) ||
+      !args.Integer("DatapointsToAlarm", &datapoints) || !args.Double("Threshold", &threshold) ||
+      !args.String("TreatMissingData", &missing) ||
+      !args.String("EvaluateLowSampleCountPercentile", &low_sample) ||
+      !args.List("Tags", &tags_list) || !args.List("Metrics", &metrics)) {
+    return args.error();
+  }
+  if (!metrics.empty() || in.Has("ThresholdMetricId")) {
+    return api::InvalidParameterCombination(
+        "Metric math alarms (Metrics, ThresholdMetricId) are not supported by trailwatch; use "
+        "MetricName, Namespace and Statistic");
+  }
+  if (s.metric_name.empty()) return api::MissingParameter("The parameter MetricName is required.");
+  if (s.metric_namespace.empty()) {
+    return api::MissingParameter("The parameter Namespace is required.");
+  }
+  if (!threshold) return api::MissingParameter("The parameter Threshold is required.");
+  if (period == 0) return api::MissingParameter("The parameter Period is required.");
+  ApiError error;
+  if (!ReadDimensions(args, "Dimensions", &s.dimensions, &error)) return error;
+  Result<alarm::ComparisonOperator> op = alarm::ParseComparisonOperator(comparison);
+  if (!op.ok()) return api::ValidationError(op.status().message());
+  Result<alarm::TreatMissingData> tmd = alarm::ParseTreatMissingData(missing);
+  if (!tmd.ok()) return api::ValidationError(tmd.status().message());
+  if (!low_sample.empty() && low_sample != "evaluate" && low_sample != "ignore") {
+    return api::ValidationError(
+        api::ValidationMessage(low_sample, "evaluateLowSampleCountPercentile",
+                               "Member must satisfy enum value set: [evaluate, ignore]"));
+  }
+  std::map<std::string, std::string> tags;
+  for (const api::InputReader& t : tags_list) {
+    Args tag(t, kCloudWatch);
+    std::string key, value;
+    if (!tag.String("Key", &key, kRequired) || !tag.String("Value", &value, kRequired)) {
+      return tag.error();
+    }
+    tags[key] = value;
+  }
+  s.comparison_operator = *op;
+  s.treat_missing_data = *tmd;
+  s.evaluate_low_sample_count_percentile = low_sample != "ignore";
+  s.evaluation_periods =
+      static_cast<int>(std::clamp<std::int64_t>(evaluation_periods, -1, 1 << 20));
+  if (datapoints)
+    s.datapoints_to_alarm = static_cast<int>(std::clamp<std::int64_t>(*datapoints, -1, 1 << 20));
+  s.period = std::chrono::seconds(std::clamp<std::int64_t>(period, -1, 1LL << 40));
+  s.threshold = *threshold;
+  s.unit = unit;
+  const std::string region = context.region.empty() ? options.region : context.region;
+  s.alarm_arn =
+      "arn:aws:cloudwatch:" + region + ":" + options.account_id + ":alarm:" + s.alarm_name;
+  Status valid = alarm::Validate(s);
+  if (!valid.ok()) return api::ValidationError(valid.message());
+  return std::pair(std::move(s), std::move(tags));
+}
+
+// PutMetricData's data into a batch of minutes, with AWS's checks.
+Result<metrics::MetricStore, ApiError> ReadMetricData(const api::InputReader& in, TimePoint now) {
+  Args args(in, kCloudWatch);
+  std::string ns;
+  std::vector<api::InputReader> data;
+  if (!args.String("Namespace", &ns, kRequired) || !args.List("MetricData", &data, kRequired)) {
+    return args.error();
+  }
+  if (ns.empty() || ns.size() > 255 || ns.front() == ':') {
+    return api::InvalidParameterValue("The value " + ns + " for parameter Namespace is invalid.");
+  }
+  if (ns.starts_with("AWS/")) {
+    return api::InvalidParameterValue("The value " + ns +
+                                      " for parameter Namespace is invalid: the AWS/ namespaces "
+                                      "are reserved for AWS services.");
+  }
+  if (data.empty() || data.size() > 1000) {
+    return api::InvalidParameterValue(
+        "The collection MetricData must have a size between 1 and 1000.");
+  }
+  metrics::MetricStore batch;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    Args d(data[i], kCloudWatch);
+    metrics::MetricKey key;
+    key.metric_namespace = ns;
+    std::optional<TimePoint> timestamp;
+    std::optional<double> value;
+    std::optional<std::vector<double>> values, counts;
+    std::string unit = "None";
+    std::optional<std::int64_t> resolution;
+    if (!d.String("MetricName", &key.metric_name, kRequired) ||
+        !d.Timestamp("Timestamp", &timestamp) || !d.Double("Value", &value) ||
+        !d.String("Unit", &unit) || !d.Integer("StorageResolution", &resolution)) {
+      return d.error();
+    }
+    Result<std::optional<std::vector<double>>> read_values = data[i].DoubleList("Values");
+    Result<std::optional<std::vector<double>>> read_counts = data[i].DoubleList("Counts");
+    if (!read_values.ok()) return d.Invalid(read_values.status().message());
+    if (!read_counts.ok()) return d.Invalid(read_counts.status().message());
+    values = *read_values;
+    counts = *read_counts;
+    Result<std::optional<api::InputReader>> set = data[i].Structure("StatisticValues");
+    if (!set.ok()) return d.Invalid(set.status().message());
+    ApiError error;
+    if (!ReadDimensions(d, "Dimensions", &key.dimensions, &error)) return error;
+    const std::string where = Member("MetricData", i, "");
+    if (unit.empty()) unit = "None";
+    if (!metrics::IsStandardUnit(unit)) {
+      return api::InvalidParameterValue("The parameter " + where +
+                                        "Unit must be a value in the "
+                                        "set of CloudWatch standard units.");
+    }
+    const int given = (value ? 1 : 0) + (*set ? 1 : 0) + (values && !values->empty() ? 1 : 0);
+    if (given > 1) {
+      return api::InvalidParameterCombination(
+          "The parameters " + where + "Value, " + where + "StatisticValues and " + where +
+          "Values are mutually exclusive and you have specified more than one.");
+    }
+    if (given == 0) {
+      return api::InvalidParameterCombination("At least one of the parameters " + where +
+                                              "Value, " + where + "StatisticValues or " + where +
+                                              "Values must be specified.");
+    }
+    const TimePoint t = timestamp.value_or(now);
+    if (t < now - std::chrono::hours(24 * 14)) {
+      return api::InvalidParameterValue("The parameter " + where +
+                                        "Timestamp must specify a time no more than two weeks in "
+                                        "the past.");
+    }
+    if (t > now + std::chrono::hours(2)) {
+      return api::InvalidParameterValue("The parameter " + where +
+                                        "Timestamp must specify a time no more than two hours in "
+                                        "the future.");
+    }
+    metrics::MinuteData minute;
+    metrics::Statistics& stats = minute.by_unit[unit];
+    if (value) {
+      if (!ValidValue(*value)) {
+        return api::InvalidParameterValue("The value " + JavaDoubleToString(*value) +
+                                          " for parameter " + where + "Value is invalid.");
+      }
+      stats.Add(*value);
+    } else if (*set) {
+      Args sv(**set, kCloudWatch);
+      std::optional<double> count, sum, min, max;
+      if (!sv.Double("SampleCount", &count, kRequired) || !sv.Double("Sum", &sum, kRequired) ||
+          !sv.Double("Minimum", &min, kRequired) || !sv.Double("Maximum", &max, kRequired)) {
+        return sv.error();
+      }
+      for (double x : {*count, *sum, *min, *max}) {
+        if (!ValidValue(x)) {
+          return api::InvalidParameterValue("The value " + JavaDoubleToString(x) +
+                                            " for parameter " + where +
+                                            "StatisticValues is invalid.");
+        }
+      }
+      if (!(*count > 0) || *min > *max) {
+        return api::InvalidParameterValue("The parameter " + where +
+                                          "StatisticValues is invalid: SampleCount must be "
+                                          "positive and Minimum at most Maximum.");
+      }
+      stats.sample_count = *count;
+      stats.sum = *sum;
+      stats.minimum = *min;
+      stats.maximum = *max;
+      // A statistic set feeds percentiles only when its samples are all one
+      // value (CloudWatch: SampleCount 1, or Minimum = Maximum).
+      if (*min == *max) stats.sketch.Add(*min, *count);
+    } else {
+      if (values->size() > 150) {
+        return api::InvalidParameterValue("The collection " + where +
+                                          "Values must not have a size greater than 150.");
+      }
+      if (counts && !counts->empty() && counts->size() != values->size()) {
+        return api::InvalidParameterValue("The parameters " + where + "Values and " + where +
+                                          "Counts must be of the same size.");
+      }
+      for (std::size_t k = 0; k < values->size(); ++k) {
+        double c = counts && !counts->empty() ? (*counts)[k] : 1;
+        if (!ValidValue((*values)[k]) || !(c >= 0) || !std::isfinite(c)) {
+          return api::InvalidParameterValue("The value " + JavaDoubleToString((*values)[k]) +
+                                            " for parameter " + where + "Values is invalid.");
+        }
+        stats.Add((*values)[k], c);
+      }
+    }
+    if (stats.sample_count > 0) batch.MergeMinute(key, FloorTo(t, std::chrono::minutes(1)), minute);
+  }
+  return batch;
+}
+
+// Bucket starts from StartTime (down to the minute), `period` apart.
+Result<std::chrono::seconds, ApiError> CheckPeriod(std::int64_t period) {
+  if (period < 1) {
+    return api::InvalidParameterValue("The parameter Period must be greater than 0.");
+  }
+  if (period % 60 != 0 && period != 1 && period != 5 && period != 10 && period != 30) {
+    return api::InvalidParameterValue(
+        "The parameter Period must be a multiple of 60 (or 1, 5, 10 or 30 for high-resolution "
+        "metrics).");
+  }
+  return std::chrono::seconds(period);
+}
+
+V DatapointValue(const MetricDatapoint& p, const std::vector<std::string>& statistics,
+                 const std::vector<std::string>& extended) {
+  V v = V::Structure({{"Timestamp", V::Timestamp(p.timestamp)}});
+  for (const std::string& s : statistics) {
+    if (std::optional<double> x = p.statistics.Get(s)) v.Set(s, V::Double(*x));
+  }
+  v.Set("Unit", V::String(p.unit));
+  if (!extended.empty()) {
+    V map = V::Map();
+    for (const std::string& e : extended) {
+      if (std::optional<double> x = p.statistics.Get(e)) map.Set(e, V::Double(*x));
+    }
+    v.Set("ExtendedStatistics", std::move(map));
+  }
+  return v;
+}
+
+}  // namespace
+
+void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
+  auto add = [&](const char* name, api::Handler handler) {
+    ops->Add(kCloudWatch, name, std::move(handler));
+  };
+
+  add("PutMetricData", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Result<metrics::MetricStore, ApiError> batch = ReadMetricData(in, engine->clock().Now());
+    if (!batch.ok()) return batch.error();
+    Status s = engine->PutMetrics(*batch);
+    if (!s.ok()) return api::CloudWatchErrorFor(s);
+    return V::Structure();
+  });
+
+  add("GetMetricStatistics",
+      [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+        Args args(in, kCloudWatch);
+        MetricQuery q;
+        std::optional<TimePoint> start, end;
+        std::int64_t period = 0;
+        std::vector<std::string> statistics, extended;
+        if (!args.String("Namespace", &q.key.metric_namespace, kRequired) ||
+            !args.String("MetricName", &q.key.metric_name, kRequired) ||
+            !args.Timestamp("StartTime", &start, kRequired) ||
+            !args.Timestamp("EndTime", &end, kRequired) ||
+            !args.Integer("Period", &period, kRequired) ||
+            !args.StringList("Statistics", &statistics) ||
+            !args.StringList("ExtendedStatistics", &extended) || !args.String("Unit", &q.unit)) {
+          return args.error();
+        }
+        ApiError error;
+        if (!ReadDimensions(args, "Dimensions", &q.key.dimensions, &error)) return error;
+        Result<std::chrono::seconds, ApiError> checked = CheckPeriod(period);
+        if (!checked.ok()) return checked.error();
+        q.period = *checked;
+        if (statistics.empty() && extended.empty()) {
+          return api::InvalidParameterCombination(
+              "Must specify either Statistics or "
+              "ExtendedStatistics, but not both.");
+        }
+        for (const std::string& s : statistics) {
+          if (!IsStatistic(s)) {
+            return api::InvalidParameterValue(
+                "The parameter Statistics.member must be a value in the set [ SampleCount, "
+                "Average, "
+                "Sum, Minimum, Maximum ].");
+          }
+        }
+        for (const std::string& e : extended) {
+          if (!metrics::ParsePercentileStatistic(e)) {
+            return api::InvalidParameterValue("The value " + e +
+                                              " for parameter ExtendedStatistics is invalid.");
+          }
+        }
+        if (*start >= *end) {
+          return api::InvalidParameterValue(
+              "The parameter StartTime must be less than the parameter EndTime.");
+        }
+        q.start = *start;
+        q.end = *end;
+        const auto requested = (std::chrono::duration_cast<std::chrono::seconds>(
+                                    *end - FloorTo(*start, std::chrono::minutes(1))) +
+                                q.period - std::chrono::seconds(1)) /
+                               q.period;
+        if (static_cast<std::size_t>(requested) > kMaxDatapoints) {
+          return api::InvalidParameterCombination(
+              "You have requested up to " + std::to_string(requested) +
+              " datapoints, which exceeds the limit of 1,440. You may reduce the datapoints "
+              "requested "
+              "by increasing Period, or decreasing the time range.");
+        }
+        std::vector<MetricDatapoint> points =
+            engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); });
+        V list = V::List();
+        for (const MetricDatapoint& p : points)
+          list.Append(DatapointValue(p, statistics, extended));
+        return V::Structure(
+            {{"Label", V::String(q.key.metric_name)}, {"Datapoints", std::move(list)}});
+      });
+
+  add("GetMetricData", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kCloudWatch);
+    std::vector<api::InputReader> queries;
+    std::optional<TimePoint> start, end;
+    std::string scan_by = "TimestampDescending";
+    std::optional<std::int64_t> max_points;
+    if (!args.List("MetricDataQueries", &queries, kRequired) ||
+        !args.Timestamp("StartTime", &start, kRequired) ||
+        !args.Timestamp("EndTime", &end, kRequired) || !args.String("ScanBy", &scan_by) ||
+        !args.Integer("MaxDatapoints", &max_points)) {
+      return args.error();
+    }
+    if (queries.empty() || queries.size() > 500) {
+      return api::InvalidParameterValue(
+          "The collection MetricDataQueries must have a size between 1 and 500.");
+    }
+    if (scan_by != "TimestampDescending" && scan_by != "TimestampAscending") {
+      return api::ValidationError(
+          api::ValidationMessage(scan_by, "scanBy",
+                                 "Member must satisfy enum value set: [TimestampDescending, "
+                                 "TimestampAscending]"));
+    }
+    if (*start >= *end) {
+      return api::InvalidParameterValue(
+          "The parameter StartTime must be less than the parameter EndTime.");
+    }
+    static const std::regex kId("[a-z][a-zA-Z0-9_]*");
+    V results = V::List();
+    std::set<std::string> ids;
+    for (const api::InputReader& query : queries) {
+      Args qa(query, kCloudWatch);
+      std::string id, label, expression;
+      bool return_data = true;
+      if (!qa.String("Id", &id, kRequired) || !qa.String("Label", &label) ||
+          !qa.String("Expression", &expression) || !qa.Bool("ReturnData", &return_data)) {
+        return qa.error();
+      }
+      if (!std::regex_match(id, kId) || id.size() > 255) {
+        return api::ValidationError("The value " + id +
+                                    " for parameter MetricDataQueries.member.Id is invalid: it "
+                                    "must start with a lower-case letter and hold only letters, "
+                                    "digits and underscores.");
+      }
+      if (!ids.insert(id).second) {
+        return api::ValidationError("The value " + id + " for parameter Id is not unique.");
+      }
+      if (!expression.empty()) {
+        return api::ValidationError(
+            "Metric math expressions are not supported by trailwatch (query " + id +
+            "); use MetricStat");
+      }
+      Result<std::optional<api::InputReader>> stat = query.Structure("MetricStat");
+      if (!stat.ok()) return qa.Invalid(stat.status().message());
+      if (!*stat) {
+        return api::ValidationError("The query " + id + " needs a MetricStat or an Expression.");
+      }
+      Args sa(**stat, kCloudWatch);
+      std::int64_t period = 0;
+      std::string statistic;
+      MetricQuery q;
+      if (!sa.Integer("Period", &period, kRequired) || !sa.String("Stat", &statistic, kRequired) ||
+          !sa.String("Unit", &q.unit)) {
+        return sa.error();
+      }
+      Result<std::optional<api::InputReader>> metric = (*stat)->Structure("Metric");
+      if (!metric.ok()) return sa.Invalid(metric.status().message());
+      if (!*metric) return api::MissingParameter("The parameter MetricStat.Metric is required.");
+      Args ma(**metric, kCloudWatch);
+      if (!ma.String("Namespace", &q.key.metric_namespace, kRequired) ||
+          !ma.String("MetricName", &q.key.metric_name, kRequired)) {
+        return ma.error();
+      }
+      ApiError error;
+      if (!ReadDimensions(ma, "Dimensions", &q.key.dimensions, &error)) return error;
+      Result<std::chrono::seconds, ApiError> checked = CheckPeriod(period);
+      if (!checked.ok()) return checked.error();
+      if (!IsStatistic(statistic) && !metrics::ParsePercentileStatistic(statistic)) {
+        return api::ValidationError("The value " + statistic +
+                                    " for parameter MetricStat.Stat is invalid.");
+      }
+      q.period = *checked;
+      q.start = *start;
+      q.end = *end;
+      if (!return_data) continue;
+      std::vector<MetricDatapoint> points =
+          engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); });
+      if (scan_by == "TimestampDescending") std::reverse(points.begin(), points.end());
+      V timestamps = V::List(), values = V::List();
+      for (const MetricDatapoint& p : points) {
+        std::optional<double> x = p.statistics.Get(statistic);
+        if (!x) continue;
+        if (max_points && static_cast<std::int64_t>(values.items().size()) >= *max_points) break;
+        timestamps.Append(V::Timestamp(p.timestamp));
+        values.Append(V::Double(*x));
+      }
+      results.Append(V::Structure({{"Id", V::String(id)},
+                                   {"Label", V::String(label.empty() ? q.key.metric_name : label)},
+                                   {"Timestamps", std::move(timestamps)},
+                                   {"Values", std::move(values)},
+                                   {"StatusCode", V::String("Complete")},
+                                   {"Messages", V::List()}}));
+    }
+    return V::Structure({{"MetricDataResults", std::move(results)}, {"Messages", V::List()}});
+  });
+
+  add("ListMetrics", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kCloudWatch);
+    std::string ns, name, recently;
+    std::optional<std::string> token;
+    std::vector<api::InputReader> filters;
+    if (!args.String("Namespace", &ns) || !args.String("MetricName", &name) ||
+        !args.List("Dimensions", &filters) || !args.String("NextToken", &token) ||
+        !args.String("RecentlyActive", &recently)) {
+      return args.error();
+    }
+    if (!recently.empty() && recently != "PT3H") {
+      return api::ValidationError(api::ValidationMessage(
+          recently, "recentlyActive", "Member must satisfy enum value set: [PT3H]"));
+    }
+    std::vector<std::pair<std::string, std::optional<std::string>>> dimension_filters;
+    for (const api::InputReader& f : filters) {
+      Args fa(f, kCloudWatch);
+      std::string n;
+      std::optional<std::string> v;
+      if (!fa.String("Name", &n, kRequired) || !fa.String("Value", &v)) return fa.error();
+      dimension_filters.emplace_back(n, v);
+    }
+    std::optional<TimePoint> since;
+    if (!recently.empty()) since = engine->clock().Now() - std::chrono::hours(3);
+    std::vector<metrics::MetricKey> keys = engine->Locked(
+        [&](Services& sv) { return sv.metrics.List(ns, name, dimension_filters, since); });
+    std::optional<std::size_t> offset = PageOffset(token);
+    if (!offset) {
+      return api::InvalidNextToken("The service couldn't process your request: invalid NextToken.");
+    }
+    constexpr std::size_t kPage = 500;
+    V list = V::List();
+    for (std::size_t i = *offset; i < keys.size() && i < *offset + kPage; ++i) {
+      list.Append(V::Structure({{"Namespace", V::String(keys[i].metric_namespace)},
+                                {"MetricName", V::String(keys[i].metric_name)},
+                                {"Dimensions", DimensionsValue(keys[i].dimensions)}}));
+    }
+    V out = V::Structure({{"Metrics", std::move(list)}});
+    if (*offset + kPage < keys.size()) {
+      out.Set("NextToken", V::String(std::to_string(*offset + kPage)));
+    }
+    return out;
+  });
+
+  add("PutMetricAlarm",
+      [engine](const api::InputReader& in, const api::CallContext& context) -> Output {
+        auto read = ReadAlarm(in, context, engine->options());
+        if (!read.ok()) return read.error();
+        Status s = engine->PutMetricAlarm(read->first, read->second);
+        if (!s.ok()) return api::CloudWatchErrorFor(s);
+        return V::Structure();
+      });
+
+  add("DescribeAlarms", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kCloudWatch);
+    std::vector<std::string> names, types;
+    std::string prefix, state, action_prefix;
+    std::optional<std::string> token;
+    std::int64_t max_records = 50;
+    if (!args.StringList("AlarmNames", &names) || !args.String("AlarmNamePrefix", &prefix) ||
+        !args.StringList("AlarmTypes", &types) || !args.String("StateValue", &state) ||
+        !args.String("ActionPrefix", &action_prefix) || !args.String("NextToken", &token) ||
+        !args.Integer("MaxRecords", &max_records)) {
+      return args.error();
+    }
+    if (!names.empty() && !prefix.empty()) {
+      return api::InvalidParameterCombination(
+          "AlarmNames and AlarmNamePrefix are mutually exclusive.");
+    }
+    if (max_records < 1 || max_records > 100) {
+      return api::ValidationError(api::ValidationMessage(
+          std::to_string(max_records), "maxRecords",
+          max_records < 1 ? "Member must have value greater than or equal to 1"
+                          : "Member must have value less than or equal to 100"));
+    }
+    if (!state.empty() && state != "OK" && state != "ALARM" && state != "INSUFFICIENT_DATA") {
+      return api::ValidationError(api::ValidationMessage(
+          state, "stateValue",
+          "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]"));
+    }
+    const bool metric_alarms =
+        types.empty() || std::find(types.begin(), types.end(), "MetricAlarm") != types.end();
+    auto alarms = AllAlarms(engine);
+    if (!alarms.ok()) return alarms.error();
+    std::set<std::string> wanted(names.begin(), names.end());
+    std::optional<std::size_t> offset = PageOffset(token);
+    if (!offset) {
+      return api::InvalidNextToken("The service couldn't process your request: invalid NextToken.");
+    }
+    V list = V::List();
+    std::size_t matched = 0;
+    std::optional<std::string> next;
+    for (const StoredAlarm& a : metric_alarms ? *alarms : std::vector<StoredAlarm>{}) {
+      if (!wanted.empty() && !wanted.count(a.spec.alarm_name)) continue;
+      if (!a.spec.alarm_name.starts_with(prefix)) continue;
+      if (!state.empty() && alarm::StateName(a.state.value) != state) continue;
+      if (!action_prefix.empty()) {
+        bool any = false;
+        for (const auto* actions :
+             {&a.spec.alarm_actions, &a.spec.ok_actions, &a.spec.insufficient_data_actions}) {
+          for (const std::string& arn : *actions) any = any || arn.starts_with(action_prefix);
+        }
+        if (!any) continue;
+      }
+      if (matched++ < *offset) continue;
+      if (static_cast<std::int64_t>(list.items().size()) == max_records) {
+        next = std::to_string(*offset + static_cast<std::size_t>(max_records));
+        break;
+      }
+      list.Append(AlarmValue(a));
+    }
+    V out = V::Structure({{"MetricAlarms", std::move(list)}, {"CompositeAlarms", V::List()}});
+    if (next) out.Set("NextToken", V::String(*next));
+    return out;
+  });
+
+  add("DescribeAlarmsForMetric",
+      [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+        Args args(in, kCloudWatch);
+        std::string name, ns, statistic, extended;
+        std::optional<std::int64_t> period;
+        std::optional<std::string> unit;
+        if (!args.String("MetricName", &name, kRequired) ||
+            !args.String("Namespace", &ns, kRequired) || !args.String("Statistic", &statistic) ||
+            !args.String("ExtendedStatistic", &extended) || !args.Integer("Period", &period) ||
+            !args.String("Unit", &unit)) {
+          return args.error();
+        }
+        metrics::Dimensions dimensions;
+        ApiError error;
+        const bool with_dimensions = in.Has("Dimensions");
+        if (!ReadDimensions(args, "Dimensions", &dimensions, &error)) return error;
+        auto alarms = AllAlarms(engine);
+        if (!alarms.ok()) return alarms.error();
+        V list = V::List();
+        for (const StoredAlarm& a : *alarms) {
+          const alarm::AlarmSpec& s = a.spec;
+          if (s.metric_name != name || s.metric_namespace != ns) continue;
+          if (!statistic.empty() && s.statistic != statistic) continue;
+          if (!extended.empty() && s.extended_statistic != extended) continue;
+          if (period && s.period.count() != *period) continue;
+          if (unit && s.unit != unit) continue;
+          if (with_dimensions && s.dimensions != dimensions) continue;
+          list.Append(AlarmValue(a));
+        }
+        return V::Structure({{"MetricAlarms", std::move(list)}});
+      });
+
+  add("DescribeAlarmHistory",
+      [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+        Args args(in, kCloudWatch);
+        HistoryQuery q;
+        std::string scan_by = "TimestampDescending";
+        std::int64_t max_records = 100;
+        std::vector<std::string> types;
+        if (!args.String("AlarmName", &q.alarm_name) || !args.String("HistoryItemType", &q.type) ||
+            !args.Timestamp("StartDate", &q.start) || !args.Timestamp("EndDate", &q.end) ||
+            !args.Integer("MaxRecords", &max_records) || !args.String("NextToken", &q.next_token) ||
+            !args.String("ScanBy", &scan_by) || !args.StringList("AlarmTypes", &types)) {
+          return args.error();
+        }
+        if (!q.type.empty() && q.type != "ConfigurationUpdate" && q.type != "StateUpdate" &&
+            q.type != "Action") {
+          return api::ValidationError(api::ValidationMessage(
+              q.type, "historyItemType",
+              "Member must satisfy enum value set: [ConfigurationUpdate, StateUpdate, Action]"));
+        }
+        if (max_records < 1 || max_records > 100) {
+          return api::ValidationError(
+              api::ValidationMessage(std::to_string(max_records), "maxRecords",
+                                     "Member must have value between 1 and 100"));
+        }
+        q.ascending = scan_by == "TimestampAscending";
+        q.limit = static_cast<int>(max_records);
+        std::optional<std::string> next;
+        Result<std::vector<HistoryRecord>> items =
+            engine->Locked([&](Services& sv) { return sv.alarms.History(q, &next); });
+        if (!items.ok()) return api::InvalidNextToken(items.status().message());
+        V list = V::List();
+        for (const HistoryRecord& r : *items) {
+          list.Append(V::Structure({{"AlarmName", V::String(r.alarm_name)},
+                                    {"AlarmType", V::String("MetricAlarm")},
+                                    {"Timestamp", V::Timestamp(r.item.timestamp)},
+                                    {"HistoryItemType", V::String(r.item.type)},
+                                    {"HistorySummary", V::String(r.item.summary)},
+                                    {"HistoryData", V::String(r.item.data)}}));
+        }
+        V out = V::Structure({{"AlarmHistoryItems", std::move(list)}});
+        if (next) out.Set("NextToken", V::String(*next));
+        return out;
+      });
+
+  add("DeleteAlarms", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kCloudWatch);
+    std::vector<std::string> names;
+    if (!args.StringList("AlarmNames", &names, kRequired)) return args.error();
+    if (names.size() > 100) {
+      return api::ValidationError("The collection AlarmNames must have at most 100 members.");
+    }
+    Status s = engine->Locked([&](Services& sv) { return sv.alarms.Delete(names); });
+    if (!s.ok()) return api::CloudWatchErrorFor(s);
+    return V::Structure();
+  });
+
+  add("SetAlarmState", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kCloudWatch);
+    std::string name, state, reason, data;
+    if (!args.String("AlarmName", &name, kRequired) ||
+        !args.String("StateValue", &state, kRequired) ||
+        !args.String("StateReason", &reason, kRequired) || !args.String("StateReasonData", &data)) {
+      return args.error();
+    }
+    alarm::StateValue value;
+    if (state == "OK") {
+      value = alarm::StateValue::kOk;
+    } else if (state == "ALARM") {
+      value = alarm::StateValue::kAlarm;
+    } else if (state == "INSUFFICIENT_DATA") {
+      value = alarm::StateValue::kInsufficientData;
+    } else {
+      return api::ValidationError(api::ValidationMessage(
+          state, "stateValue",
+          "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]"));
+    }
+    if (reason.size() > 1023) {
+      return api::ValidationError(
+          api::ValidationMessage(reason.substr(0, 32) + "...", "stateReason",
+                                 "Member must have length less than or equal to 1023"));
+    }
+    if (!data.empty() && !nlohmann::json::accept(data)) {
+      return api::InvalidFormat("Invalid JSON in StateReasonData");
+    }
+    Status s = engine->SetAlarmState(name, value, reason, data);
+    if (!s.ok()) return api::CloudWatchErrorFor(s);
+    return V::Structure();
+  });
+
+  for (const auto& [name, enabled] :
+       {std::pair{"EnableAlarmActions", true}, std::pair{"DisableAlarmActions", false}}) {
+    add(name,
+        [engine, enabled = enabled](const api::InputReader& in, const api::CallContext&) -> Output {
+          Args args(in, kCloudWatch);
+          std::vector<std::string> names;
+          if (!args.StringList("AlarmNames", &names, kRequired)) return args.error();
+          Status s = engine->Locked(
+              [&](Services& sv) { return sv.alarms.SetActionsEnabled(names, enabled); });
+          if (!s.ok()) return api::CloudWatchErrorFor(s);
+          return V::Structure();
+        });
+  }
+}
+
+}  // namespace tw::server

@@ -1,0 +1,269 @@
+#include "server/engine.h"
+
+#include <set>
+
+#include "event/event_view.h"
+#include "server/evaluation.h"
+
+namespace tw::server {
+namespace {
+
+constexpr const char* kEarlySuffix =
+    " (trailwatch early alarm: evaluated on the current, incomplete minute)";
+
+// Statistics that new samples can only raise, so a breach seen on an
+// incomplete minute stays a breach once the minute is complete.
+bool CanAlarmEarly(const alarm::AlarmSpec& spec) {
+  const bool growing =
+      spec.extended_statistic.empty() &&
+      (spec.statistic == "Sum" || spec.statistic == "Maximum" || spec.statistic == "SampleCount");
+  const bool upward =
+      spec.comparison_operator == alarm::ComparisonOperator::kGreaterThanThreshold ||
+      spec.comparison_operator == alarm::ComparisonOperator::kGreaterThanOrEqualToThreshold;
+  return growing && upward;
+}
+
+bool SameSpec(const alarm::AlarmSpec& a, const alarm::AlarmSpec& b) {
+  return a.alarm_name == b.alarm_name && a.alarm_description == b.alarm_description &&
+         a.metric_namespace == b.metric_namespace && a.metric_name == b.metric_name &&
+         a.dimensions == b.dimensions && a.statistic == b.statistic &&
+         a.extended_statistic == b.extended_statistic && a.period == b.period &&
+         a.evaluation_periods == b.evaluation_periods &&
+         a.datapoints_to_alarm == b.datapoints_to_alarm && a.threshold == b.threshold &&
+         a.comparison_operator == b.comparison_operator &&
+         a.treat_missing_data == b.treat_missing_data &&
+         a.evaluate_low_sample_count_percentile == b.evaluate_low_sample_count_percentile &&
+         a.unit == b.unit && a.actions_enabled == b.actions_enabled &&
+         a.alarm_actions == b.alarm_actions && a.ok_actions == b.ok_actions &&
+         a.insufficient_data_actions == b.insufficient_data_actions;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(Notifier* notifier, EngineOptions options,
+                                             const Clock* clock) {
+  std::unique_ptr<Engine> engine(new Engine(notifier, std::move(options), clock));
+  store::Database& db = notifier->db();
+  Result<std::unique_ptr<LogService>> logs =
+      LogService::Open(&db, engine->options_.region, engine->options_.account_id);
+  if (!logs.ok()) return logs.status();
+  engine->logs_ = std::move(logs).value();
+  Result<std::unique_ptr<MetricService>> metrics = MetricService::Open(&db, clock->Now());
+  if (!metrics.ok()) return metrics.status();
+  engine->metrics_ = std::move(metrics).value();
+  Result<std::unique_ptr<AlarmService>> alarms = AlarmService::Open(&db);
+  if (!alarms.ok()) return alarms.status();
+  engine->alarms_ = std::move(alarms).value();
+  return engine;
+}
+
+Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::string>* warnings) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const TimePoint now = clock_->Now();
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  std::set<std::string> groups;
+  for (const LogGroupConfig& g : config.log_groups) {
+    Status created = logs_->CreateLogGroup(g.name, "", {}, now);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+    if (g.retention_in_days)
+      TW_RETURN_IF_ERROR(logs_->PutRetentionPolicy(g.name, g.retention_in_days));
+    groups.insert(g.name);
+  }
+  for (const MetricFilterConfig& f : config.metric_filters) {
+    // A filter may read a group the template does not declare (it exists
+    // already on AWS); here it is created, since events need a home.
+    if (!groups.count(f.spec.log_group_name)) {
+      Status created = logs_->CreateLogGroup(f.spec.log_group_name, "", {}, now);
+      if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+      groups.insert(f.spec.log_group_name);
+    }
+    Status put = logs_->PutMetricFilter(f.spec, now);
+    if (!put.ok()) return Status(put.code(), "Resources." + f.logical_id + ": " + put.message());
+  }
+  TW_RETURN_IF_ERROR(notifier_->ApplyConfiguration(config, warnings));
+  for (const AlarmConfig& a : config.alarms) {
+    Result<StoredAlarm> existing = alarms_->Get(a.spec.alarm_name);
+    // Unchanged alarms are left alone: a restart must not add history.
+    if (existing.ok() && SameSpec(existing->spec, a.spec)) continue;
+    Result<bool> put = alarms_->Put(a.spec, {}, now);
+    if (!put.ok()) return put.status();
+  }
+  return tx->Commit();
+}
+
+Result<metrics::MetricStore> Engine::Observe(const std::string& group,
+                                             const std::vector<StoredLogEvent>& events) {
+  metrics::MetricStore batch(options_.evidence_per_transition);
+  Result<std::shared_ptr<const metrics::FilterSet>> filters = logs_->FilterSetOf(group);
+  if (!filters.ok()) return filters.status();
+  if ((*filters)->filters().empty()) return batch;
+  event::EventView view;
+  std::vector<metrics::Observation> observations;
+  for (const StoredLogEvent& e : events) {
+    view.Reset(e.message);
+    observations.clear();
+    (*filters)->Evaluate(view, FromEpochMillis(e.timestamp_ms), &observations);
+    for (const metrics::Observation& o : observations) batch.Record(o, e.message);
+  }
+  return batch;
+}
+
+Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const std::string& stream,
+                                                const std::vector<InputLogEvent>& events) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<PutLogEventsResult> put = logs_->PutLogEvents(group, stream, events, clock_->Now());
+  if (!put.ok()) return put.status();
+  Result<metrics::MetricStore> batch = Observe(group, put->accepted);
+  if (!batch.ok()) return batch.status();
+  TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  metrics_->Apply(*batch);
+  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  return put;
+}
+
+Result<std::size_t> Engine::IngestRecords(
+    const std::string& group, const std::string& stream, const std::vector<InputLogEvent>& events,
+    const std::function<Status(store::Database&)>& checkpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<std::vector<StoredLogEvent>> stored =
+      logs_->IngestEvents(group, stream, events, clock_->Now());
+  if (!stored.ok()) return stored.status();
+  Result<metrics::MetricStore> batch = Observe(group, *stored);
+  if (!batch.ok()) return batch.status();
+  TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
+  TW_RETURN_IF_ERROR(checkpoint(db));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  metrics_->Apply(*batch);
+  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  return stored->size();
+}
+
+Status Engine::PutMetrics(const metrics::MetricStore& batch) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  TW_RETURN_IF_ERROR(metrics_->Persist(batch));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  metrics_->Apply(batch);
+  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(batch));
+  return Status::Ok();
+}
+
+Status Engine::PutMetricAlarm(const alarm::AlarmSpec& spec,
+                              const std::map<std::string, std::string>& tags) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<bool> put = alarms_->Put(spec, tags, clock_->Now());
+  return put.ok() ? Status::Ok() : put.status();
+}
+
+Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+                          const std::vector<notify::EvidenceLine>& evidence,
+                          std::uint64_t evidence_total) {
+  TW_RETURN_IF_ERROR(alarms_->Record(alarm.spec.alarm_name, evaluation));
+  if (options_.on_transition) options_.on_transition(alarm.spec.alarm_name, evaluation);
+  if (evaluation.actions.empty()) return Status::Ok();
+  TransitionFacts facts;
+  facts.old_state = alarm.state.value;
+  facts.new_state = evaluation.state;
+  facts.configuration_updated = alarm.configuration_updated;
+  facts.evidence = evidence;
+  facts.evidence_total = evidence_total;
+  notify::AlarmChange change =
+      DescribeAlarmChange(alarm.spec, facts, options_.region, options_.account_id,
+                          ConsoleAlarmUrl(options_.public_url, alarm.spec.alarm_name));
+  std::vector<std::string> warnings;
+  Result<std::vector<std::string>> published =
+      notifier_->PublishTransition(change, evaluation.actions, &warnings);
+  return published.ok() ? Status::Ok() : published.status();
+}
+
+Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
+                             const std::string& reason, const std::string& reason_data) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<StoredAlarm> alarm = alarms_->Get(name);
+  if (!alarm.ok()) return alarm.status();
+  alarm::Evaluation e =
+      alarm::SetState(alarm->spec, alarm->state, value, reason, reason_data, clock_->Now());
+  if (e.changed) TW_RETURN_IF_ERROR(Transition(*alarm, e, {}, 0));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  notifier_->deliverer().Wake();  // the outbox rows are visible now
+  return Status::Ok();
+}
+
+Status Engine::EvaluateAlarms(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<std::vector<StoredAlarm>> alarms = alarms_->List();
+  if (!alarms.ok()) return alarms.status();
+  for (const StoredAlarm& a : *alarms) {
+    AlarmEvaluation step =
+        EvaluateAlarm(a.spec, a.state, metrics_->store(), now, options_.evidence_per_transition);
+    if (!step.evaluation.changed) continue;
+    TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step.evidence, step.evidence_total));
+  }
+  TW_RETURN_IF_ERROR(tx->Commit());
+  notifier_->deliverer().Wake();
+  return Status::Ok();
+}
+
+Status Engine::EarlyAlarms(const metrics::MetricStore& batch) {
+  std::set<metrics::MetricKey> touched;
+  for (const metrics::MetricKey& key : batch.Keys()) touched.insert(key);
+  if (touched.empty()) return Status::Ok();
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<std::vector<StoredAlarm>> alarms = alarms_->List();
+  if (!alarms.ok()) return alarms.status();
+  const TimePoint now = clock_->Now();
+  // As if the current minute were complete: its samples can only grow the
+  // statistic, so a breach now is a breach at the boundary too.
+  const TimePoint boundary = FloorTo(now, std::chrono::minutes(1)) + std::chrono::minutes(1);
+  for (const StoredAlarm& a : *alarms) {
+    if (a.state.value == alarm::StateValue::kAlarm || !CanAlarmEarly(a.spec) ||
+        !touched.count(a.spec.metric())) {
+      continue;
+    }
+    AlarmEvaluation step = EvaluateAlarm(a.spec, a.state, metrics_->store(), boundary,
+                                         options_.evidence_per_transition);
+    if (!step.evaluation.changed || step.evaluation.state.value != alarm::StateValue::kAlarm) {
+      continue;  // only a breach is certain before the minute ends
+    }
+    alarm::Evaluation early = alarm::SetState(a.spec, a.state, alarm::StateValue::kAlarm,
+                                              step.evaluation.state.reason + kEarlySuffix,
+                                              step.evaluation.state.reason_data, now);
+    TW_RETURN_IF_ERROR(Transition(a, early, step.evidence, step.evidence_total));
+  }
+  TW_RETURN_IF_ERROR(tx->Commit());
+  notifier_->deliverer().Wake();
+  return Status::Ok();
+}
+
+Status Engine::Maintain() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const TimePoint now = clock_->Now();
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  Result<std::int64_t> removed = logs_->ApplyRetention(now);
+  if (!removed.ok()) return removed.status();
+  TW_RETURN_IF_ERROR(metrics_->DropExpired(now));
+  return tx->Commit();
+}
+
+}  // namespace tw::server

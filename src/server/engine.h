@@ -1,0 +1,133 @@
+// The live pipeline of `trailwatch serve`: log events through metric
+// filters into metrics, alarms evaluated on the wall clock, transitions
+// published through the outbox, everything in the store.
+//
+// One Engine per data directory. Every public method takes the engine's
+// mutex, so the API threads, the minute evaluator and the CloudTrail
+// watcher never interleave inside the store; each write is one transaction
+// that commits before the method returns, so what a client was told
+// succeeded survives a SIGKILL:
+//   PutLogEvents = events + the metric minutes they produced (+ an early
+//   alarm and its outbox rows, when enabled), in one commit;
+//   EvaluateAlarms = every transition with its history and outbox rows, in
+//   one commit, so no notification can be lost between the state change
+//   and the outbox.
+//
+//   Result<std::unique_ptr<Engine>> engine = Engine::Open(&notifier, options, &clock);
+//   (*engine)->PutLogEvents("CloudTrail/DefaultLogGroup", "stream", events);
+//   (*engine)->EvaluateAlarms(FloorTo(clock.Now(), std::chrono::minutes(1)));
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "alarm/alarm.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "server/alarm_service.h"
+#include "server/log_service.h"
+#include "server/metric_service.h"
+#include "server/notifications.h"
+#include "server/template.h"
+
+namespace tw::server {
+
+struct EngineOptions {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string public_url = "http://127.0.0.1:4566";
+  // Evaluate alarms whose statistic can only grow (Sum, Maximum,
+  // SampleCount with > or >=) on the current, incomplete minute as soon as
+  // data arrives, so ALARM goes out within a second (trailwatch extension).
+  bool early_alarm = false;
+  std::size_t evidence_per_transition = 10;
+  // Called (under the engine's lock) for each transition, for the log.
+  std::function<void(const std::string& alarm, const alarm::Evaluation&)> on_transition;
+};
+
+// The services, for operations that need more than one call under one lock.
+struct Services {
+  LogService& logs;
+  MetricService& metrics;
+  AlarmService& alarms;
+  notify::Sns& sns;
+  notify::Deliverer& deliverer;  // Wake() it after queueing messages
+  store::Database& db;
+  const EngineOptions& options;
+};
+
+class Engine {
+ public:
+  // Opens the services on the notifier's store. `notifier` and `clock` must
+  // outlive the engine.
+  static Result<std::unique_ptr<Engine>> Open(Notifier* notifier, EngineOptions options,
+                                              const Clock* clock);
+
+  const EngineOptions& options() const { return options_; }
+  const Clock& clock() const { return *clock_; }
+
+  // Runs `f(services)` under the engine's lock.
+  template <typename F>
+  decltype(auto) Locked(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Services services{
+        *logs_,          *metrics_, *alarms_, notifier_->sns(), notifier_->deliverer(),
+        notifier_->db(), options_};
+    return f(services);
+  }
+
+  // Applies a template: its log groups, metric filters, alarms, topics and
+  // subscriptions are created or updated (nothing is deleted).
+  Status ApplyConfiguration(const Configuration& config, std::vector<std::string>* warnings);
+
+  // PutLogEvents, with the group's metric filters run on the accepted events.
+  Result<PutLogEventsResult> PutLogEvents(const std::string& group, const std::string& stream,
+                                          const std::vector<InputLogEvent>& events);
+  // CloudTrail records of one file, stored (no time window) and counted by
+  // the group's filters, together with `checkpoint`, which runs in the same
+  // transaction (the watcher records the file there). Returns the count.
+  Result<std::size_t> IngestRecords(const std::string& group, const std::string& stream,
+                                    const std::vector<InputLogEvent>& events,
+                                    const std::function<Status(store::Database&)>& checkpoint);
+  // PutMetricData, already validated and turned into a batch.
+  Status PutMetrics(const metrics::MetricStore& batch);
+
+  // PutMetricAlarm (validated spec).
+  Status PutMetricAlarm(const alarm::AlarmSpec& spec,
+                        const std::map<std::string, std::string>& tags);
+  // SetAlarmState: kNotFound for an unknown alarm.
+  Status SetAlarmState(const std::string& name, alarm::StateValue value, const std::string& reason,
+                       const std::string& reason_data);
+  // Evaluates every alarm at `now` (a minute boundary).
+  Status EvaluateAlarms(TimePoint now);
+  // Retention of log events and metric minutes.
+  Status Maintain();
+
+ private:
+  Engine(Notifier* notifier, EngineOptions options, const Clock* clock)
+      : notifier_(notifier), options_(std::move(options)), clock_(clock) {}
+
+  // The observations of `events` by `group`'s filters.
+  Result<metrics::MetricStore> Observe(const std::string& group,
+                                       const std::vector<StoredLogEvent>& events);
+  // Stores a changed evaluation and publishes it; inside a transaction.
+  Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+                    const std::vector<notify::EvidenceLine>& evidence,
+                    std::uint64_t evidence_total);
+  // After a commit that added `batch`: early alarms on its metrics.
+  Status EarlyAlarms(const metrics::MetricStore& batch);
+
+  std::mutex mutex_;
+  Notifier* notifier_;
+  EngineOptions options_;
+  const Clock* clock_;
+  std::unique_ptr<LogService> logs_;
+  std::unique_ptr<MetricService> metrics_;
+  std::unique_ptr<AlarmService> alarms_;
+};
+
+}  // namespace tw::server

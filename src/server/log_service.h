@@ -1,0 +1,186 @@
+// CloudWatch Logs kept in the store: log groups, streams, events, metric
+// filters, retention and tags (spec aws-protocols-alarms.md §3.1,
+// filter-patterns.md §7-9).
+//
+// Every method runs on the caller's store::Database, inside the caller's
+// transaction when there is one; the caller (Engine) serializes calls.
+// Errors are Status values whose code tells the API layer which exception
+// to answer with: kNotFound (ResourceNotFoundException), kAlreadyExists
+// (ResourceAlreadyExistsException), kInvalidArgument
+// (InvalidParameterException), kResourceExhausted (LimitExceededException);
+// messages are AWS's ("The specified log group does not exist.").
+
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "metrics/metrics.h"
+#include "store/database.h"
+
+namespace tw::server {
+
+struct LogGroupInfo {
+  std::string name;
+  std::string arn;  // arn:aws:logs:<region>:<account>:log-group:<name>:*
+  TimePoint created;
+  std::optional<int> retention_in_days;
+  std::string kms_key_id;
+  int metric_filter_count = 0;
+  std::int64_t stored_bytes = 0;
+  std::map<std::string, std::string> tags;
+};
+
+struct LogStreamInfo {
+  std::string name;
+  std::string arn;
+  TimePoint created;
+  std::optional<TimePoint> first_event, last_event, last_ingestion;
+  std::int64_t stored_bytes = 0;
+};
+
+struct InputLogEvent {
+  std::int64_t timestamp_ms = 0;
+  std::string message;
+};
+
+struct StoredLogEvent {
+  std::int64_t id = 0;  // the row id: unique, increasing with ingestion
+  std::string stream;
+  std::int64_t timestamp_ms = 0;
+  std::int64_t ingestion_ms = 0;
+  std::string message;
+
+  // FilterLogEvents' eventId: the row id as 56 decimal digits, as AWS's look.
+  std::string event_id() const;
+};
+
+// PutLogEvents' rejectedLogEventsInfo (inclusive indices).
+struct RejectedLogEvents {
+  std::optional<int> too_new_start;
+  std::optional<int> too_old_end;
+  std::optional<int> expired_end;
+  bool any() const { return too_new_start || too_old_end || expired_end; }
+};
+
+struct PutLogEventsResult {
+  RejectedLogEvents rejected;
+  std::vector<StoredLogEvent> accepted;  // in batch order
+  std::string next_sequence_token;
+};
+
+struct Page {
+  std::optional<std::string> next_token;
+};
+
+struct GetLogEventsResult {
+  std::vector<StoredLogEvent> events;  // ascending
+  std::string next_forward_token;
+  std::string next_backward_token;
+};
+
+struct FilterLogEventsQuery {
+  std::vector<std::string> stream_names;  // empty: all
+  std::string stream_prefix;
+  std::optional<std::int64_t> start_ms, end_ms;  // both inclusive
+  std::string filter_pattern;                    // empty: every event
+  std::optional<std::string> next_token;
+  int limit = 10'000;
+};
+
+struct MetricFilterInfo {
+  metrics::MetricFilterSpec spec;
+  TimePoint created;
+};
+
+class LogService {
+ public:
+  // Creates the tables if needed. `db` must outlive the service.
+  static Result<std::unique_ptr<LogService>> Open(store::Database* db, std::string region,
+                                                  std::string account_id);
+
+  Status CreateLogGroup(const std::string& name, const std::string& kms_key_id,
+                        const std::map<std::string, std::string>& tags, TimePoint now);
+  Status DeleteLogGroup(const std::string& name);
+  // Sorted by name; `prefix` and `pattern` (substring) are exclusive.
+  Result<std::vector<LogGroupInfo>> DescribeLogGroups(const std::string& prefix,
+                                                      const std::string& pattern,
+                                                      const std::optional<std::string>& token,
+                                                      int limit, Page* page);
+  Result<LogGroupInfo> GetLogGroup(const std::string& name);
+
+  Status CreateLogStream(const std::string& group, const std::string& stream, TimePoint now);
+  Status DeleteLogStream(const std::string& group, const std::string& stream);
+  // order_by_last_event: by last event time instead of name.
+  Result<std::vector<LogStreamInfo>> DescribeLogStreams(const std::string& group,
+                                                        const std::string& prefix,
+                                                        bool order_by_last_event, bool descending,
+                                                        const std::optional<std::string>& token,
+                                                        int limit, Page* page);
+
+  // Validates the batch (§3.1.1: 10,000 events, 1 MiB with 26 bytes per
+  // event, chronological order, 24 h span), drops too-new (> 2 h ahead),
+  // too-old (> 14 days) and expired (older than retention) events and
+  // reports them, and stores the rest with `now` as ingestion time.
+  Result<PutLogEventsResult> PutLogEvents(const std::string& group, const std::string& stream,
+                                          const std::vector<InputLogEvent>& events, TimePoint now);
+  // Stores events as they are (no time window): CloudTrail files being
+  // ingested from a directory. The stream is created if needed.
+  Result<std::vector<StoredLogEvent>> IngestEvents(const std::string& group,
+                                                   const std::string& stream,
+                                                   const std::vector<InputLogEvent>& events,
+                                                   TimePoint now);
+
+  // GetLogEvents: [start, end) (end exclusive), pages of `limit`, tokens
+  // "f/<n>" and "b/<n>"; without a token the newest page, or the oldest with
+  // start_from_head.
+  Result<GetLogEventsResult> GetLogEvents(const std::string& group, const std::string& stream,
+                                          std::optional<std::int64_t> start_ms,
+                                          std::optional<std::int64_t> end_ms,
+                                          const std::optional<std::string>& token, int limit,
+                                          bool start_from_head);
+  Result<std::vector<StoredLogEvent>> FilterLogEvents(const std::string& group,
+                                                      const FilterLogEventsQuery& query,
+                                                      Page* page);
+
+  Status PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePoint now);
+  Status DeleteMetricFilter(const std::string& group, const std::string& name);
+  // Filters of `group` (all groups when empty), by group then name.
+  Result<std::vector<MetricFilterInfo>> MetricFilters(const std::string& group);
+  // The compiled filters of a group, kept until its filters change.
+  Result<std::shared_ptr<const metrics::FilterSet>> FilterSetOf(const std::string& group);
+
+  Status PutRetentionPolicy(const std::string& group, std::optional<int> days);
+  // Deletes events older than each group's retention; returns how many.
+  Result<std::int64_t> ApplyRetention(TimePoint now);
+
+  // Tags by ARN of a log group (TagResource & co.).
+  Status TagResource(const std::string& arn, const std::map<std::string, std::string>& tags);
+  Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+  Result<std::map<std::string, std::string>> ListTags(const std::string& arn);
+
+  std::string GroupArn(const std::string& group) const;
+  // The group name of a group ARN or name (logGroupIdentifier).
+  std::string GroupFromIdentifier(const std::string& identifier) const;
+
+ private:
+  LogService(store::Database* db, std::string region, std::string account_id)
+      : db_(db), region_(std::move(region)), account_id_(std::move(account_id)) {}
+  Status RequireGroup(const std::string& group);
+  Status RequireStream(const std::string& group, const std::string& stream);
+  Result<std::vector<StoredLogEvent>> Insert(const std::string& group, const std::string& stream,
+                                             const std::vector<InputLogEvent>& events,
+                                             TimePoint now);
+
+  store::Database* db_;
+  std::string region_, account_id_;
+  std::map<std::string, std::shared_ptr<const metrics::FilterSet>> filter_sets_;
+};
+
+}  // namespace tw::server

@@ -1,0 +1,208 @@
+#include "server/metric_service.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace tw::server {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kSchema[] = {
+    R"sql(
+CREATE TABLE metric_minutes (
+  namespace  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  dimensions TEXT NOT NULL,  -- JSON [[name, value], ...], sorted by name
+  minute     INTEGER NOT NULL,  -- epoch milliseconds of the minute's start
+  data       TEXT NOT NULL,     -- JSON: {"u": {unit: statistics}, "n": total, "e": [[ms, text]]}
+  PRIMARY KEY (namespace, name, dimensions, minute)
+);
+CREATE INDEX metric_minutes_by_time ON metric_minutes (minute);
+)sql",
+};
+
+std::string DimensionsJson(const metrics::Dimensions& dimensions) {
+  Json j = Json::array();
+  for (const auto& [name, value] : dimensions) j.push_back({name, value});
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+metrics::Dimensions ParseDimensions(std::string_view text) {
+  metrics::Dimensions out;
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const Json& pair : j) {
+    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string()) {
+      out.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::string EncodeMinute(const metrics::MinuteData& data) {
+  Json units = Json::object();
+  for (const auto& [unit, statistics] : data.by_unit) units[unit] = statistics.Encode();
+  Json evidence = Json::array();
+  for (const metrics::EvidenceEvent& e : data.evidence) {
+    evidence.push_back({ToEpochMillis(e.timestamp), e.message});
+  }
+  Json j{{"u", units}, {"n", data.evidence_total}, {"e", evidence}};
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<metrics::MinuteData> DecodeMinute(std::string_view text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("u") || !j["u"].is_object()) {
+    return DataLoss("a stored metric minute cannot be read");
+  }
+  metrics::MinuteData data;
+  for (auto it = j["u"].begin(); it != j["u"].end(); ++it) {
+    if (!it.value().is_string()) return DataLoss("a stored metric minute cannot be read");
+    std::optional<metrics::Statistics> s =
+        metrics::Statistics::Decode(it.value().get<std::string>());
+    if (!s) return DataLoss("a stored metric minute has unreadable statistics");
+    data.by_unit[it.key()] = std::move(*s);
+  }
+  data.evidence_total = j.value("n", std::uint64_t{0});
+  if (j.contains("e") && j["e"].is_array()) {
+    for (const Json& e : j["e"]) {
+      if (e.is_array() && e.size() == 2 && e[0].is_number_integer() && e[1].is_string()) {
+        data.evidence.push_back(
+            {FromEpochMillis(e[0].get<std::int64_t>()), e[1].get<std::string>()});
+      }
+    }
+  }
+  return data;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MetricService>> MetricService::Open(store::Database* db, TimePoint now) {
+  TW_RETURN_IF_ERROR(db->Migrate("metrics", kSchema));
+  std::unique_ptr<MetricService> service(new MetricService(db));
+  Result<store::Statement> q = db->Prepare(
+      "SELECT namespace, name, dimensions, minute, data FROM metric_minutes WHERE minute >= ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, ToEpochMillis(now - kRetention));
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    metrics::MetricKey key{q->ColumnText(0), q->ColumnText(1), ParseDimensions(q->ColumnText(2))};
+    Result<metrics::MinuteData> data = DecodeMinute(q->ColumnText(4));
+    if (!data.ok()) return data.status();
+    service->store_.MergeMinute(key, FromEpochMillis(q->ColumnInt(3)), *data);
+  }
+  return service;
+}
+
+Status MetricService::Persist(const metrics::MetricStore& batch) {
+  Result<store::Statement> read = db_->Prepare(
+      "SELECT data FROM metric_minutes WHERE namespace = ? AND name = ? AND dimensions = ? AND "
+      "minute = ?");
+  Result<store::Statement> write = db_->Prepare(
+      "INSERT INTO metric_minutes (namespace, name, dimensions, minute, data) VALUES "
+      "(?, ?, ?, ?, ?) ON CONFLICT (namespace, name, dimensions, minute) DO UPDATE SET "
+      "data = excluded.data");
+  if (!read.ok()) return read.status();
+  if (!write.ok()) return write.status();
+  Status status;
+  batch.ForEachMinute(
+      [&](const metrics::MetricKey& key, TimePoint minute, const metrics::MinuteData& data) {
+        if (!status.ok()) return;
+        const std::string dimensions = DimensionsJson(key.dimensions);
+        read->BindAll(key.metric_namespace, key.metric_name, dimensions, ToEpochMillis(minute));
+        Result<bool> row = read->Step();
+        if (!row.ok()) {
+          status = row.status();
+          return;
+        }
+        // Merge through a one-minute store, so the evidence bound and order are
+        // exactly the in-memory store's.
+        metrics::MetricStore merged(kEvidencePerMinute);
+        if (*row) {
+          Result<metrics::MinuteData> stored = DecodeMinute(read->ColumnText(0));
+          if (!stored.ok()) {
+            status = stored.status();
+            return;
+          }
+          merged.MergeMinute(key, minute, *stored);
+        }
+        read->Reset();
+        merged.MergeMinute(key, minute, data);
+        write->BindAll(key.metric_namespace, key.metric_name, dimensions, ToEpochMillis(minute),
+                       EncodeMinute(*merged.FindMinute(key, minute)));
+        status = write->Run();
+      });
+  return status;
+}
+
+void MetricService::Apply(const metrics::MetricStore& batch) { store_.Merge(batch); }
+
+Status MetricService::DropExpired(TimePoint now) {
+  const TimePoint cutoff = now - kRetention;
+  Result<store::Statement> d = db_->Prepare("DELETE FROM metric_minutes WHERE minute < ?");
+  if (!d.ok()) return d.status();
+  d->Bind(1, ToEpochMillis(cutoff));
+  TW_RETURN_IF_ERROR(d->Run());
+  store_.DropBefore(cutoff);
+  return Status::Ok();
+}
+
+std::vector<MetricDatapoint> MetricService::Datapoints(const MetricQuery& q) const {
+  std::vector<MetricDatapoint> out;
+  const Duration period = std::chrono::duration_cast<Duration>(q.period);
+  if (period <= Duration::zero()) return out;
+  // Only minutes with data matter: walk them rather than every period.
+  std::vector<TimePoint> minutes = store_.MinutesWithData(q.key);
+  const TimePoint first = FloorTo(q.start, std::chrono::minutes(1));
+  std::optional<TimePoint> last_bucket;
+  for (TimePoint m : minutes) {
+    if (m < first || m >= q.end) continue;
+    TimePoint bucket = first + ((m - first) / period) * period;
+    if (last_bucket && bucket == *last_bucket) continue;
+    last_bucket = bucket;
+    std::optional<metrics::Aggregate> a = store_.Query(q.key, bucket, period, q.unit);
+    if (!a) continue;
+    MetricDatapoint p;
+    p.timestamp = bucket;
+    p.statistics = a->statistics;
+    if (q.unit) {
+      p.unit = *q.unit;
+    } else if (const metrics::MinuteData* data = store_.FindMinute(q.key, m);
+               data != nullptr && !data->by_unit.empty()) {
+      p.unit = data->by_unit.begin()->first;
+    } else {
+      p.unit = "None";
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<metrics::MetricKey> MetricService::List(
+    const std::string& namespace_filter, const std::string& name_filter,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& dimension_filters,
+    std::optional<TimePoint> active_since) const {
+  std::vector<metrics::MetricKey> out;
+  for (const metrics::MetricKey& key : store_.Keys()) {
+    if (!namespace_filter.empty() && key.metric_namespace != namespace_filter) continue;
+    if (!name_filter.empty() && key.metric_name != name_filter) continue;
+    bool dims_match =
+        std::all_of(dimension_filters.begin(), dimension_filters.end(), [&](const auto& filter) {
+          return std::any_of(key.dimensions.begin(), key.dimensions.end(), [&](const auto& d) {
+            return d.first == filter.first && (!filter.second || d.second == *filter.second);
+          });
+        });
+    if (!dims_match) continue;
+    if (active_since) {
+      std::vector<TimePoint> minutes = store_.MinutesWithData(key);
+      if (minutes.empty() || minutes.back() < *active_since) continue;
+    }
+    out.push_back(key);
+  }
+  return out;
+}
+
+}  // namespace tw::server

@@ -1,0 +1,78 @@
+// CloudWatch metrics kept in the store: the per-minute statistics of every
+// metric (from metric filters and PutMetricData) with their evidence, held
+// in memory as a metrics::MetricStore and written through to SQLite so that
+// a restart rebuilds exactly what was acknowledged.
+//
+// Writes come as batches: a caller collects one request's observations in a
+// MetricStore of its own, Persist()s it inside the transaction that stores
+// the request, and Apply()s it to memory once that transaction committed.
+// One minute of one metric is one row, merged on write.
+//
+// Not synchronized: the Engine serializes calls.
+
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "metrics/metrics.h"
+#include "store/database.h"
+
+namespace tw::server {
+
+struct MetricDatapoint {
+  TimePoint timestamp;  // the period's start
+  metrics::Statistics statistics;
+  std::string unit;
+};
+
+struct MetricQuery {
+  metrics::MetricKey key;
+  TimePoint start, end;  // [start, end)
+  std::chrono::seconds period{60};
+  std::optional<std::string> unit;
+};
+
+class MetricService {
+ public:
+  // How long one-minute data is kept (CloudWatch: 15 days).
+  static constexpr Duration kRetention = std::chrono::hours(24 * 15);
+
+  // Creates the table if needed and loads every stored minute newer than
+  // `now` - kRetention. `db` must outlive the service.
+  static Result<std::unique_ptr<MetricService>> Open(store::Database* db, TimePoint now);
+
+  const metrics::MetricStore& store() const { return store_; }
+
+  // Adds `batch` to the stored minutes (inside the caller's transaction).
+  Status Persist(const metrics::MetricStore& batch);
+  // Adds `batch` to memory; call after the transaction of Persist() committed.
+  void Apply(const metrics::MetricStore& batch);
+  // Forgets minutes older than the retention, in memory and in the store.
+  Status DropExpired(TimePoint now);
+
+  // One datapoint per period of [start, end) that holds samples, ascending.
+  std::vector<MetricDatapoint> Datapoints(const MetricQuery& query) const;
+
+  // Metrics with data, by namespace, name, dimensions; `name_filter` and
+  // `namespace_filter` empty match all; each dimension filter (name, value)
+  // must be in the metric's dimensions (an empty value matches any value).
+  std::vector<metrics::MetricKey> List(
+      const std::string& namespace_filter, const std::string& name_filter,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& dimension_filters,
+      std::optional<TimePoint> active_since) const;
+
+ private:
+  explicit MetricService(store::Database* db) : db_(db), store_(kEvidencePerMinute) {}
+  static constexpr std::size_t kEvidencePerMinute = 10;
+
+  store::Database* db_;
+  metrics::MetricStore store_;
+};
+
+}  // namespace tw::server

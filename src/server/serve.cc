@@ -1,0 +1,409 @@
+#include "server/serve.h"
+
+#include <sys/stat.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "api/codec.h"
+#include "api/http_server.h"
+#include "api/router.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "server/cloudtrail_watcher.h"
+#include "server/engine.h"
+#include "server/operations.h"
+
+namespace tw::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// Runs `step` at every minute boundary (and `hourly` once an hour) until
+// stopped, on a thread of its own.
+class MinuteTicker {
+ public:
+  MinuteTicker(const Clock* clock, std::function<void(TimePoint)> step,
+               std::function<void()> hourly)
+      : clock_(clock), step_(std::move(step)), hourly_(std::move(hourly)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~MinuteTicker() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    TimePoint next = FloorTo(clock_->Now(), std::chrono::minutes(1)) + std::chrono::minutes(1);
+    int minutes = 0;
+    while (!stopping_) {
+      // Sleep in short steps: the wall clock may jump, and waking a little
+      // late by the steady clock must not miss a boundary by more than that.
+      wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+      if (stopping_) break;
+      if (clock_->Now() < next) continue;
+      lock.unlock();
+      step_(next);
+      if (++minutes % 60 == 0) hourly_();
+      lock.lock();
+      next = FloorTo(clock_->Now(), std::chrono::minutes(1)) + std::chrono::minutes(1);
+    }
+  }
+
+  const Clock* clock_;
+  std::function<void(TimePoint)> step_;
+  std::function<void()> hourly_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Unsigned GETs the server answers itself: the SNS confirmation and
+// unsubscribe links, the signing certificate, a health check, and a hint
+// for people who open the port in a browser.
+std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Engine& engine) {
+  if (request.method != "GET") return std::nullopt;
+  api::SignedRequest signed_request{request.method, request.path, request.query, request.headers,
+                                    ""};
+  if (api::HasSignature(signed_request)) return std::nullopt;
+  auto text = [](int status, std::string body, std::string type = "text/plain; charset=utf-8") {
+    api::HttpResponse r;
+    r.status = status;
+    r.headers.emplace_back("Content-Type", std::move(type));
+    r.body = std::move(body);
+    return r;
+  };
+  if (request.path == "/health") return text(200, "ok\n");
+  std::string cert_path;
+  std::string cert = engine.Locked([&](Services& sv) {
+    cert_path = sv.sns.SigningCertPath();
+    return sv.sns.signing_key().certificate_pem();
+  });
+  if (request.path == cert_path) return text(200, cert, "application/x-pem-file");
+  if (request.path != "/") return std::nullopt;
+  Result<api::Value> params = api::DecodeQuery(request.query);
+  std::string action;
+  if (params.ok()) {
+    if (const api::Value* a = params->Find("Action"); a && a->kind() == api::Value::Kind::kString) {
+      action = a->AsString();
+    }
+  }
+  const std::string request_id = NewUuid();
+  auto param = [&](const char* name) {
+    const api::Value* v = params.ok() ? params->Find(name) : nullptr;
+    return v && v->kind() == api::Value::Kind::kString ? v->AsString() : std::string();
+  };
+  auto answer = [&](const char* operation, const Result<api::Value, api::ApiError>& result) {
+    if (!result.ok()) {
+      return api::ErrorResponse(api::Protocol::kQuery, api::Service::kSns, result.error(),
+                                request_id);
+    }
+    api::HttpResponse r =
+        text(200,
+             api::EncodeQueryResponse(operation, api::XmlNamespace(api::Service::kSns), *result,
+                                      request_id),
+             "text/xml");
+    r.headers.emplace_back("x-amzn-RequestId", request_id);
+    return r;
+  };
+  if (action == "ConfirmSubscription") {
+    Result<notify::Subscription> sub = engine.Locked([&](Services& sv) {
+      return sv.sns.ConfirmSubscription(param("TopicArn"), param("Token"));
+    });
+    if (!sub.ok()) return answer("ConfirmSubscription", api::SnsErrorFor(sub.status()));
+    LogInfo("subscription confirmed: " + sub->arn + " (" + sub->protocol + " " + sub->endpoint +
+            ")");
+    return answer("ConfirmSubscription",
+                  api::Value::Structure({{"SubscriptionArn", api::Value::String(sub->arn)}}));
+  }
+  if (action == "Unsubscribe") {
+    const std::string arn = param("SubscriptionArn");
+    Status s = engine.Locked([&](Services& sv) {
+      Status done = sv.sns.Unsubscribe(arn);
+      sv.deliverer.Wake();
+      return done;
+    });
+    if (!s.ok()) return answer("Unsubscribe", api::SnsErrorFor(s));
+    LogInfo("unsubscribed: " + arn);
+    return answer("Unsubscribe", api::Value::Structure());
+  }
+  if (action.empty()) {
+    return text(200,
+                "trailwatch is running. Point your AWS clients at this address, e.g.\n"
+                "  aws --endpoint-url http://" +
+                    request.Header("host") + " logs describe-log-groups\n");
+  }
+  return std::nullopt;  // a signed-looking query GET: let the router refuse it properly
+}
+
+}  // namespace
+
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:4566, not '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int port = 0;
+  auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535) {
+    return InvalidArgument("--listen port must be 0 to 65535, not '" + text.substr(colon + 1) +
+                           "'");
+  }
+  return std::pair(host, port);
+}
+
+Result<std::vector<api::Credentials>> LoadAccessKeys(const std::vector<std::string>& given,
+                                                     const std::string& data_dir, bool* created) {
+  *created = false;
+  std::vector<api::Credentials> keys;
+  for (const std::string& pair : given) {
+    std::size_t colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
+      return InvalidArgument("--access-key must be ID:SECRET, not '" + pair + "'");
+    }
+    keys.push_back({pair.substr(0, colon), pair.substr(colon + 1)});
+  }
+  if (!keys.empty()) return keys;
+  const std::string path = data_dir + "/credentials";
+  std::ifstream in(path);
+  if (in) {
+    api::Credentials c;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+      auto trim = [](std::string s) {
+        s.erase(0, s.find_first_not_of(" \t"));
+        s.erase(s.find_last_not_of(" \t\r") + 1);
+        return s;
+      };
+      key = trim(key);
+      value = trim(value);
+      if (key == "aws_access_key_id") c.access_key_id = value;
+      if (key == "aws_secret_access_key") c.secret_access_key = value;
+    }
+    if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+      return DataLoss(path + " holds no aws_access_key_id / aws_secret_access_key");
+    }
+    keys.push_back(std::move(c));
+    return keys;
+  }
+  api::Credentials c{"AKIATW" + Upper(RandomHex(7)), RandomHex(20)};
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return IoError("cannot write " + tmp);
+    out << "[trailwatch]\naws_access_key_id = " << c.access_key_id
+        << "\naws_secret_access_key = " << c.secret_access_key << "\n";
+    if (!out.good()) return IoError("cannot write " + tmp);
+  }
+  if (chmod(tmp.c_str(), 0600) != 0) return IoError("cannot set the mode of " + tmp);
+  std::error_code error;
+  fs::rename(tmp, path, error);
+  if (error) return IoError("cannot create " + path + ": " + error.message());
+  *created = true;
+  keys.push_back(std::move(c));
+  return keys;
+}
+
+int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
+  SystemClock clock;
+  Result<std::pair<std::string, int>> listen = ParseListenAddress(options.listen);
+  if (!listen.ok()) {
+    LogError(listen.status().message());
+    return 2;
+  }
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
+    LogError("--tls-cert and --tls-key go together");
+    return 2;
+  }
+  NotifierOptions delivery = options.delivery;
+  if (!options.public_url_given) {
+    delivery.public_url = std::string(tls ? "https://" : "http://") +
+                          (listen->first == "0.0.0.0" ? "127.0.0.1" : listen->first) + ":" +
+                          std::to_string(listen->second);
+  }
+  delivery.on_attempt = [](const notify::Delivery& d, const notify::AttemptRecord& a) {
+    std::string what = d.item.type + " " + d.item.message_id + " to " + d.item.protocol + " " +
+                       d.item.endpoint + " (attempt " + std::to_string(a.number) + "): " + a.detail;
+    if (d.state == notify::DeliveryState::kDelivered) {
+      LogInfo("delivered " + what);
+    } else if (d.state == notify::DeliveryState::kDead) {
+      LogError("dead-lettered " + what);
+    } else {
+      LogWarning("will retry " + what);
+    }
+  };
+
+  // 1. The data directory.
+  Result<std::unique_ptr<Notifier>> notifier = Notifier::Open(delivery, &clock);
+  if (!notifier.ok()) {
+    LogError(notifier.status().message());
+    return 2;
+  }
+  if (delivery.smtp_url.empty()) {
+    LogInfo("no --smtp server given: e-mail is written to the Maildir " +
+            (*notifier)->layout().maildir());
+  } else {
+    LogInfo("e-mail goes through " + (*notifier)->MailDescription());
+  }
+  // 2. Access keys.
+  bool created = false;
+  Result<std::vector<api::Credentials>> keys =
+      LoadAccessKeys(options.access_keys, delivery.data_dir, &created);
+  if (!keys.ok()) {
+    LogError(keys.status().message());
+    return 2;
+  }
+  if (created) {
+    LogInfo("created an access key in " + delivery.data_dir +
+            "/credentials (mode 0600); use it with\n  export AWS_ACCESS_KEY_ID=" +
+            keys->front().access_key_id + " AWS_SECRET_ACCESS_KEY=" +
+            keys->front().secret_access_key + " AWS_DEFAULT_REGION=" + delivery.region +
+            "\n  aws --endpoint-url " + delivery.public_url + " logs describe-log-groups");
+  }
+  std::map<std::string, std::string> secrets;
+  for (const api::Credentials& k : *keys) secrets[k.access_key_id] = k.secret_access_key;
+  // 3. The engine.
+  EngineOptions engine_options;
+  engine_options.region = delivery.region;
+  engine_options.account_id = delivery.account_id;
+  engine_options.public_url = delivery.public_url;
+  engine_options.early_alarm = options.early_alarm;
+  engine_options.on_transition = [](const std::string& name, const alarm::Evaluation& e) {
+    LogInfo("alarm " + name + " is " + alarm::StateName(e.state.value) + ": " + e.state.reason);
+  };
+  Result<std::unique_ptr<Engine>> engine = Engine::Open(notifier->get(), engine_options, &clock);
+  if (!engine.ok()) {
+    LogError(engine.status().message());
+    return 2;
+  }
+  // 4. Templates.
+  TemplateContext context;
+  context.region = delivery.region;
+  context.account_id = delivery.account_id;
+  for (const std::string& path : options.templates) {
+    Result<Configuration> config = LoadTemplate(path, context);
+    if (!config.ok()) {
+      LogError(path + ": " + config.status().message());
+      return 2;
+    }
+    std::vector<std::string> warnings = config->warnings;
+    Status applied = (*engine)->ApplyConfiguration(*config, &warnings);
+    for (const std::string& w : warnings) LogWarning(path + ": " + w);
+    if (!applied.ok()) {
+      LogError(path + ": " + applied.message());
+      return 2;
+    }
+    LogInfo("applied " + path + ": " + std::to_string(config->log_groups.size()) + " log groups, " +
+            std::to_string(config->metric_filters.size()) + " metric filters, " +
+            std::to_string(config->alarms.size()) + " alarms, " +
+            std::to_string(config->topics.size()) + " topics");
+  }
+  // 5. Operations and router.
+  api::Operations operations;
+  RegisterLogsOperations(&operations, engine->get());
+  RegisterCloudWatchOperations(&operations, engine->get());
+  RegisterSnsOperations(&operations, engine->get());
+  api::RouterOptions router_options;
+  router_options.clock = &clock;
+  router_options.secrets = [secrets](std::string_view id) -> std::optional<std::string> {
+    auto it = secrets.find(std::string(id));
+    if (it == secrets.end()) return std::nullopt;
+    return it->second;
+  };
+  Engine* engine_ptr = engine->get();
+  router_options.local_routes = [engine_ptr](const api::HttpRequest& r) {
+    return LocalRoute(r, *engine_ptr);
+  };
+  router_options.on_response = [](const api::CallContext& c, const api::HttpResponse& r) {
+    if (r.status >= 400) {
+      LogWarning(std::string(api::ServiceName(c.service)) + " " + c.operation + " answered " +
+                 std::to_string(r.status));
+    }
+  };
+  api::Router router(&operations, router_options);
+  // 6. Listen.
+  if (!tls && !IsLoopback(listen->first)) {
+    LogWarning("listening on " + listen->first +
+               " without TLS: signatures protect requests from tampering, but their contents "
+               "(log events, alarm data) cross the network in the clear; give --tls-cert and "
+               "--tls-key");
+  }
+  api::HttpServerOptions http;
+  http.host = listen->first;
+  http.port = listen->second;
+  http.tls_cert_file = options.tls_cert_file;
+  http.tls_key_file = options.tls_key_file;
+  Result<std::unique_ptr<api::HttpServer>> server = api::HttpServer::Start(
+      http, [&router](const api::HttpRequest& r) { return router.Handle(r); });
+  if (!server.ok()) {
+    LogError(server.status().message());
+    return 2;
+  }
+  LogInfo(std::string("listening on ") + (tls ? "https://" : "http://") + listen->first + ":" +
+          std::to_string((*server)->port()) + " (data directory " + delivery.data_dir + ")");
+  // 7-9. Workers.
+  (*notifier)->deliverer().Start();
+  auto ticker = std::make_unique<MinuteTicker>(
+      &clock,
+      [engine_ptr](TimePoint boundary) {
+        Status s = engine_ptr->EvaluateAlarms(boundary);
+        if (!s.ok()) LogError("alarm evaluation: " + s.message());
+      },
+      [engine_ptr] {
+        Status s = engine_ptr->Maintain();
+        if (!s.ok()) LogError("retention: " + s.message());
+      });
+  std::unique_ptr<CloudTrailWatcher> watcher;
+  if (!options.cloudtrail_dir.empty()) {
+    CloudTrailWatcherOptions w;
+    w.dir = options.cloudtrail_dir;
+    w.log_group = options.log_group;
+    Result<std::unique_ptr<CloudTrailWatcher>> opened = CloudTrailWatcher::Open(engine_ptr, w);
+    if (!opened.ok()) {
+      LogError(opened.status().message());
+      return 2;
+    }
+    watcher = std::move(opened).value();
+    watcher->Start();
+    LogInfo("watching " + options.cloudtrail_dir + " for CloudTrail files (log group " +
+            options.log_group + ")");
+  }
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  LogInfo("stopping");
+  if (watcher) watcher->Stop();
+  ticker.reset();
+  (*server)->Stop();
+  (*notifier)->deliverer().Stop();
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace tw::server

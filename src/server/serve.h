@@ -1,0 +1,55 @@
+// `trailwatch serve`: the live service. One process, one port, the store in
+// the data directory, and every AWS client a user already has.
+//
+// Boot steps, in this order (teardown runs them backwards):
+//   1. open the data directory (lock, store, SNS, outbox, transports)
+//   2. load or create the access keys
+//   3. open the engine (log, metric and alarm services)
+//   4. apply the --template files
+//   5. register the operations and build the router
+//   6. listen (HTTP or HTTPS)
+//   7. start the delivery workers (pending deliveries resume)
+//   8. start the minute evaluator
+//   9. start the CloudTrail directory watcher (with --cloudtrail-dir)
+// then wait for SIGTERM or SIGINT.
+
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "api/sigv4.h"
+#include "common/status.h"
+#include "server/notifications.h"
+
+namespace tw::server {
+
+struct ServeOptions {
+  NotifierOptions delivery;  // data_dir, smtp, public_url, region, account_id, ...
+  std::string listen = "127.0.0.1:4566";
+  std::vector<std::string> templates;
+  std::vector<std::string> access_keys;  // "ID:SECRET"
+  std::string tls_cert_file, tls_key_file;
+  std::string cloudtrail_dir;
+  std::string log_group = "CloudTrail/DefaultLogGroup";
+  bool early_alarm = false;
+  bool public_url_given = false;  // else it follows the listen address
+};
+
+// Parses "HOST:PORT" ("[::1]:4566" for IPv6). kInvalidArgument otherwise.
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text);
+
+// The access keys to accept: `given` ("ID:SECRET" each), or when empty the
+// key pair kept in <data_dir>/credentials (an AWS shared-credentials file,
+// profile [trailwatch], mode 0600), created on first use. `created` tells
+// whether it was just made.
+Result<std::vector<api::Credentials>> LoadAccessKeys(const std::vector<std::string>& given,
+                                                     const std::string& data_dir, bool* created);
+
+// Runs until `stop` becomes true (the CLI sets it from SIGTERM/SIGINT).
+// Writes its log to standard error. Returns the exit status.
+int Serve(const ServeOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace tw::server
