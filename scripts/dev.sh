@@ -19,7 +19,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config git
   libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev)
 # Only the test command needs these: test frameworks, the fuzzing toolchain, jq as an oracle.
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev jq openssl
-  python3-aiosmtpd)
+  python3-aiosmtpd awscli python3-boto3 nodejs npm)
 
 install_missing() {
   local missing=()
@@ -51,6 +51,12 @@ run_main() {
 run_tests() {
   install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   local started=$SECONDS
+
+  # The JavaScript SDK clients of the acceptance tests, pinned by package-lock.json.
+  if [ -f tests/integration/js/package-lock.json ]; then
+    echo "== npm ci (tests/integration/js)"
+    (cd tests/integration/js && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 
   echo "== Release build and every test"
   build_release -DTW_BUILD_TESTS=ON -DTW_BUILD_BENCH=ON
