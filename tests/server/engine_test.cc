@@ -1,0 +1,341 @@
+// The live pipeline on a real data directory with a ManualClock: log events
+// through metric filters into persistent metrics, alarms evaluated and
+// published through the outbox, early alarms, the CloudTrail watcher.
+
+#include "server/engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "server/cloudtrail_watcher.h"
+
+namespace tw::server {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr const char* kTemplate = R"(
+Resources:
+  Group:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: trail}
+  Filter:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: trail
+      FilterPattern: '{ $.eventName = DeletePolicy }'
+      MetricTransformations:
+        - {MetricNamespace: CloudTrailMetrics, MetricName: IAM, MetricValue: "1", DefaultValue: 0}
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: alerts
+      Subscription: [{Protocol: https, Endpoint: "https://hooks.example/a"}]
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: IAM
+      Namespace: CloudTrailMetrics
+      MetricName: IAM
+      Statistic: Maximum
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 0
+      ComparisonOperator: GreaterThanThreshold
+      TreatMissingData: notBreaching
+      AlarmActions: [!Ref Topic]
+)";
+
+std::string Event(const std::string& name, const std::string& ip = "198.51.100.7") {
+  return R"({"eventName":")" + name + R"(","sourceIPAddress":")" + ip +
+         R"(","userIdentity":{"arn":"arn:aws:iam::1:user/mallory"},"eventSource":"iam.amazonaws.com"})";
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "tw-engine-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    Open();
+    Result<Configuration> config = ParseTemplate(kTemplate, "t.yaml", {});
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = *config;
+    std::vector<std::string> warnings;
+    ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+    ASSERT_TRUE(engine_
+                    ->Locked([&](Services& sv) {
+                      return sv.logs.CreateLogStream("trail", "s", clock_.Now());
+                    })
+                    .ok());
+  }
+  void TearDown() override {
+    Close();
+    fs::remove_all(dir_);
+  }
+  void Open() {
+    NotifierOptions n;
+    n.data_dir = dir_ + "/data";
+    Result<std::unique_ptr<Notifier>> notifier = Notifier::Open(n, &clock_);
+    ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
+    notifier_ = std::move(notifier).value();
+    EngineOptions options;
+    options.early_alarm = early_;
+    Result<std::unique_ptr<Engine>> engine = Engine::Open(notifier_.get(), options, &clock_);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(engine).value();
+  }
+  void Close() {
+    engine_.reset();
+    notifier_.reset();
+  }
+
+  Result<PutLogEventsResult> Put(std::vector<std::pair<Duration, std::string>> events) {
+    std::vector<InputLogEvent> input;
+    for (auto& [offset, message] : events) {
+      input.push_back({ToEpochMillis(clock_.Now() + offset), std::move(message)});
+    }
+    return engine_->PutLogEvents("trail", "s", input);
+  }
+
+  std::optional<metrics::Aggregate> Metric(TimePoint start, Duration period) {
+    return engine_->Locked([&](Services& sv) {
+      return sv.metrics.store().Query({"CloudTrailMetrics", "IAM", {}}, start, period,
+                                      std::nullopt);
+    });
+  }
+
+  StoredAlarm Alarm() {
+    Result<StoredAlarm> a = engine_->Locked([](Services& sv) { return sv.alarms.Get("IAM"); });
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? *a : StoredAlarm{};
+  }
+
+  std::vector<notify::Delivery> Outbox() {
+    return engine_->Locked([](Services& sv) {
+      notify::Outbox outbox(&sv.db);
+      Result<std::vector<notify::Delivery>> rows = outbox.List({});
+      return rows.ok() ? *rows : std::vector<notify::Delivery>{};
+    });
+  }
+
+  ManualClock clock_{*ParseTimestamp("2024-03-01T12:00:30Z")};
+  bool early_ = false;
+  std::string dir_;
+  Configuration config_;
+  std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, PutLogEventsStoresWhatFitsTheWindowAndCountsIt) {
+  Result<PutLogEventsResult> put = Put({{-std::chrono::hours(24 * 15), Event("DeletePolicy")},
+                                        {seconds(0), Event("DeletePolicy")},
+                                        {seconds(1), Event("GetUser")},
+                                        {std::chrono::hours(3), Event("DeletePolicy")}});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->rejected.too_old_end, 0);
+  EXPECT_EQ(put->rejected.too_new_start, 3);
+  EXPECT_FALSE(put->rejected.expired_end.has_value());
+  ASSERT_EQ(put->accepted.size(), 2u);
+  std::optional<metrics::Aggregate> m = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->statistics.sample_count, 2);  // one match, one default
+  EXPECT_EQ(m->statistics.sum, 1);
+  EXPECT_EQ(m->evidence_total, 1u);
+
+  EXPECT_EQ(Put({{seconds(2), "b"}, {seconds(1), "a"}}).status().message(),
+            "Log events in a single PutLogEvents request must be in chronological order.");
+  EXPECT_EQ(Put({{-std::chrono::hours(25), "a"}, {seconds(0), "b"}}).status().message(),
+            "The batch of log events in a single PutLogEvents request cannot span more than 24 "
+            "hours.");
+  std::vector<std::pair<Duration, std::string>> huge(5, {seconds(0), std::string(250'000, 'x')});
+  Result<PutLogEventsResult> too_big = Put(huge);
+  EXPECT_EQ(too_big.status().message(), "Upload too large: 1250130 bytes exceeds limit of 1048576");
+  EXPECT_EQ(engine_->PutLogEvents("trail", "nope", {{0, "x"}}).status().message(),
+            "The specified log stream does not exist.");
+  EXPECT_EQ(engine_->PutLogEvents("nope", "s", {{0, "x"}}).status().message(),
+            "The specified log group does not exist.");
+}
+
+TEST_F(EngineTest, MetricsAndEventsSurviveARestart) {
+  ASSERT_TRUE(
+      Put({{seconds(0), Event("DeletePolicy")}, {seconds(5), Event("DeletePolicy", "203.0.113.9")}})
+          .ok());
+  std::optional<metrics::Aggregate> before = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
+  ASSERT_TRUE(before.has_value());
+  Close();
+  Open();
+  std::optional<metrics::Aggregate> after = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->statistics, before->statistics);
+  EXPECT_EQ(after->evidence_total, 2u);
+  ASSERT_EQ(after->evidence.size(), 2u);
+  EXPECT_NE(after->evidence[1]->message.find("203.0.113.9"), std::string::npos);
+  Result<GetLogEventsResult> events = engine_->Locked([](Services& sv) {
+    return sv.logs.GetLogEvents("trail", "s", std::nullopt, std::nullopt, std::nullopt, 100, true);
+  });
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->events.size(), 2u);
+}
+
+TEST_F(EngineTest, AMinuteEvaluationStoresTheTransitionAndQueuesItsNotification) {
+  ASSERT_TRUE(Put({{seconds(0), Event("DeletePolicy")}}).ok());
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);
+  const TimePoint boundary = FloorTo(clock_.Now(), minutes(1)) + minutes(1);
+  clock_.Set(boundary);
+  ASSERT_TRUE(engine_->EvaluateAlarms(boundary).ok());
+  StoredAlarm a = Alarm();
+  EXPECT_EQ(a.state.value, alarm::StateValue::kAlarm);
+  EXPECT_EQ(a.state.reason,
+            "Threshold Crossed: 1 datapoint [1.0 (01/03/24 11:56:00)] was greater than the "
+            "threshold (0.0).");
+  EXPECT_EQ(a.state_transitioned, boundary);
+  std::vector<notify::Delivery> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].item.protocol, "https");
+  notify::Delivery full = engine_->Locked([&](Services& sv) {
+    notify::Outbox outbox(&sv.db);
+    return *outbox.Get(out[0].id);
+  });
+  Json envelope = Json::parse(full.item.http->body);
+  Json message = Json::parse(envelope["Message"].get<std::string>());
+  EXPECT_EQ(message["NewStateValue"], "ALARM");
+  EXPECT_EQ(message["OldStateValue"], "INSUFFICIENT_DATA");
+  EXPECT_EQ(message["Evidence"]["events"][0]["sourceIPAddress"], "198.51.100.7");
+
+  // The same evaluation again changes nothing and queues nothing.
+  ASSERT_TRUE(engine_->EvaluateAlarms(boundary).ok());
+  EXPECT_EQ(Outbox().size(), 1u);
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> history = engine_->Locked(
+      [&](Services& sv) { return sv.alarms.History({.alarm_name = "IAM"}, &next); });
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);  // newest first
+  EXPECT_EQ((*history)[0].item.type, "Action");
+  EXPECT_EQ((*history)[1].item.summary, "Alarm updated from INSUFFICIENT_DATA to ALARM");
+  EXPECT_EQ((*history)[2].item.type, "ConfigurationUpdate");
+}
+
+TEST_F(EngineTest, ReapplyingTheTemplateLeavesUnchangedAlarmsAlone) {
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  std::optional<std::string> next;
+  auto history_size = [&] {
+    return engine_->Locked(
+        [&](Services& sv) { return sv.alarms.History({.alarm_name = "IAM"}, &next)->size(); });
+  };
+  EXPECT_EQ(history_size(), 1u);
+  config_.alarms[0].spec.threshold = 2;
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  EXPECT_EQ(history_size(), 2u);
+  EXPECT_EQ(Alarm().spec.threshold, 2);
+}
+
+TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
+  EXPECT_EQ(Alarm().state.reason, "testing");
+  EXPECT_EQ(Outbox().size(), 1u);
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "again", "").ok());
+  EXPECT_EQ(Outbox().size(), 1u);
+  EXPECT_EQ(Alarm().state.reason, "testing");
+  EXPECT_EQ(engine_->SetAlarmState("nope", alarm::StateValue::kOk, "x", "").code(),
+            StatusCode::kNotFound);
+}
+
+class EarlyEngineTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    early_ = true;
+    EngineTest::SetUp();
+  }
+};
+
+TEST_F(EarlyEngineTest, ABreachOnTheCurrentMinuteAlarmsAtOnce) {
+  ASSERT_TRUE(Put({{seconds(0), Event("GetUser")}}).ok());
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);  // no breach: wait
+  ASSERT_TRUE(Put({{seconds(1), Event("DeletePolicy")}}).ok());
+  StoredAlarm a = Alarm();
+  EXPECT_EQ(a.state.value, alarm::StateValue::kAlarm);
+  EXPECT_EQ(a.state.updated, clock_.Now());
+  EXPECT_EQ(a.state.reason,
+            "Threshold Crossed: 1 datapoint [1.0 (01/03/24 11:56:00)] was greater than the "
+            "threshold (0.0). (trailwatch early alarm: evaluated on the current, incomplete "
+            "minute)");
+  ASSERT_EQ(Outbox().size(), 1u);
+  // The regular evaluation at the boundary agrees: no second transition.
+  const TimePoint boundary = FloorTo(clock_.Now(), minutes(1)) + minutes(1);
+  ASSERT_TRUE(engine_->EvaluateAlarms(boundary).ok());
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kAlarm);
+  EXPECT_EQ(Outbox().size(), 1u);
+}
+
+TEST_F(EarlyEngineTest, StatisticsThatCanFallWaitForTheMinute) {
+  config_.alarms[0].spec.statistic = "Average";
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  ASSERT_TRUE(Put({{seconds(0), Event("DeletePolicy")}}).ok());
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);
+  EXPECT_TRUE(Outbox().empty());
+}
+
+TEST_F(EngineTest, TheCloudTrailWatcherIngestsEachCompleteFileOnce) {
+  const std::string trail = dir_ + "/trail/AWSLogs/1/CloudTrail/us-east-1/2024/03/01";
+  fs::create_directories(trail);
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  const std::string record =
+      R"({"eventTime":"2024-03-01T12:00:10Z","eventName":"DeletePolicy","recipientAccountId":"1","awsRegion":"us-east-1"})";
+  write(trail + "/a.json", "{\"Records\":[" + record + "," + record + "]}");
+  write(trail + "/half.json", "{\"Records\":[" + record);
+  CloudTrailWatcherOptions options;
+  options.dir = dir_ + "/trail";
+  options.log_group = "trail";
+  options.settle = Duration(0);
+  options.give_up = std::chrono::hours(1);
+  Result<std::unique_ptr<CloudTrailWatcher>> watcher =
+      CloudTrailWatcher::Open(engine_.get(), options);
+  ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+  Result<int> first = (*watcher)->ScanOnce();  // sizes seen once: not known to be complete
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, 0);
+  Result<int> second = (*watcher)->ScanOnce();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, 1);  // a.json; half.json does not parse yet and is young
+  EXPECT_EQ(*(*watcher)->ScanOnce(), 0);
+
+  Result<GetLogEventsResult> events = engine_->Locked([](Services& sv) {
+    return sv.logs.GetLogEvents("trail", "1_CloudTrail_us-east-1", std::nullopt, std::nullopt,
+                                std::nullopt, 100, true);
+  });
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->events.size(), 2u);
+  EXPECT_EQ(events->events[0].timestamp_ms, ToEpochMillis(*ParseTimestamp("2024-03-01T12:00:10Z")));
+  std::optional<metrics::Aggregate> m = Metric(*ParseTimestamp("2024-03-01T12:00:00Z"), minutes(1));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->statistics.sum, 2);
+
+  // The file is finished: it is read now, and a new watcher (a restart)
+  // repeats nothing.
+  write(trail + "/half.json", "{\"Records\":[" + record + "]}");
+  EXPECT_EQ(*(*watcher)->ScanOnce(), 0);  // changed since the last scan
+  EXPECT_EQ(*(*watcher)->ScanOnce(), 1);
+  watcher->reset();
+  Result<std::unique_ptr<CloudTrailWatcher>> again =
+      CloudTrailWatcher::Open(engine_.get(), options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->ScanOnce(), 0);
+  EXPECT_EQ(*(*again)->ScanOnce(), 0);
+  m = Metric(*ParseTimestamp("2024-03-01T12:00:00Z"), minutes(1));
+  EXPECT_EQ(m->statistics.sum, 3);
+}
+
+}  // namespace
+}  // namespace tw::server
