@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of README.md, for a fresh Debian 12 machine.
 #
-#   scripts/dev.sh run    install what is missing, build, run the main job
+#   scripts/dev.sh run    install what is missing, build, run the main job (a replay of
+#                         the sample, then `trailwatch serve` with the seed template)
 #   scripts/dev.sh test   install what is missing, build, run every test
 #                         (Release tests, ASan+UBSan unit tests, a short fuzz run)
 #
@@ -44,8 +45,11 @@ IAM_PATTERN='{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||(
 run_main() {
   install_missing "${PACKAGES[@]}"
   build_release -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCH=OFF
-  echo "== trailwatch test-pattern <IAM policy-change pattern> examples/sample-cloudtrail.json"
-  ./build/trailwatch test-pattern "$IAM_PATTERN" examples/sample-cloudtrail.json
+  echo "== trailwatch replay: what the seed alarm would have done over examples/sample-cloudtrail.json"
+  ./build/trailwatch replay --template examples/iam-policy-change.yaml examples/sample-cloudtrail.json
+  echo
+  echo "== trailwatch serve: the seed template, live on 127.0.0.1:4566 (data in ./trailwatch-data; Ctrl-C stops)"
+  exec ./build/trailwatch serve --template examples/iam-policy-change.yaml --early-alarm
 }
 
 run_tests() {
