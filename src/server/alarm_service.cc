@@ -31,6 +31,8 @@ CREATE TABLE alarm_history (
 );
 CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
 )sql",
+    // The events behind the latest change to ALARM, for the console.
+    "ALTER TABLE alarms ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
 };
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -124,7 +126,7 @@ std::map<std::string, std::string> ParseTags(std::string_view text) {
 
 constexpr const char* kColumns =
     "name, spec, tags, state, reason, reason_data, state_updated, state_transitioned, "
-    "config_updated";
+    "config_updated, evidence";
 
 Result<StoredAlarm> ReadAlarm(const store::Statement& row) {
   Result<alarm::AlarmSpec> spec = ParseSpec(row.ColumnText(1));
@@ -138,6 +140,7 @@ Result<StoredAlarm> ReadAlarm(const store::Statement& row) {
   a.state.updated = FromEpochMillis(row.ColumnInt(6));
   a.state_transitioned = FromEpochMillis(row.ColumnInt(7));
   a.configuration_updated = FromEpochMillis(row.ColumnInt(8));
+  a.latest_alarm_evidence = row.ColumnText(9);
   return a;
 }
 
@@ -241,7 +244,8 @@ Status AlarmService::SetActionsEnabled(const std::vector<std::string>& names, bo
   return tx->Commit();
 }
 
-Status AlarmService::Record(const std::string& name, const alarm::Evaluation& evaluation) {
+Status AlarmService::Record(const std::string& name, const alarm::Evaluation& evaluation,
+                            const std::string& evidence_json) {
   if (!evaluation.changed) return Status::Ok();
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
@@ -254,8 +258,15 @@ Status AlarmService::Record(const std::string& name, const alarm::Evaluation& ev
              ToEpochMillis(s.updated), name);
   TW_RETURN_IF_ERROR(u->Run());
   if (db_->Changes() == 0) return NotFound("Alarm " + name + " not found");
-  for (const alarm::HistoryItem& item : evaluation.history)
+  if (!evidence_json.empty()) {
+    Result<store::Statement> e = db_->Prepare("UPDATE alarms SET evidence = ? WHERE name = ?");
+    if (!e.ok()) return e.status();
+    e->BindAll(evidence_json, name);
+    TW_RETURN_IF_ERROR(e->Run());
+  }
+  for (const alarm::HistoryItem& item : evaluation.history) {
     TW_RETURN_IF_ERROR(AddHistory(name, item));
+  }
   return tx->Commit();
 }
 

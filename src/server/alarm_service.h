@@ -28,6 +28,9 @@ struct StoredAlarm {
   TimePoint configuration_updated;
   TimePoint state_transitioned;  // the last time the state value changed
   std::map<std::string, std::string> tags;
+  // JSON of the events behind the latest change to ALARM ({"time", "total",
+  // "events": [{...evidence fields..., "raw": message}]}), or "" if none.
+  std::string latest_alarm_evidence;
 };
 
 struct HistoryRecord {
@@ -60,8 +63,10 @@ class AlarmService {
   // Unknown names are ignored, as AWS does for metric alarms.
   Status Delete(const std::vector<std::string>& names);
   Status SetActionsEnabled(const std::vector<std::string>& names, bool enabled);
-  // Stores a changed evaluation's state and history items.
-  Status Record(const std::string& name, const alarm::Evaluation& evaluation);
+  // Stores a changed evaluation's state and history items, and (when not
+  // empty) the evidence JSON of a change to ALARM.
+  Status Record(const std::string& name, const alarm::Evaluation& evaluation,
+                const std::string& evidence_json = "");
   // Newest first unless ascending; the token is opaque.
   Result<std::vector<HistoryRecord>> History(const HistoryQuery& query,
                                              std::optional<std::string>* next_token);

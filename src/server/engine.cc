@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "common/json_string.h"
 #include "event/event_view.h"
 #include "server/evaluation.h"
 
@@ -167,17 +168,31 @@ Status Engine::PutMetricAlarm(const alarm::AlarmSpec& spec,
 }
 
 Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
-                          const std::vector<notify::EvidenceLine>& evidence,
-                          std::uint64_t evidence_total) {
-  TW_RETURN_IF_ERROR(alarms_->Record(alarm.spec.alarm_name, evaluation));
+                          const AlarmEvaluation& evidence) {
+  std::string evidence_json;
+  if (evaluation.state.value == alarm::StateValue::kAlarm) {
+    evidence_json = "{\"time\":";
+    AppendJsonString(&evidence_json, FormatIso8601Millis(evaluation.state.updated));
+    evidence_json += ",\"total\":" + std::to_string(evidence.evidence_total) + ",\"events\":[";
+    for (std::size_t i = 0; i < evidence.evidence.size(); ++i) {
+      std::string line;
+      notify::AppendEvidenceJson(&line, evidence.evidence[i]);
+      line.pop_back();  // the closing brace: "raw" joins the object
+      line += ",\"raw\":";
+      AppendJsonString(&line, evidence.evidence_messages[i]);
+      evidence_json += (i > 0 ? "," : "") + line + "}";
+    }
+    evidence_json += "]}";
+  }
+  TW_RETURN_IF_ERROR(alarms_->Record(alarm.spec.alarm_name, evaluation, evidence_json));
   if (options_.on_transition) options_.on_transition(alarm.spec.alarm_name, evaluation);
   if (evaluation.actions.empty()) return Status::Ok();
   TransitionFacts facts;
   facts.old_state = alarm.state.value;
   facts.new_state = evaluation.state;
   facts.configuration_updated = alarm.configuration_updated;
-  facts.evidence = evidence;
-  facts.evidence_total = evidence_total;
+  facts.evidence = evidence.evidence;
+  facts.evidence_total = evidence.evidence_total;
   notify::AlarmChange change =
       DescribeAlarmChange(alarm.spec, facts, options_.region, options_.account_id,
                           ConsoleAlarmUrl(options_.public_url, alarm.spec.alarm_name));
@@ -197,7 +212,7 @@ Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
   if (!alarm.ok()) return alarm.status();
   alarm::Evaluation e =
       alarm::SetState(alarm->spec, alarm->state, value, reason, reason_data, clock_->Now());
-  if (e.changed) TW_RETURN_IF_ERROR(Transition(*alarm, e, {}, 0));
+  if (e.changed) TW_RETURN_IF_ERROR(Transition(*alarm, e, AlarmEvaluation{}));
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();  // the outbox rows are visible now
   return Status::Ok();
@@ -214,7 +229,7 @@ Status Engine::EvaluateAlarms(TimePoint now) {
     AlarmEvaluation step =
         EvaluateAlarm(a.spec, a.state, metrics_->store(), now, options_.evidence_per_transition);
     if (!step.evaluation.changed) continue;
-    TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step.evidence, step.evidence_total));
+    TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step));
   }
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();
@@ -247,7 +262,7 @@ Status Engine::EarlyAlarms(const metrics::MetricStore& batch) {
     alarm::Evaluation early = alarm::SetState(a.spec, a.state, alarm::StateValue::kAlarm,
                                               step.evaluation.state.reason + kEarlySuffix,
                                               step.evaluation.state.reason_data, now);
-    TW_RETURN_IF_ERROR(Transition(a, early, step.evidence, step.evidence_total));
+    TW_RETURN_IF_ERROR(Transition(a, early, step));
   }
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();

@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "server/alarm_service.h"
+#include "server/evaluation.h"
 #include "server/log_service.h"
 #include "server/metric_service.h"
 #include "server/notifications.h"
@@ -116,8 +117,7 @@ class Engine {
                                        const std::vector<StoredLogEvent>& events);
   // Stores a changed evaluation and publishes it; inside a transaction.
   Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
-                    const std::vector<notify::EvidenceLine>& evidence,
-                    std::uint64_t evidence_total);
+                    const AlarmEvaluation& evidence);
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
 

@@ -35,7 +35,10 @@ AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmSt
       if (buckets[i].start != start || !aggregates[i]) continue;
       out.evidence_total += aggregates[i]->evidence_total;
       for (const metrics::EvidenceEvent* e : aggregates[i]->evidence) {
-        if (out.evidence.size() < evidence_limit) out.evidence.push_back(DescribeEvent(e->message));
+        if (out.evidence.size() < evidence_limit) {
+          out.evidence.push_back(DescribeEvent(e->message));
+          out.evidence_messages.push_back(e->message);
+        }
       }
     }
   }

@@ -20,6 +20,7 @@ struct AlarmEvaluation {
   // For a change to ALARM: the earliest events of the deciding buckets (at
   // most `evidence_limit`), and how many matched in them in all.
   std::vector<notify::EvidenceLine> evidence;
+  std::vector<std::string> evidence_messages;  // the same events' whole messages
   std::uint64_t evidence_total = 0;
 };
 

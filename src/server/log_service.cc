@@ -643,6 +643,23 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
   return out;
 }
 
+Result<std::vector<StoredLogEvent>> LogService::RecentEvents(const std::string& group, int limit) {
+  TW_RETURN_IF_ERROR(RequireGroup(group));
+  Result<store::Statement> q = db_->Prepare(
+      std::string("SELECT ") + kEventColumns +
+      " FROM log_events WHERE group_name = ? ORDER BY timestamp DESC, id DESC LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->BindAll(group, limit);
+  std::vector<StoredLogEvent> out;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadEvent(*q));
+  }
+  return out;
+}
+
 // --- Metric filters ------------------------------------------------------------
 
 Status LogService::PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePoint now) {

@@ -149,6 +149,10 @@ class LogService {
                                                       const FilterLogEventsQuery& query,
                                                       Page* page);
 
+  // The newest `limit` events of a group, newest first (by timestamp, then
+  // ingestion), for the console.
+  Result<std::vector<StoredLogEvent>> RecentEvents(const std::string& group, int limit);
+
   Status PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePoint now);
   Status DeleteMetricFilter(const std::string& group, const std::string& name);
   // Filters of `group` (all groups when empty), by group then name.

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "server/cloudtrail_watcher.h"
+#include "server/console.h"
 #include "server/engine.h"
 #include "server/operations.h"
 
@@ -80,8 +81,8 @@ class MinuteTicker {
 };
 
 // Unsigned GETs the server answers itself: the SNS confirmation and
-// unsubscribe links, the signing certificate, a health check, and a hint
-// for people who open the port in a browser.
+// unsubscribe links, the signing certificate, a health check. (The console
+// comes before these.)
 std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Engine& engine) {
   if (request.method != "GET") return std::nullopt;
   api::SignedRequest signed_request{request.method, request.path, request.query, request.headers,
@@ -339,7 +340,9 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     return it->second;
   };
   Engine* engine_ptr = engine->get();
-  router_options.local_routes = [engine_ptr](const api::HttpRequest& r) {
+  Console console(engine_ptr, secrets, tls, &clock);
+  router_options.local_routes = [engine_ptr, &console](const api::HttpRequest& r) {
+    if (std::optional<api::HttpResponse> page = console.Handle(r)) return page;
     return LocalRoute(r, *engine_ptr);
   };
   router_options.on_response = [](const api::CallContext& c, const api::HttpResponse& r) {

@@ -1,0 +1,680 @@
+#include "server/console.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "common/random.h"
+#include "common/url.h"
+#include "event/event_view.h"
+#include "notify/outbox.h"
+#include "pattern/pattern.h"
+#include "server/console_assets.h"
+
+namespace tw::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr Duration kSessionLifetime = std::chrono::hours(12);
+constexpr std::string_view kCookie = "tw_session";
+constexpr int kMaxScannedEvents = 5000;
+constexpr std::size_t kMaxHighlights = 50;
+
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string Time(TimePoint t) { return FormatIso8601Millis(t); }
+
+void SecurityHeaders(api::HttpResponse* r) {
+  r->headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
+  r->headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r->headers.emplace_back("Referrer-Policy", "no-referrer");
+  r->headers.emplace_back("X-Frame-Options", "DENY");
+}
+
+api::HttpResponse JsonResponse(int status, const Json& body) {
+  api::HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.body = Dump(body);
+  SecurityHeaders(&r);
+  return r;
+}
+
+api::HttpResponse Error(int status, const std::string& message) {
+  return JsonResponse(status, Json{{"error", message}});
+}
+
+api::HttpResponse Redirect(std::string location) {
+  api::HttpResponse r;
+  r.status = 302;
+  r.headers.emplace_back("Location", std::move(location));
+  r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  r.body = "see /console/\n";
+  SecurityHeaders(&r);
+  return r;
+}
+
+std::string CookieValue(const api::HttpRequest& request, std::string_view name) {
+  std::string cookies = request.Header("cookie");
+  std::size_t pos = 0;
+  while (pos < cookies.size()) {
+    std::size_t end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    std::string_view part = std::string_view(cookies).substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+// The query parameters of a console URL.
+std::map<std::string, std::string> QueryParams(std::string_view query) {
+  std::map<std::string, std::string> out;
+  std::size_t pos = 0;
+  while (pos <= query.size() && !query.empty()) {
+    std::size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(pos, end - pos);
+    std::size_t eq = pair.find('=');
+    std::optional<std::string> key = PercentDecode(pair.substr(0, eq), true);
+    std::optional<std::string> value =
+        PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (key && value) out[*key] = *value;
+    if (end == query.size()) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string OperatorSymbol(alarm::ComparisonOperator op) {
+  switch (op) {
+    case alarm::ComparisonOperator::kGreaterThanThreshold:
+      return ">";
+    case alarm::ComparisonOperator::kGreaterThanOrEqualToThreshold:
+      return ">=";
+    case alarm::ComparisonOperator::kLessThanThreshold:
+      return "<";
+    case alarm::ComparisonOperator::kLessThanOrEqualToThreshold:
+      return "<=";
+  }
+  return ">";
+}
+
+bool Breaches(alarm::ComparisonOperator op, double value, double threshold) {
+  switch (op) {
+    case alarm::ComparisonOperator::kGreaterThanThreshold:
+      return value > threshold;
+    case alarm::ComparisonOperator::kGreaterThanOrEqualToThreshold:
+      return value >= threshold;
+    case alarm::ComparisonOperator::kLessThanThreshold:
+      return value < threshold;
+    case alarm::ComparisonOperator::kLessThanOrEqualToThreshold:
+      return value <= threshold;
+  }
+  return false;
+}
+
+std::string NumberText(double v) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(v);
+}
+
+std::string PeriodText(std::chrono::seconds period) {
+  const std::int64_t s = period.count();
+  auto unit = [](std::int64_t n, const char* one) {
+    return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+  };
+  if (s % 3600 == 0) return unit(s / 3600, "hour");
+  if (s % 60 == 0) return unit(s / 60, "minute");
+  return unit(s, "second");
+}
+
+std::string StatisticOf(const alarm::AlarmSpec& spec) {
+  return spec.extended_statistic.empty() ? spec.statistic : spec.extended_statistic;
+}
+
+// The byte ranges of `message` that `matcher` matched on: the terms of a
+// term pattern, the values of the selectors of a JSON or space-delimited one.
+std::vector<std::pair<std::size_t, std::size_t>> Highlights(const pattern::Matcher& matcher,
+                                                            event::EventView& view,
+                                                            std::string_view message) {
+  std::vector<std::string> needles;
+  if (matcher.kind() == pattern::PatternKind::kTerms) {
+    std::string_view text = matcher.source();
+    std::size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && text[i] == ' ') ++i;
+      if (i >= text.size()) break;
+      bool exclude = text[i] == '-';
+      if (text[i] == '-' || text[i] == '?') ++i;
+      std::string word;
+      if (i < text.size() && text[i] == '"') {
+        ++i;
+        while (i < text.size() && text[i] != '"') {
+          if (text[i] == '\\' && i + 1 < text.size()) ++i;
+          word.push_back(text[i++]);
+        }
+        ++i;
+      } else {
+        while (i < text.size() && text[i] != ' ') word.push_back(text[i++]);
+      }
+      if (!exclude && !word.empty() && word.front() != '%') needles.push_back(word);
+    }
+  } else {
+    for (const auto& [key, value] : matcher.Extract(view)) {
+      if (!value.empty()) needles.push_back(value);
+    }
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (const std::string& needle : needles) {
+    for (std::size_t at = message.find(needle);
+         at != std::string_view::npos && ranges.size() < kMaxHighlights;
+         at = message.find(needle, at + needle.size())) {
+      ranges.emplace_back(at, at + needle.size());
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<std::size_t, std::size_t>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
+}
+
+Json HighlightsJson(const std::vector<std::pair<std::size_t, std::size_t>>& ranges) {
+  Json out = Json::array();
+  for (const auto& [s, e] : ranges) out.push_back({s, e});
+  return out;
+}
+
+Json PatternErrorJson(const pattern::PatternError& e) {
+  return Json{
+      {"error", e.ToString()}, {"column", e.column}, {"fragment", e.fragment}, {"hint", e.hint}};
+}
+
+Json DimensionsJson(const metrics::Dimensions& dimensions) {
+  Json out = Json::array();
+  for (const auto& [name, value] : dimensions) out.push_back({{"name", name}, {"value", value}});
+  return out;
+}
+
+Json DeliveryJson(const notify::Delivery& d) {
+  Json j{{"id", d.id},
+         {"time", Time(d.created)},
+         {"messageId", d.item.message_id},
+         {"type", d.item.type},
+         {"protocol", d.item.protocol},
+         {"endpoint", d.item.endpoint},
+         {"subject", d.item.subject},
+         {"state", notify::DeliveryStateName(d.state)},
+         {"attempts", d.attempts},
+         {"lastDetail", d.last_detail}};
+  if (d.state == notify::DeliveryState::kPending) j["nextAttempt"] = Time(d.next_attempt);
+  return j;
+}
+
+}  // namespace
+
+std::string DescribeCondition(const alarm::AlarmSpec& spec) {
+  static const std::map<alarm::TreatMissingData, std::string> kMissing = {
+      {alarm::TreatMissingData::kMissing, "missing"},
+      {alarm::TreatMissingData::kBreaching, "breaching"},
+      {alarm::TreatMissingData::kNotBreaching, "not breaching"},
+      {alarm::TreatMissingData::kIgnore, "ignored (the state is kept)"}};
+  return "ALARM when " + StatisticOf(spec) + " " + OperatorSymbol(spec.comparison_operator) + " " +
+         NumberText(spec.threshold) + " for " + std::to_string(spec.m()) + " of " +
+         std::to_string(spec.evaluation_periods) + " period" +
+         (spec.evaluation_periods == 1 ? "" : "s") + " of " + PeriodText(spec.period) +
+         "; missing data = " + kMissing.at(spec.treat_missing_data);
+}
+
+Console::Console(Engine* engine, std::map<std::string, std::string> secrets, bool tls,
+                 const Clock* clock)
+    : engine_(engine), secrets_(std::move(secrets)), tls_(tls), clock_(clock) {}
+
+std::optional<Console::Session> Console::SessionOf(const api::HttpRequest& request) {
+  const std::string token = CookieValue(request, kCookie);
+  if (token.empty()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sessions_.find(token);
+  if (it == sessions_.end()) return std::nullopt;
+  if (it->second.expires <= clock_->Now()) {
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<api::HttpResponse> Console::Handle(const api::HttpRequest& request) {
+  if (request.path == "/" && request.method == "GET" && request.query.empty()) {
+    return Redirect("/console/");
+  }
+  if (request.path == "/console") return Redirect("/console/");
+  if (!request.path.starts_with("/console/")) return std::nullopt;
+  std::string_view rest = std::string_view(request.path).substr(9);
+  if (rest.starts_with("api/")) return Api(request, rest.substr(4));
+  if (request.method != "GET" && request.method != "HEAD") return Error(405, "method not allowed");
+  const std::string file = rest.empty() ? "index.html" : std::string(rest);
+  for (const ConsoleAsset& asset : ConsoleAssets()) {
+    if (asset.path != file) continue;
+    api::HttpResponse r;
+    r.headers.emplace_back("Content-Type", std::string(asset.content_type));
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.body = std::string(asset.body);
+    SecurityHeaders(&r);
+    return r;
+  }
+  return Error(404, "no such console page: " + file);
+}
+
+api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view path) {
+  const TimePoint now = clock_->Now();
+  // --- Session ---
+  if (path == "session" && request.method == "POST") {
+    Json body = Json::parse(request.body, nullptr, false);
+    std::string id = body.is_object() ? body.value("accessKeyId", "") : "";
+    std::string secret = body.is_object() ? body.value("secretAccessKey", "") : "";
+    auto known = secrets_.find(id);
+    if (known == secrets_.end() || !ConstantTimeEquals(known->second, secret)) {
+      return Error(401, "unknown access key or wrong secret");
+    }
+    Session session{id, RandomHex(32), now + kSessionLifetime};
+    const std::string token = RandomHex(32);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::erase_if(sessions_, [&](const auto& s) { return s.second.expires <= now; });
+      sessions_[token] = session;
+    }
+    api::HttpResponse r = JsonResponse(200, Json{{"accessKeyId", id},
+                                                 {"csrfToken", session.csrf_token},
+                                                 {"expiresAt", Time(session.expires)}});
+    r.headers.emplace_back(
+        "Set-Cookie",
+        std::string(kCookie) + "=" + token +
+            "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(kSessionLifetime).count()) +
+            (tls_ ? "; Secure" : ""));
+    return r;
+  }
+  std::optional<Session> session = SessionOf(request);
+  if (!session) return Error(401, "not signed in");
+  if (request.method == "POST" || request.method == "DELETE") {
+    if (!ConstantTimeEquals(request.Header("x-csrf-token"), session->csrf_token)) {
+      return Error(403, "missing or wrong X-CSRF-Token");
+    }
+    const std::string origin = request.Header("origin");
+    const std::string self = std::string(tls_ ? "https://" : "http://") + request.Header("host");
+    if (!origin.empty() && origin != self) return Error(403, "cross-origin request refused");
+  }
+  if (path == "session") {
+    if (request.method == "DELETE") {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sessions_.erase(CookieValue(request, kCookie));
+      api::HttpResponse r = JsonResponse(200, Json{{"ok", true}});
+      r.headers.emplace_back("Set-Cookie", std::string(kCookie) +
+                                               "=; Path=/console; HttpOnly; SameSite=Strict; "
+                                               "Max-Age=0" +
+                                               (tls_ ? "; Secure" : ""));
+      return r;
+    }
+    return JsonResponse(200, Json{{"accessKeyId", session->access_key_id},
+                                  {"csrfToken", session->csrf_token},
+                                  {"expiresAt", Time(session->expires)}});
+  }
+
+  const std::map<std::string, std::string> params = QueryParams(request.query);
+  auto param = [&](const char* name, std::string fallback = "") {
+    auto it = params.find(name);
+    return it == params.end() ? fallback : it->second;
+  };
+
+  // The alarm as the list shows it, with a sparkline of the last hours.
+  auto alarm_json = [&](const StoredAlarm& a, const MetricService& metrics) {
+    const alarm::AlarmSpec& s = a.spec;
+    Json j{{"name", s.alarm_name},
+           {"arn", s.alarm_arn},
+           {"description", s.alarm_description},
+           {"state", alarm::StateName(a.state.value)},
+           {"stateReason", a.state.reason},
+           {"stateUpdated", Time(a.state.updated)},
+           {"stateTransitioned", Time(a.state_transitioned)},
+           {"namespace", s.metric_namespace},
+           {"metricName", s.metric_name},
+           {"dimensions", DimensionsJson(s.dimensions)},
+           {"statistic", StatisticOf(s)},
+           {"period", s.period.count()},
+           {"threshold", s.threshold},
+           {"comparisonOperator", alarm::ComparisonOperatorName(s.comparison_operator)},
+           {"actionsEnabled", s.actions_enabled}};
+    MetricQuery q{s.metric(), now - std::chrono::hours(3), now, s.period, s.unit};
+    Json points = Json::array();
+    for (const MetricDatapoint& p : metrics.Datapoints(q)) {
+      if (std::optional<double> v = p.statistics.Get(StatisticOf(s))) {
+        points.push_back({{"t", Time(p.timestamp)}, {"v", *v}});
+      }
+    }
+    j["sparkline"] = {{"start", Time(q.start)}, {"end", Time(q.end)}, {"points", points}};
+    return j;
+  };
+
+  // --- Alarms ---
+  if (path == "alarms" && request.method == "GET") {
+    return engine_->Locked([&](Services& sv) {
+      Result<std::vector<StoredAlarm>> alarms = sv.alarms.List();
+      if (!alarms.ok()) return Error(500, alarms.status().message());
+      Json list = Json::array();
+      for (const StoredAlarm& a : *alarms) list.push_back(alarm_json(a, sv.metrics));
+      return JsonResponse(200, Json{{"now", Time(now)}, {"alarms", list}});
+    });
+  }
+  if (path.starts_with("alarms/") && request.method == "GET") {
+    std::optional<std::string> name = PercentDecode(path.substr(7));
+    if (!name) return Error(400, "malformed alarm name");
+    const std::string range = param("range", "6h");
+    TimePoint start = now - std::chrono::hours(6), end = now;
+    if (range == "1h")
+      start = now - std::chrono::hours(1);
+    else if (range == "1d")
+      start = now - std::chrono::hours(24);
+    else if (range == "1w")
+      start = now - std::chrono::hours(24 * 7);
+    else if (range == "custom") {
+      std::optional<TimePoint> s = ParseTimestamp(param("start")), e = ParseTimestamp(param("end"));
+      if (!s || !e || *s >= *e) return Error(400, "custom range needs start < end (ISO 8601)");
+      start = *s;
+      end = *e;
+    } else if (range != "6h") {
+      return Error(400, "range must be 1h, 6h, 1d, 1w or custom");
+    }
+    return engine_->Locked([&](Services& sv) {
+      Result<StoredAlarm> a = sv.alarms.Get(*name);
+      if (!a.ok()) return Error(404, "no alarm " + *name);
+      const alarm::AlarmSpec& s = a->spec;
+      Json detail = alarm_json(*a, sv.metrics);
+      detail["evaluationPeriods"] = s.evaluation_periods;
+      detail["datapointsToAlarm"] = s.m();
+      detail["treatMissingData"] = alarm::TreatMissingDataName(s.treat_missing_data);
+      detail["unit"] = s.unit ? Json(*s.unit) : Json(nullptr);
+      detail["okActions"] = s.ok_actions;
+      detail["alarmActions"] = s.alarm_actions;
+      detail["insufficientDataActions"] = s.insufficient_data_actions;
+
+      Json points = Json::array();
+      for (const MetricDatapoint& p :
+           sv.metrics.Datapoints({s.metric(), start, end, s.period, s.unit})) {
+        if (std::optional<double> v = p.statistics.Get(StatisticOf(s))) {
+          points.push_back({{"t", Time(p.timestamp)},
+                            {"v", *v},
+                            {"breaching", Breaches(s.comparison_operator, *v, s.threshold)}});
+        }
+      }
+      std::optional<std::string> next;
+      Result<std::vector<HistoryRecord>> history =
+          sv.alarms.History({.alarm_name = *name, .limit = 100}, &next);
+      if (!history.ok()) return Error(500, history.status().message());
+      // ALARM spans from the state changes, oldest first.
+      Json spans = Json::array();
+      std::optional<TimePoint> alarm_since;
+      for (auto it = history->rbegin(); it != history->rend(); ++it) {
+        if (it->item.type != "StateUpdate") continue;
+        const bool to_alarm = it->item.summary.ends_with(" to ALARM");
+        if (to_alarm && !alarm_since) alarm_since = it->item.timestamp;
+        if (!to_alarm && alarm_since) {
+          if (it->item.timestamp > start && *alarm_since < end) {
+            spans.push_back({{"start", Time(std::max(*alarm_since, start))},
+                             {"end", Time(std::min(it->item.timestamp, end))}});
+          }
+          alarm_since.reset();
+        }
+      }
+      if (alarm_since && *alarm_since < end) {
+        spans.push_back({{"start", Time(std::max(*alarm_since, start))}, {"end", Time(end)}});
+      }
+      notify::Outbox outbox(&sv.db);
+      Json items = Json::array();
+      for (const HistoryRecord& r : *history) {
+        Json item{{"time", Time(r.item.timestamp)},
+                  {"type", r.item.type},
+                  {"summary", r.item.summary},
+                  {"data", r.item.data}};
+        if (r.item.type == "Action") {
+          Json deliveries = Json::array();
+          Result<std::vector<notify::Delivery>> rows = outbox.List(
+              {.origin = "alarm:" + s.alarm_arn + "@" + FormatIso8601(r.item.timestamp)});
+          if (rows.ok()) {
+            for (const notify::Delivery& d : *rows) {
+              if (r.item.summary.ends_with(d.item.topic_arn)) deliveries.push_back(DeliveryJson(d));
+            }
+          }
+          item["deliveries"] = deliveries;
+        }
+        items.push_back(std::move(item));
+      }
+      Json evidence = nullptr;
+      if (!a->latest_alarm_evidence.empty()) {
+        evidence = Json::parse(a->latest_alarm_evidence, nullptr, false);
+        if (evidence.is_discarded()) evidence = nullptr;
+      }
+      return JsonResponse(200, Json{{"alarm", detail},
+                                    {"description", DescribeCondition(s)},
+                                    {"graph",
+                                     {{"start", Time(start)},
+                                      {"end", Time(end)},
+                                      {"period", s.period.count()},
+                                      {"statistic", StatisticOf(s)},
+                                      {"threshold", s.threshold},
+                                      {"points", points},
+                                      {"alarmPeriods", spans}}},
+                                    {"history", items},
+                                    {"evidence", evidence}});
+    });
+  }
+
+  // --- Logs ---
+  if (path == "logs" && request.method == "GET") {
+    return engine_->Locked([&](Services& sv) {
+      Json groups = Json::array();
+      std::optional<std::string> token;
+      do {
+        Page page;
+        Result<std::vector<LogGroupInfo>> batch =
+            sv.logs.DescribeLogGroups("", "", token, 50, &page);
+        if (!batch.ok()) return Error(500, batch.status().message());
+        for (const LogGroupInfo& g : *batch) {
+          Json streams = Json::array();
+          Page stream_page;
+          Result<std::vector<LogStreamInfo>> s =
+              sv.logs.DescribeLogStreams(g.name, "", true, true, std::nullopt, 50, &stream_page);
+          if (s.ok()) {
+            for (const LogStreamInfo& st : *s) {
+              streams.push_back(
+                  {{"name", st.name},
+                   {"lastEvent", st.last_event ? Json(Time(*st.last_event)) : Json(nullptr)},
+                   {"storedBytes", st.stored_bytes}});
+            }
+          }
+          Json filters = Json::array();
+          Result<std::vector<MetricFilterInfo>> f = sv.logs.MetricFilters(g.name);
+          if (f.ok()) {
+            for (const MetricFilterInfo& mf : *f) {
+              const metrics::MetricTransformation& t = mf.spec.transformation;
+              filters.push_back(
+                  {{"name", mf.spec.filter_name},
+                   {"pattern", mf.spec.filter_pattern},
+                   {"metricNamespace", t.metric_namespace},
+                   {"metricName", t.metric_name},
+                   {"metricValue", t.metric_value},
+                   {"defaultValue", t.default_value ? Json(*t.default_value) : Json(nullptr)}});
+            }
+          }
+          groups.push_back({{"name", g.name},
+                            {"created", Time(g.created)},
+                            {"retentionInDays",
+                             g.retention_in_days ? Json(*g.retention_in_days) : Json(nullptr)},
+                            {"storedBytes", g.stored_bytes},
+                            {"metricFilterCount", g.metric_filter_count},
+                            {"streams", streams},
+                            {"metricFilters", filters}});
+        }
+        token = page.next_token;
+      } while (token);
+      return JsonResponse(200, Json{{"groups", groups}});
+    });
+  }
+  if (path.starts_with("logs/") && path.ends_with("/events") && request.method == "GET") {
+    std::optional<std::string> group = PercentDecode(path.substr(5, path.size() - 5 - 7));
+    if (!group) return Error(400, "malformed log group name");
+    int limit = 100;
+    std::string limit_text = param("limit", "100");
+    auto [end, ec] =
+        std::from_chars(limit_text.data(), limit_text.data() + limit_text.size(), limit);
+    if (ec != std::errc() || limit < 1 || limit > 500) return Error(400, "limit must be 1 to 500");
+    const std::string pattern_text = param("pattern");
+    Result<pattern::Matcher, pattern::PatternError> matcher =
+        pattern::Matcher::Compile(pattern_text);
+    if (!matcher.ok()) return JsonResponse(400, PatternErrorJson(matcher.error()));
+    Result<std::vector<StoredLogEvent>> events = engine_->Locked(
+        [&](Services& sv) { return sv.logs.RecentEvents(*group, kMaxScannedEvents); });
+    if (!events.ok()) {
+      return Error(events.status().code() == StatusCode::kNotFound ? 404 : 500,
+                   events.status().message());
+    }
+    Json out = Json::array();
+    event::EventView view;
+    for (const StoredLogEvent& e : *events) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      view.Reset(e.message);
+      if (!matcher->Matches(view)) continue;
+      out.push_back({{"stream", e.stream},
+                     {"timestamp", Time(FromEpochMillis(e.timestamp_ms))},
+                     {"message", e.message},
+                     {"eventId", e.event_id()},
+                     {"highlights", pattern_text.empty()
+                                        ? Json::array()
+                                        : HighlightsJson(Highlights(*matcher, view, e.message))}});
+    }
+    return JsonResponse(200, Json{{"events", out}, {"scanned", events->size()}});
+  }
+  if (path == "test-pattern" && request.method == "POST") {
+    Json body = Json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("pattern") || !body["pattern"].is_string()) {
+      return Error(400, "send {\"pattern\": \"...\", \"group\" or \"messages\"}");
+    }
+    std::vector<std::string> messages;
+    if (body.contains("messages")) {
+      if (!body["messages"].is_array() || body["messages"].empty() ||
+          body["messages"].size() > 100) {
+        return Error(400, "messages must be a list of 1 to 100 strings");
+      }
+      for (const auto& m : body["messages"]) {
+        if (!m.is_string()) return Error(400, "messages must be strings");
+        messages.push_back(m.get<std::string>());
+      }
+    } else if (body.contains("group") && body["group"].is_string()) {
+      Result<std::vector<StoredLogEvent>> events = engine_->Locked([&](Services& sv) {
+        return sv.logs.RecentEvents(body["group"].get<std::string>(), 100);
+      });
+      if (!events.ok()) return Error(404, events.status().message());
+      for (const StoredLogEvent& e : *events) messages.push_back(e.message);
+    } else {
+      return Error(400, "send \"group\" or \"messages\" with the pattern");
+    }
+    Result<pattern::Matcher, pattern::PatternError> matcher =
+        pattern::Matcher::Compile(body["pattern"].get<std::string>());
+    if (!matcher.ok()) return JsonResponse(400, PatternErrorJson(matcher.error()));
+    Json matches = Json::array();
+    event::EventView view;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      view.Reset(messages[i]);
+      if (!matcher->Matches(view)) continue;
+      Json values = Json::object();
+      for (const auto& [k, v] : matcher->Extract(view)) values[k] = v;
+      matches.push_back({{"eventNumber", i + 1},
+                         {"message", messages[i]},
+                         {"extractedValues", values},
+                         {"highlights", HighlightsJson(Highlights(*matcher, view, messages[i]))}});
+    }
+    return JsonResponse(200, Json{{"matches", matches}, {"tested", messages.size()}});
+  }
+
+  // --- Topics ---
+  if (path == "topics" && request.method == "GET") {
+    return engine_->Locked([&](Services& sv) {
+      Result<std::vector<notify::Topic>> topics = sv.sns.ListTopics();
+      if (!topics.ok()) return Error(500, topics.status().message());
+      notify::Outbox outbox(&sv.db);
+      Json list = Json::array();
+      for (const notify::Topic& t : *topics) {
+        Json subs = Json::array();
+        Result<std::vector<notify::Subscription>> s = sv.sns.ListSubscriptions(t.arn);
+        if (s.ok()) {
+          for (const notify::Subscription& sub : *s) {
+            subs.push_back({{"arn", sub.arn},
+                            {"protocol", sub.protocol},
+                            {"endpoint", sub.endpoint},
+                            {"confirmed", sub.confirmed}});
+          }
+        }
+        Json deliveries = Json::array();
+        Result<std::vector<notify::Delivery>> rows = outbox.List({.topic_arn = t.arn, .limit = 50});
+        if (rows.ok()) {
+          for (const notify::Delivery& d : *rows) deliveries.push_back(DeliveryJson(d));
+        }
+        list.push_back({{"arn", t.arn},
+                        {"name", t.name},
+                        {"displayName", t.display_name()},
+                        {"subscriptions", subs},
+                        {"deliveries", deliveries}});
+      }
+      Json dead = Json::array();
+      Result<std::vector<notify::Delivery>> rows =
+          outbox.List({.state = notify::DeliveryState::kDead, .limit = 100});
+      if (rows.ok()) {
+        for (const notify::Delivery& d : *rows) dead.push_back(DeliveryJson(d));
+      }
+      return JsonResponse(200, Json{{"topics", list}, {"deadLetters", dead}});
+    });
+  }
+  if (path.starts_with("deliveries/") && path.ends_with("/retry") && request.method == "POST") {
+    std::string_view id_text = path.substr(11, path.size() - 11 - 6);
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size()) {
+      return Error(400, "malformed delivery id");
+    }
+    Status s = engine_->Locked([&](Services& sv) {
+      notify::Outbox outbox(&sv.db);
+      Status retried = outbox.Retry(id, now);
+      if (retried.ok()) sv.deliverer.Wake();
+      return retried;
+    });
+    if (s.code() == StatusCode::kNotFound) return Error(404, s.message());
+    if (s.code() == StatusCode::kFailedPrecondition) return Error(409, s.message());
+    if (!s.ok()) return Error(500, s.message());
+    return JsonResponse(200, Json{{"ok", true}});
+  }
+  return Error(404, "no console API " + std::string(path));
+}
+
+}  // namespace tw::server
