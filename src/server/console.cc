@@ -448,7 +448,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
           alarm_since.reset();
         }
       }
-      if (alarm_since && *alarm_since < end) {
+      if (alarm_since && *alarm_since <= end) {  // still in ALARM
         spans.push_back({{"start", Time(std::max(*alarm_since, start))}, {"end", Time(end)}});
       }
       notify::Outbox outbox(&sv.db);
