@@ -20,7 +20,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config git
   libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev)
 # Only the test command needs these: test frameworks, the fuzzing toolchain, jq as an oracle.
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev jq openssl
-  python3-aiosmtpd awscli python3-boto3 nodejs npm)
+  python3-aiosmtpd awscli python3-boto3 chromium)
 
 install_missing() {
   local missing=()
@@ -35,12 +35,20 @@ install_missing() {
   fi
 }
 
+# Node.js runs the JavaScript SDK and browser tests. Debian's nodejs and npm
+# are installed only when no node/npm is on the PATH: a machine with
+# NodeSource's nodejs (which bundles npm) cannot also take Debian's npm.
+install_node_if_missing() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    install_missing nodejs npm
+  fi
+}
+
 build_release() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
   cmake --build build -j"$JOBS"
 }
 
-IAM_PATTERN='{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}'
 
 run_main() {
   install_missing "${PACKAGES[@]}"
@@ -54,13 +62,14 @@ run_main() {
 
 run_tests() {
   install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+  install_node_if_missing
   local started=$SECONDS
 
-  # The JavaScript SDK clients of the acceptance tests, pinned by package-lock.json.
-  if [ -f tests/integration/js/package-lock.json ]; then
-    echo "== npm ci (tests/integration/js)"
-    (cd tests/integration/js && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  # The JavaScript SDK clients and playwright-core, pinned by package-lock.json.
+  for dir in tests/integration/js tests/console; do
+    echo "== npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  done
 
   echo "== Release build and every test"
   build_release -DTW_BUILD_TESTS=ON -DTW_BUILD_BENCH=ON

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 
 namespace tw::api {
 namespace {
+
+// How long an idle keep-alive connection stays open (see Start()).
+constexpr std::chrono::seconds kIdleKeepAlive{5};  // httplib's own default
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -43,7 +47,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   const int threads = std::max(1, options.threads);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options.max_body_bytes);
-  server.set_keep_alive_timeout(30);
+  // An idle keep-alive connection holds a worker thread, and Stop() waits
+  // for it: httplib 0.11 only notices the stop once the idle wait ends. A
+  // long wait would let any connected SDK client delay SIGTERM past
+  // Docker's 10 s grace period (and idle clients starve the pool), while SDK
+  // clients reconnect transparently to a server that closed an idle
+  // connection.
+  server.set_keep_alive_timeout(kIdleKeepAlive.count());
   server.set_read_timeout(30);
   server.set_write_timeout(30);
 

@@ -4,8 +4,9 @@
 //
 // Start() binds before returning (so a port in use is an error value, and
 // port 0 picks a free port), then serves on its own threads until Stop().
-// Keep-alive stays on (the JS SDK reuses connections). The handler is
-// called concurrently from the server's worker threads.
+// Keep-alive stays on (the JS SDK reuses connections); an idle connection
+// is closed after 5 s, which also bounds how long Stop() waits for one. The
+// handler is called concurrently from the server's worker threads.
 
 #pragma once
 

@@ -111,7 +111,13 @@ Route RouteOf(const HttpRequest& request) {
   if (request.path.starts_with("/service/") || request.Header("smithy-protocol") == "rpc-v2-cbor") {
     route.protocol = Protocol::kCbor;
     route.service = Service::kCloudWatch;
-    std::string_view rest = std::string_view(request.path).substr(9);  // after "/service/"
+    // The header alone routes here too, so the path may be anything ("/").
+    constexpr std::string_view kService = "/service/";
+    if (!request.path.starts_with(kService)) {
+      route.error = UnknownOperation(Service::kCloudWatch, std::string(request.path));
+      return route;
+    }
+    std::string_view rest = std::string_view(request.path).substr(kService.size());
     std::size_t slash = rest.find('/');
     std::string_view service = rest.substr(0, slash);
     constexpr std::string_view kOperation = "/operation/";

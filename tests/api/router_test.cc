@@ -185,6 +185,16 @@ TEST_F(RouterTest, CloudWatchQueryAndJson10AndCbor) {
   HttpResponse u = router_->Handle(Signed(other, "monitoring"));
   EXPECT_EQ(u.status, 400);
   EXPECT_EQ(HeaderOf(u, "x-amzn-query-error"), "InvalidAction;Sender");
+
+  // The header alone routes to CBOR; a path shorter than "/service/" is an
+  // unknown operation, not an out-of-range read.
+  for (const char* path : {"/", "/service", ""}) {
+    other.path = path;
+    HttpResponse root = router_->Handle(Signed(other, "monitoring"));
+    EXPECT_EQ(root.status, 400) << path;
+    EXPECT_EQ(HeaderOf(root, "x-amzn-query-error"), "InvalidAction;Sender") << path;
+    EXPECT_EQ(HeaderOf(root, "smithy-protocol"), "rpc-v2-cbor") << path;
+  }
 }
 
 TEST_F(RouterTest, QueryRoutesByVersionThenByScopeAndRefusesUnknownActions) {
