@@ -241,10 +241,11 @@ std::string DescribeCondition(const alarm::AlarmSpec& spec) {
       {alarm::TreatMissingData::kBreaching, "breaching"},
       {alarm::TreatMissingData::kNotBreaching, "not breaching"},
       {alarm::TreatMissingData::kIgnore, "ignored (the state is kept)"}};
+  // "M of N periods" is one phrase, plural even for N = 1: the wording the
+  // issue specifies, as AWS's console writes "1 datapoints within".
   return "ALARM when " + StatisticOf(spec) + " " + OperatorSymbol(spec.comparison_operator) + " " +
          NumberText(spec.threshold) + " for " + std::to_string(spec.m()) + " of " +
-         std::to_string(spec.evaluation_periods) + " period" +
-         (spec.evaluation_periods == 1 ? "" : "s") + " of " + PeriodText(spec.period) +
+         std::to_string(spec.evaluation_periods) + " periods of " + PeriodText(spec.period) +
          "; missing data = " + kMissing.at(spec.treat_missing_data);
 }
 

@@ -51,7 +51,7 @@ class Console {
   std::map<std::string, Session> sessions_;  // GUARDED_BY(mutex_); by cookie value
 };
 
-// "ALARM when Maximum > 0 for 1 of 1 period of 5 minutes; missing data =
+// "ALARM when Maximum > 0 for 1 of 1 periods of 5 minutes; missing data =
 // not breaching": an alarm's condition in words.
 std::string DescribeCondition(const alarm::AlarmSpec& spec);
 

@@ -57,7 +57,7 @@ const GROUP = 'CloudTrail/DefaultLogGroup';
 const STREAM = 'console-test';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const CONDITION = 'ALARM when Maximum > 0 for 1 of 1 period of 5 minutes; missing data = not breaching';
+const CONDITION = 'ALARM when Maximum > 0 for 1 of 1 periods of 5 minutes; missing data = not breaching';
 const INVALID_PATTERN = '{ $.eventName = "x" && status = 401 }';  // column 24: not a selector
 const STEP = 20_000;  // longest wait for anything the UI should show promptly
 

@@ -181,7 +181,7 @@ TEST_F(ConsoleTest, AlarmDetailHasTheGraphTheConditionInWordsAndTheEvidence) {
   ASSERT_EQ(r.status, 200) << r.body;
   Json j = Json::parse(r.body);
   EXPECT_EQ(j["description"],
-            "ALARM when Maximum > 0 for 1 of 1 period of 5 minutes; missing data = not breaching");
+            "ALARM when Maximum > 0 for 1 of 1 periods of 5 minutes; missing data = not breaching");
   EXPECT_EQ(j["alarm"]["state"], "ALARM");
   ASSERT_EQ(j["graph"]["points"].size(), 1u);
   EXPECT_EQ(j["graph"]["points"][0]["v"], 1.0);
