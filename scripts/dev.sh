@@ -60,6 +60,32 @@ run_main() {
   exec ./build/trailwatch serve --template examples/iam-policy-change.yaml --early-alarm
 }
 
+# One libFuzzer target over its corpus and seeds for TW_FUZZ_SECONDS.
+run_fuzzer() {
+  local fuzzer=$1 name corpus seeds dict
+  name=$(basename "$fuzzer")
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus"
+  seeds=fuzz/corpus/${name%%_*}  # pattern_parser_fuzz -> fuzz/corpus/pattern
+  [ -d "$seeds" ] || seeds=""
+  dict=fuzz/${name%%_*}.dict
+  [ -f "$dict" ] && dict="-dict=$dict" || dict=""
+  "$fuzzer" -max_total_time="${TW_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=0 $dict "$corpus" $seeds 2>build-fuzz/$name.log
+}
+
+# Waits for the running fuzzers (pids/names of the caller); a crash fails the run.
+wait_fuzzers() {
+  local i
+  for i in "${!pids[@]}"; do
+    echo "-- ${names[$i]}"
+    wait "${pids[$i]}" ||
+      { tail -50 "build-fuzz/${names[$i]}.log"; echo "fuzzer ${names[$i]} found a crash"; exit 1; }
+    grep -E "^#[0-9]+[[:space:]]+DONE" "build-fuzz/${names[$i]}.log" | tail -1 || true
+  done
+  pids=() names=()
+}
+
 run_tests() {
   install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   install_node_if_missing
@@ -85,21 +111,15 @@ run_tests() {
   echo "== libFuzzer targets (clang), ${TW_FUZZ_SECONDS:-30}s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTW_BUILD_FUZZ=ON -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j"$JOBS"
+  cmake --build build-fuzz -j"$JOBS" --target fuzzers
+  # One fuzzer per core at a time (two on CI); each writes its own log.
+  local pids=() names=()
   for fuzzer in build-fuzz/fuzz/*_fuzz; do
-    name=$(basename "$fuzzer")
-    corpus=build-fuzz/corpus/$name
-    mkdir -p "$corpus"
-    seeds=fuzz/corpus/${name%%_*}  # pattern_parser_fuzz -> fuzz/corpus/pattern
-    [ -d "$seeds" ] || seeds=""
-    dict=fuzz/${name%%_*}.dict
-    [ -f "$dict" ] && dict="-dict=$dict" || dict=""
-    echo "-- $name"
-    "$fuzzer" -max_total_time="${TW_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=0 $dict "$corpus" $seeds 2>build-fuzz/$name.log ||
-      { tail -50 build-fuzz/$name.log; echo "fuzzer $name found a crash"; exit 1; }
-    grep -E "^#[0-9]+ *DONE" build-fuzz/$name.log | tail -1 || true
+    run_fuzzer "$fuzzer" &
+    pids+=($!) names+=("$(basename "$fuzzer")")
+    if [ ${#pids[@]} -ge "$JOBS" ]; then wait_fuzzers; fi
   done
+  wait_fuzzers
 
   echo "== all tests passed in $((SECONDS - started))s"
 }
