@@ -1,5 +1,7 @@
 #include "server/template.h"
 
+#include <re2/re2.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,13 +11,14 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 #include "notify/delivery_policy.h"
@@ -50,6 +53,16 @@ constexpr int kRetentionDays[] = {1,   3,   5,   7,   14,   30,   60,   90,   12
 constexpr const char* kSnsProtocols[] = {"http", "https",       "email",  "email-json", "sms",
                                          "sqs",  "application", "lambda", "firehose",   "slack"};
 constexpr std::size_t kMaxFiltersPerLogGroup = 100;
+// CloudFormation takes a template body of at most 51,200 bytes inline and
+// 1 MB from S3. A template file is the S3 case (nobody pastes one into a
+// request), so trailwatch takes the larger. Checked before parsing, so that a
+// wrong path (a CloudTrail archive, /dev/zero) fails at once instead of
+// filling memory, and so that the YAML tree, which yaml-cpp builds at some
+// hundreds of bytes per node, stays small.
+constexpr std::size_t kMaxTemplateBytes = 1 << 20;
+// CloudFormation's limit on a logical ID ("resource name"). It also keeps the
+// paths in messages, built per list item, short.
+constexpr std::size_t kMaxLogicalIdLength = 255;
 
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 
@@ -263,20 +276,31 @@ class Props {
   std::set<std::string> used_;
 };
 
+bool IsAlphanumeric(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// Whether every character of `text` is alphanumeric or one of `others`.
+// Not std::regex: libstdc++'s recurses once per character and overflows the
+// stack on a long enough name.
+bool OnlyAlphanumericOr(std::string_view text, std::string_view others) {
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return IsAlphanumeric(c) || others.find(c) != std::string_view::npos;
+  });
+}
+
 // The same rule and words as metrics::MetricFilter::Compile, which checks a
 // filter's LogGroupName; this one checks the LogGroup resources.
 Status CheckLogGroupName(const std::string& path, const std::string& name) {
-  static const std::regex kPattern(R"([\.\-_/#A-Za-z0-9]+)");
   if (name.empty() || name.size() > 512) return Error(path, "must be 1 to 512 characters");
-  if (!std::regex_match(name, kPattern)) {
+  if (!OnlyAlphanumericOr(name, "._-/#")) {
     return Error(path, "must match the pattern [\\.\\-_/#A-Za-z0-9]+");
   }
   return Status::Ok();
 }
 
 Status CheckTopicName(const std::string& path, const std::string& name) {
-  static const std::regex kPattern(R"([A-Za-z0-9_\-]{1,256})");
-  if (!std::regex_match(name, kPattern)) {
+  if (name.empty() || name.size() > 256 || !OnlyAlphanumericOr(name, "_-")) {
     return Error(path, Quote(name) + " is not a valid topic name (1-256 characters of " +
                            "A-Z a-z 0-9 - _)");
   }
@@ -333,7 +357,7 @@ class Loader final : public cfn::ResourceLookup {
     return index_.contains(logical_id);
   }
   Result<Value> ResourceAttribute(const std::string& logical_id, const std::string& attribute,
-                                  const std::string& path) override;
+                                  const cfn::NodePath& path) override;
 
  private:
   Status ReadParameters(const YAML::Node& parameters);
@@ -427,7 +451,7 @@ Result<Configuration> Loader::Load(const YAML::Node& root, std::string_view name
                   context_.account_id + ":stack/" + context_.stack_name + "/" +
                   StableSuffix(context_.stack_name + "/AWS::StackId"));
   pseudo["AWS::NotificationARNs"] = Value::List({});
-  resolver_ = std::make_unique<cfn::Resolver>(std::move(pseudo), mappings, this);
+  resolver_ = std::make_unique<cfn::Resolver>(std::string(name), std::move(pseudo), mappings, this);
 
   TW_RETURN_IF_ERROR(ReadParameters(parameters));
   TW_RETURN_IF_ERROR(DeclareResources(resources));
@@ -462,7 +486,9 @@ Status Loader::ReadParameters(const YAML::Node& parameters) {
 Status Loader::ReadParameter(const std::string& name, const YAML::Node& decl) {
   const std::string path = "Parameters." + name;
   if (!decl.IsMap()) return Error(path, "must be a map");
-  Value declaration = cfn::LiteralValue(decl);
+  Result<Value> literal = resolver_->Literal(decl, path);
+  if (!literal.ok()) return literal.status();
+  const Value& declaration = *literal;
   Props props(declaration, path, "a parameter");
   std::string type, default_value;
   bool has_default = declaration.Find("Default") != nullptr;
@@ -517,11 +543,18 @@ Status Loader::ReadParameter(const std::string& name, const YAML::Node& decl) {
   } else {
     items.push_back(text);
   }
-  std::optional<std::regex> re;
+  // RE2, not std::regex: the pattern and the value both come from the
+  // template, and libstdc++'s std::regex recurses per character of either
+  // (a long Default overflows the stack) and backtracks exponentially on
+  // patterns like (a|aa)*c. RE2 matches in linear time. CloudFormation's
+  // patterns are Java's; the common subset (classes, anchors, repetition,
+  // groups) means the same in RE2, lookaround and backreferences are refused.
+  std::optional<RE2> re;
   if (pattern) {
-    try {
-      re.emplace(*pattern);
-    } catch (const std::regex_error&) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    re.emplace(*pattern, options);
+    if (!re->ok()) {
       return Error(path + ".AllowedPattern",
                    Quote(*pattern) + " is not a valid regular expression");
     }
@@ -532,7 +565,7 @@ Status Loader::ReadParameter(const std::string& name, const YAML::Node& decl) {
       for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
       return Error(path, Quote(item) + " is not one of the AllowedValues [" + list + "]");
     }
-    if (re && !std::regex_match(item, *re)) {
+    if (re && !RE2::FullMatch(item, *re)) {
       return Error(path, Quote(item) + " does not match the AllowedPattern " + Quote(*pattern));
     }
     if (min_length && static_cast<int>(item.size()) < *min_length) {
@@ -560,13 +593,17 @@ Status Loader::ReadParameter(const std::string& name, const YAML::Node& decl) {
 }
 
 Status Loader::DeclareResources(const YAML::Node& resources) {
-  static const std::regex kLogicalId("[A-Za-z0-9]+");
   for (const auto& entry : resources) {
     ResourceDecl decl;
     decl.id = entry.first.Scalar();
     const std::string path = "Resources." + decl.id;
-    if (!std::regex_match(decl.id, kLogicalId)) {
+    if (decl.id.empty() || !OnlyAlphanumericOr(decl.id, "")) {
       return Error(path, "a logical ID must be alphanumeric (A-Z a-z 0-9)");
+    }
+    if (decl.id.size() > kMaxLogicalIdLength) {
+      return Error("Resources", "the logical ID " + Quote(decl.id.substr(0, 32)) + "... is " +
+                                    std::to_string(decl.id.size()) +
+                                    " characters; CloudFormation allows at most 255");
     }
     if (index_.contains(decl.id)) return Error(path, "duplicate logical ID");
     if (parameter_names_.contains(decl.id)) {
@@ -667,18 +704,20 @@ Result<std::string> Loader::PhysicalName(const ResourceDecl& decl) {
 }
 
 Result<Value> Loader::ResourceAttribute(const std::string& logical_id, const std::string& attribute,
-                                        const std::string& path) {
+                                        const cfn::NodePath& path) {
   const ResourceDecl& decl = resources_[index_.at(logical_id)];
-  const std::string what =
-      attribute.empty() ? "Ref " + logical_id : "Fn::GetAtt " + logical_id + "." + attribute;
+  auto what = [&] {
+    return attribute.empty() ? "Ref " + logical_id : "Fn::GetAtt " + logical_id + "." + attribute;
+  };
   if (!decl.supported || decl.type == kSubscriptionType) {
-    return Error(path, what + ": trailwatch has no value for " + decl.type + " resources");
+    return Error(path.ToString(),
+                 what() + ": trailwatch has no value for " + decl.type + " resources");
   }
   Result<std::string> name = PhysicalName(decl);
   if (!name.ok()) return name.status();
   auto no_attribute = [&](const char* attributes) {
-    return Error(path, what + ": " + decl.type + " has no attribute " + Quote(attribute) + " (" +
-                           attributes + ")");
+    return Error(path.ToString(), what() + ": " + decl.type + " has no attribute " +
+                                      Quote(attribute) + " (" + attributes + ")");
   };
   if (decl.type == kLogGroupType) {
     if (attribute.empty()) return Value::Text(*name);
@@ -860,17 +899,17 @@ Status Loader::BuildAlarm(const ResourceDecl& decl, Props& props) {
 
   std::vector<std::pair<const Value*, std::string>> dimensions;
   TW_RETURN_IF_ERROR(props.MapList("Dimensions", false, &dimensions));
+  // A set, not a scan of the dimensions so far: alarm::Validate refuses more
+  // than 30 only after this loop, and aliases can make the list a million long.
+  std::set<std::string> dimension_names;
   for (const auto& [map, path] : dimensions) {
     Props d(*map, path, "an alarm Dimension");
     std::string dimension_name, value;
     TW_RETURN_IF_ERROR(d.String("Name", true, &dimension_name));
     TW_RETURN_IF_ERROR(d.String("Value", true, &value));
     TW_RETURN_IF_ERROR(d.CheckUnknown());
-    for (const auto& [other, unused] : spec.dimensions) {
-      (void)unused;
-      if (other == dimension_name) {
-        return Error(path + ".Name", "dimension " + Quote(dimension_name) + " appears twice");
-      }
+    if (!dimension_names.insert(dimension_name).second) {
+      return Error(path + ".Name", "dimension " + Quote(dimension_name) + " appears twice");
     }
     spec.dimensions.emplace_back(std::move(dimension_name), std::move(value));
   }
@@ -1017,26 +1056,56 @@ Status YamlError(std::string_view name, const YAML::Exception& e) {
                          std::to_string(e.mark.column + 1) + ": " + e.msg);
 }
 
+Status TooLarge(std::string_view name, const std::string& size) {
+  return Status(StatusCode::kResourceExhausted,
+                std::string(name) + ": the template is " + size +
+                    " bytes; trailwatch reads templates of at most " +
+                    std::to_string(kMaxTemplateBytes) +
+                    " bytes (CloudFormation's limit for templates in S3)");
+}
+
 }  // namespace
 
 Result<Configuration> ParseTemplate(std::string_view text, std::string_view name,
                                     const TemplateContext& context) {
+  if (text.size() > kMaxTemplateBytes) return TooLarge(name, std::to_string(text.size()));
+  // Every yaml-cpp exception stops here, the parser's and the node API's alike.
   try {
     YAML::Node root = YAML::Load(std::string(text));
     Loader loader(context);
     return loader.Load(root, name);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's parser recurses once per level and stops itself at 500
+    // levels, with the message "bad file". Measured: that takes well under
+    // 256 KB of stack, so no scan of our own is needed before it, only words
+    // a user can act on.
+    YAML::ParserException clearer(
+        e.mark, "collections nested more than " + std::to_string(e.depth() - 1) +
+                    " levels deep; CloudFormation templates need no such nesting");
+    return YamlError(name, clearer);
   } catch (const YAML::Exception& e) {
     return YamlError(name, e);
   }
 }
 
 Result<Configuration> LoadTemplate(const std::string& path, const TemplateContext& context) {
+  // The size of a regular file is known before reading a byte of it; for
+  // anything else (a pipe, /dev/stdin) the read below stops one byte past
+  // the limit.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return IoError(path + ": is a directory");
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > kMaxTemplateBytes) return TooLarge(path, std::to_string(size));
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": " + std::strerror(errno));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  std::string text(kMaxTemplateBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) return IoError(path + ": read failed");
-  return ParseTemplate(buffer.str(), path, context);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxTemplateBytes) {
+    return TooLarge(path, "more than " + std::to_string(kMaxTemplateBytes));
+  }
+  return ParseTemplate(text, path, context);
 }
 
 }  // namespace tw::server

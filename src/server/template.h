@@ -15,6 +15,24 @@
 // error does, with 1-based line and column: "cis.yaml:4:4: end of sequence
 // flow not found". All of these are kInvalidArgument; an unreadable file is kIo.
 //
+// Limits, each a kResourceExhausted error naming the template, so that no
+// template can take the process's memory, stack or minutes:
+//   - size: at most 1 MiB (CloudFormation's limit for a template in S3),
+//     checked before parsing: "t.yaml: the template is 1048577 bytes;
+//     trailwatch reads templates of at most 1048576 bytes (CloudFormation's
+//     limit for templates in S3)";
+//   - expansion: what YAML aliases and intrinsic functions expand to is
+//     bounded (1,000,000 nodes, 16 MiB of text; see server/template_value.h):
+//     "t.yaml: Resources.Topic.Properties: YAML aliases expand to more than
+//     1000000 nodes (an alias bomb?); CloudFormation templates need no such
+//     expansion".
+// Nesting is bounded too, as kInvalidArgument: yaml-cpp stops at 500 levels
+// ("t.yaml:1:2003: collections nested more than 499 levels deep; ..."), the
+// resolver at 64 ("<path>: nested more than 64 levels deep"); so are logical
+// IDs (255 characters, CloudFormation's limit). A parameter's AllowedPattern
+// is matched with RE2, in linear time: Java's lookaround and backreferences
+// are refused as invalid.
+//
 // A resource without its name property gets "<stack>-<LogicalId>-<13
 // characters>" as in CloudFormation, but the suffix is a hash of stack name
 // and logical ID rather than random, so every load gives the same names.

@@ -23,12 +23,33 @@
 //   "Resources.Alarm.Properties.AlarmActions[0]: Ref: 'Topc' is not a parameter,
 //    pseudo parameter or resource of the template"
 //
+// Limits. YAML aliases let 1 KB of text describe a tree of a billion nodes
+// (the "billion laughs": &a [*b, *b, ...] nine levels deep), and intrinsic
+// functions can copy a large value many times (a Fn::Sub of
+// "${Long}${Long}...", a thousand Fn::FindInMap of one big entry). yaml-cpp
+// shares an aliased node rather than copying it, so the cost only appears
+// here, where the tree becomes Values. One Budget per load bounds all of it:
+// each YAML node visited, each byte of text a Value receives and each value
+// a function produces is charged. Once the budget is spent the load stops
+// with kResourceExhausted, and the message names the template
+// (`source_name`), as a syntax error does:
+//   "bomb.yaml: Resources.Topic.Properties: YAML aliases expand to more than
+//    1000000 nodes (an alias bomb?); CloudFormation templates need no such expansion"
+//   "t.yaml: Resources.A.Properties.AlarmDescription: Fn::Sub: the resolved
+//    values grow to more than 16777216 bytes; CloudFormation templates need no
+//    such expansion"
+// Collections nested more than 64 levels deep (counting what aliases expand
+// to, so also an alias inside its own anchor, &a [*a]) are refused with
+// "<path>: nested more than 64 levels deep" (kInvalidArgument), which keeps
+// the recursion here far from the end of the stack.
+//
 // Not thread-safe; one Resolver serves one template load.
 
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -38,6 +59,49 @@
 #include "common/status.h"
 
 namespace tw::server::cfn {
+
+// Where a node is ("Resources.A.Properties.Dimensions[0]"): a chain of links
+// living on the resolver's stack, turned into text only for a message.
+// Building the text for every node would cost the path's length per node,
+// quadratic for a template with long keys. A link borrows its parent and its
+// key, which must outlive it.
+class NodePath {
+ public:
+  explicit NodePath(const std::string& root) : root_(&root) {}
+
+  NodePath Key(const std::string& key) const { return NodePath(this, &key, 0); }
+  NodePath Index(std::size_t index) const { return NodePath(this, nullptr, index); }
+
+  // The root text followed by ".Key" and "[3]" for each link ("Key" alone
+  // after an empty root).
+  std::string ToString() const;
+  // The text the chain starts from.
+  const std::string& root() const { return parent_ == nullptr ? *root_ : parent_->root(); }
+
+ private:
+  NodePath(const NodePath* parent, const std::string* key, std::size_t index)
+      : parent_(parent), key_(key), index_(index) {}
+
+  const NodePath* parent_ = nullptr;
+  const std::string* root_ = nullptr;  // set on the root only
+  const std::string* key_ = nullptr;   // a map key, or nullptr for a list index
+  std::size_t index_ = 0;
+};
+
+// What one template load may spend on turning YAML into Values.
+struct Budget {
+  // A template within the size limit (1 MiB) has at most about a million
+  // nodes, one per byte in the densest flow map ({a,b,c,...}), and each is
+  // visited once (a resource's name twice); real templates have a few
+  // thousand. Only aliases take a walk past this.
+  static constexpr std::size_t kMaxNodes = 1'000'000;
+  // 16 times the largest template: room for parameters and names used many
+  // times over, far below what strains memory (each byte is held once).
+  static constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
+
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+};
 
 struct Value {
   enum class Kind { kNull, kScalar, kList, kMap, kNoValue };
@@ -83,15 +147,16 @@ class ResourceLookup {
   // Ref (attribute empty) or Fn::GetAtt of a declared resource. `path` is
   // the referring node, for messages.
   virtual Result<Value> ResourceAttribute(const std::string& logical_id,
-                                          const std::string& attribute,
-                                          const std::string& path) = 0;
+                                          const std::string& attribute, const NodePath& path) = 0;
 };
 
 class Resolver {
  public:
-  // `pseudo` maps pseudo parameter names ("AWS::Region") to values;
-  // `mappings` is the template's Mappings section (may be undefined).
-  Resolver(std::map<std::string, Value> pseudo, YAML::Node mappings, ResourceLookup* resources);
+  // `source_name` names the template in limit errors; `pseudo` maps pseudo
+  // parameter names ("AWS::Region") to values; `mappings` is the template's
+  // Mappings section (may be undefined).
+  Resolver(std::string source_name, std::map<std::string, Value> pseudo, YAML::Node mappings,
+           ResourceLookup* resources);
 
   // Declares a parameter's resolved value (a scalar, or a list for list types).
   void SetParameter(const std::string& name, Value value);
@@ -100,28 +165,47 @@ class Resolver {
   // Ref AWS::NoValue at the top resolves to kNull.
   Result<Value> Resolve(const YAML::Node& node, const std::string& path);
 
- private:
-  Result<Value> ResolveNode(const YAML::Node& node, const std::string& path, int depth);
-  // `node` without looking at its own tag (the argument of a short form).
-  Result<Value> ResolveContent(const YAML::Node& node, const std::string& path, int depth);
-  Result<Value> Call(const std::string& function, const YAML::Node& argument,
-                     const std::string& path, int depth);
-  Result<Value> Ref(const std::string& name, const std::string& path);
-  Result<Value> GetAtt(const Value& argument, const std::string& path);
-  Result<Value> Sub(const Value& argument, const std::string& path);
-  Result<Value> Join(const Value& argument, const std::string& path);
-  Result<Value> Select(const Value& argument, const std::string& path);
-  Result<Value> Split(const Value& argument, const std::string& path);
-  Result<Value> FindInMap(const Value& argument, const std::string& path);
+  // Converts a plain YAML node without intrinsic functions (a parameter
+  // declaration), found at `path`, into a Value, within the same limits.
+  Result<Value> Literal(const YAML::Node& node, const std::string& path);
 
+ private:
+  Result<Value> ResolveNode(const YAML::Node& node, const NodePath& path, int depth);
+  // `node` without looking at its own tag (the argument of a short form).
+  Result<Value> ResolveContent(const YAML::Node& node, const NodePath& path, int depth);
+  // `function` is the intrinsic function copying the node (Fn::FindInMap),
+  // found at `call`, or nullptr for the template's own nodes (then `call` is
+  // unused); they pick the limit message.
+  Result<Value> LiteralNode(const YAML::Node& node, const NodePath& path, int depth,
+                            const char* function, const NodePath& call);
+  Result<Value> Call(const std::string& function, const YAML::Node& argument, const NodePath& path,
+                     int depth);
+  // What Ref `name` stands for: a parameter or pseudo parameter in place,
+  // or `*scratch` (AWS::NoValue, a resource attribute). Never null.
+  Result<const Value*> RefTarget(const std::string& name, const NodePath& path, Value* scratch);
+  Result<Value> GetAtt(const Value& argument, const NodePath& path);
+  Result<Value> Sub(const Value& argument, const NodePath& path);
+  Result<Value> Join(const Value& argument, const NodePath& path);
+  Result<Value> Select(const Value& argument, const NodePath& path);
+  Result<Value> Split(const Value& argument, const NodePath& path);
+  Result<Value> FindInMap(const Value& argument, const NodePath& path);
+
+  // Charges `nodes` and `bytes`; fails once the budget is spent. `function`
+  // as for LiteralNode.
+  Status Charge(std::size_t nodes, std::size_t bytes, const NodePath& path, const char* function);
+  // Charges a value `function` produced, everything inside it included.
+  Status ChargeValue(const Value& value, const NodePath& path, const char* function);
+  // Fails if a result being built, now `bytes` long, already overspends;
+  // called as it grows, so that it never grows far past the budget.
+  Status CheckRoom(std::size_t bytes, const NodePath& path, const char* function) const;
+  Status LimitError(const NodePath& path, const char* function, bool nodes) const;
+
+  std::string source_name_;
   std::map<std::string, Value> pseudo_;
   std::map<std::string, Value> parameters_;
   YAML::Node mappings_;
   ResourceLookup* resources_;  // not owned
+  Budget budget_;
 };
-
-// Converts a plain YAML node without intrinsic functions (Mappings entries,
-// parameter declarations) into a Value.
-Value LiteralValue(const YAML::Node& node);
 
 }  // namespace tw::server::cfn

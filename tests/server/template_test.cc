@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <regex>
@@ -877,7 +881,295 @@ TEST(TemplateErrors, DeepNestingIsRefusedNotOverflowed) {
   deep += "x";
   for (int i = 0; i < 201; ++i) deep += "]";
   std::string message = ErrorOf(Alarm({{"AlarmDescription", deep}}));
-  EXPECT_TRUE(message.ends_with(": nested too deeply")) << message;
+  std::string path = std::string(kAlarmPath) + "AlarmDescription";
+  for (int i = 0; i < 64; ++i) path += "[0]";
+  EXPECT_EQ(message, path + ": nested more than 64 levels deep");
+}
+
+// ------------------------------------------------------------------ limits
+//
+// Issue 12: no template may take the process's memory, stack or minutes.
+// Each test says what the code before the limits did with its template.
+
+constexpr std::size_t kMaxTemplateBytes = 1048576;
+constexpr const char* kNoSuchExpansion = "; CloudFormation templates need no such expansion";
+
+// `levels` anchors a0..a<levels-1>, one per line after `indent`, each a list
+// of `width` aliases of the one before; a0 holds `width` copies of `leaf`.
+// The last anchor expands to width^levels leaves.
+std::string Anchors(int levels, int width, const std::string& leaf, const std::string& indent) {
+  std::string out;
+  for (int level = 0; level < levels; ++level) {
+    out += indent + "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < width; ++i) {
+      if (i > 0) out += ", ";
+      out += level == 0 ? leaf : "*a" + std::to_string(level - 1);
+    }
+    out += "]\n";
+  }
+  return out;
+}
+
+// A topic whose Tags hold the Anchors.
+std::string AliasBomb(int levels, int width, const std::string& leaf) {
+  return "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      Tags:\n"
+         "        - Key: bomb\n          Value:\n" +
+         Anchors(levels, width, leaf, "            ");
+}
+
+// `text` grown to exactly `size` bytes by a trailing YAML comment.
+std::string PaddedTo(std::string text, std::size_t size) {
+  text += "#";
+  text.resize(size, 'x');
+  return text;
+}
+
+TEST(TemplateLimits, TextOverOneMebibyteIsRefusedBeforeParsing) {
+  // Before: any size was parsed; this one loaded.
+  const std::string base = OneResource("T", "AWS::SNS::Topic", {{"TopicName", "t"}});
+  Result<Configuration> config = Parse(PaddedTo(base, kMaxTemplateBytes + 1));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(config.status().message(),
+            "test.yaml: the template is 1048577 bytes; trailwatch reads templates of at most "
+            "1048576 bytes (CloudFormation's limit for templates in S3)");
+  // The limit itself is allowed, and checked before the YAML: broken YAML
+  // over the limit gets the size error, not a syntax error.
+  EXPECT_EQ(ErrorOf(PaddedTo(base, kMaxTemplateBytes)), "OK");
+  EXPECT_EQ(ErrorOf(std::string(kMaxTemplateBytes + 1, '[')).substr(0, 39),
+            "test.yaml: the template is 1048577 byte");
+}
+
+TEST(TemplateLimits, FileOverOneMebibyteIsRefusedUnread) {
+  // Before: read whole and parsed (and /dev/zero read until memory ran out:
+  // tests/security/template_limits_test.cc tries that, in bounded memory);
+  // a directory was read as an empty template: "a template must be a YAML
+  // or JSON map".
+  const std::string path = ::testing::TempDir() + "template_limits_big.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << PaddedTo(OneResource("T", "AWS::SNS::Topic", {{"TopicName", "t"}}),
+                    kMaxTemplateBytes + 1);
+  }
+  Result<Configuration> config = LoadTemplate(path, TemplateContext());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(config.status().message(),
+            path +
+                ": the template is 1048577 bytes; trailwatch reads templates of at most "
+                "1048576 bytes (CloudFormation's limit for templates in S3)");
+  std::filesystem::remove(path);
+
+  config = LoadTemplate(::testing::TempDir(), TemplateContext());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kIo);
+  EXPECT_EQ(config.status().message(), ::testing::TempDir() + ": is a directory");
+}
+
+TEST(TemplateLimits, AliasBombStopsAtAMillionNodes) {
+  // Before: 10^6 leaves and their lists, 1.1 million Values with their
+  // paths, were built (hundreds of MB, seconds) and the template loaded.
+  // (Nine levels ran to std::bad_alloc; that one runs in a child process
+  // with a memory limit, in tests/security/template_limits_test.cc.)
+  Result<Configuration> config = Parse(AliasBomb(6, 10, "lol"));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(config.status().message(),
+            std::string("test.yaml: Resources.Topic.Properties: YAML aliases expand to more "
+                        "than 1000000 nodes (an alias bomb?)") +
+                kNoSuchExpansion);
+}
+
+TEST(TemplateLimits, AliasBombOfLongTextStopsAtSixteenMebibytes) {
+  // 10^4 leaves of 2 KB: few nodes, 20 MB of text. Before: loaded.
+  Result<Configuration> config = Parse(AliasBomb(4, 10, std::string(2000, 'x')));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(config.status().message(),
+            std::string("test.yaml: Resources.Topic.Properties: YAML aliases expand to more than "
+                        "16777216 bytes (an alias bomb?)") +
+                kNoSuchExpansion);
+}
+
+TEST(TemplateLimits, AliasesInParametersAreBoundedToo) {
+  // Before: a parameter declaration was converted without any bound: the
+  // self-referencing alias recursed until the stack overflowed (SIGSEGV),
+  // and the bomb was built (1.1 million Values) before the load went on.
+  std::string cyclic =
+      "Parameters:\n  P:\n    Type: String\n    Default: x\n    Description: &a [*a]\n" +
+      OneResource("T", "AWS::SNS::Topic", {});
+  std::string path = "Parameters.P.Description";
+  for (int i = 0; i < 64; ++i) path += "[0]";
+  EXPECT_EQ(ErrorOf(cyclic), path + ": nested more than 64 levels deep");
+
+  std::string bomb = "Parameters:\n  P:\n    Type: String\n    Default: x\n    Description:\n" +
+                     Anchors(6, 10, "x", "      ") + OneResource("T", "AWS::SNS::Topic", {});
+  EXPECT_EQ(ErrorOf(bomb), std::string("test.yaml: Parameters.P: YAML aliases expand to more "
+                                       "than 1000000 nodes (an alias bomb?)") +
+                               kNoSuchExpansion);
+}
+
+TEST(TemplateLimits, AFewAnchorsReusedAcrossAlarmsStillLoad) {
+  // The way people share settings between alarms in YAML.
+  constexpr const char* kTemplate = R"(Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: alerts}
+  RootUsage:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: root-usage
+      Namespace: &namespace CloudTrailMetrics
+      MetricName: RootUsageCount
+      Statistic: &statistic Sum
+      Period: &period 300
+      EvaluationPeriods: &periods 1
+      Threshold: &threshold 1
+      ComparisonOperator: &operator GreaterThanOrEqualToThreshold
+      TreatMissingData: &missing notBreaching
+      AlarmActions: &actions [!Ref Topic]
+      OKActions: *actions
+  PolicyChanges:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: policy-changes
+      Namespace: *namespace
+      MetricName: PolicyChangeCount
+      Statistic: *statistic
+      Period: *period
+      EvaluationPeriods: *periods
+      Threshold: *threshold
+      ComparisonOperator: *operator
+      TreatMissingData: *missing
+      AlarmActions: *actions
+)";
+  Configuration config = MustParse(kTemplate);
+  ASSERT_EQ(config.alarms.size(), 2u);
+  for (const AlarmConfig& alarm : config.alarms) {
+    EXPECT_EQ(alarm.spec.metric_namespace, "CloudTrailMetrics");
+    EXPECT_EQ(alarm.spec.statistic, "Sum");
+    EXPECT_EQ(alarm.spec.period, std::chrono::seconds(300));
+    EXPECT_EQ(alarm.spec.threshold, 1);
+    EXPECT_EQ(alarm.spec.alarm_actions,
+              std::vector<std::string>{"arn:aws:sns:us-east-1:000000000000:alerts"});
+  }
+  EXPECT_EQ(config.alarms[0].spec.ok_actions, config.alarms[0].spec.alarm_actions);
+  EXPECT_TRUE(config.alarms[1].spec.ok_actions.empty());
+}
+
+// A topic whose Tags list holds `items` (YAML flow text), after `parameters`.
+std::string TopicTags(const std::string& parameters, const std::string& items) {
+  return parameters + "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n" +
+         "      Tags: [" + items + "]\n";
+}
+
+std::string Repeated(const std::string& item, int count, const std::string& separator = ", ") {
+  std::string out;
+  for (int i = 0; i < count; ++i) out += (i > 0 ? separator : "") + item;
+  return out;
+}
+
+TEST(TemplateLimits, IntrinsicFunctionsCannotMultiplyALongValue) {
+  // Each of these loaded before, after building tens of MB (or, scaled up
+  // to the size limit, hundreds of GB).
+  const std::string long_parameter =
+      "Parameters:\n  P: {Type: String, Default: " + std::string(4000, 'x') + "}\n";
+  auto function_error = [](const std::string& path, const std::string& function,
+                           const std::string& amount) {
+    return "test.yaml: " + path + ": " + function +
+           ": the template's functions expand to more than " + amount + kNoSuchExpansion;
+  };
+  // 5,000 substitutions of 4,000 bytes: 20 MB of text from 25 KB.
+  EXPECT_EQ(ErrorOf(TopicTags(long_parameter, "!Sub '" + Repeated("${P}", 5000, "") + "'")),
+            function_error("Resources.T.Properties.Tags[0]", "Fn::Sub", "16777216 bytes"));
+  // A 4,000-byte delimiter between 5,000 values.
+  EXPECT_EQ(ErrorOf(TopicTags(long_parameter, "!Join [!Ref P, [" + Repeated("a", 5000) + "]]")),
+            function_error("Resources.T.Properties.Tags[0]", "Fn::Join", "16777216 bytes"));
+  // A 300,000-item list parameter referred to four times.
+  const std::string list_parameter = "Parameters:\n  L: {Type: CommaDelimitedList, Default: '" +
+                                     Repeated("a", 300000, ",") + "'}\n";
+  EXPECT_EQ(ErrorOf(TopicTags(list_parameter, Repeated("!Ref L", 4))),
+            function_error("Resources.T.Properties.Tags[3]", "Ref", "1000000 nodes"));
+  // The same text split four times.
+  const std::string text_parameter =
+      "Parameters:\n  S: {Type: String, Default: '" + Repeated("a", 300000, ",") + "'}\n";
+  EXPECT_EQ(ErrorOf(TopicTags(text_parameter, Repeated("!Split [',', !Ref S]", 4))),
+            function_error("Resources.T.Properties.Tags[3]", "Fn::Split", "1000000 nodes"));
+  // A 100,000-item mapping entry looked up ten times.
+  const std::string mappings =
+      "Mappings:\n  M:\n    K:\n      V: [" + Repeated("a", 100000) + "]\n";
+  EXPECT_EQ(ErrorOf(TopicTags(mappings, Repeated("!FindInMap [M, K, V]", 10))),
+            function_error("Resources.T.Properties.Tags[9]", "Fn::FindInMap", "1000000 nodes"));
+}
+
+TEST(TemplateLimits, NestingBeyondTheYamlParsersLimitGetsAClearError) {
+  // Before: yaml-cpp's own guard answered "bad file". 100,000 levels, as a
+  // flow list, a flow map, a JSON document and a block list.
+  constexpr int kLevels = 100000;
+  auto nested = [](const std::string& open, const std::string& leaf, const std::string& close) {
+    std::string out;
+    for (int i = 0; i < kLevels; ++i) out += open;
+    out += leaf;
+    for (int i = 0; i < kLevels; ++i) out += close;
+    return out;
+  };
+  const std::string message =
+      ": collections nested more than 499 levels deep; CloudFormation templates need no such "
+      "nesting";
+  EXPECT_EQ(ErrorOf("Resources: " + nested("[", "x", "]")), "test.yaml:1:200013" + message);
+  EXPECT_EQ(ErrorOf("Resources: " + nested("{a: ", "x", "}")), "test.yaml:1:2003" + message);
+  EXPECT_EQ(ErrorOf("{\"Resources\": " + nested("{\"a\": ", "1", "}") + "}"),
+            "test.yaml:1:1" + message);  // yaml-cpp's mark for JSON
+  EXPECT_EQ(ErrorOf("Resources:\n  " + nested("- ", "x", "")), "test.yaml:2:1000" + message);
+}
+
+TEST(TemplateLimits, LongNamesAreCheckedWithoutRecursion) {
+  // Before: std::regex recursed once per character: a 200,000-character
+  // logical ID (an explicit YAML key) overflowed the stack (SIGSEGV).
+  const std::string long_id(200000, 'A');
+  EXPECT_EQ(ErrorOf("Resources:\n  ? " + long_id + "\n  : {Type: AWS::SNS::Topic}\n"),
+            "Resources: the logical ID '" + std::string(32, 'A') +
+                "'... is 200000 characters; CloudFormation allows at most 255");
+  // 255 is CloudFormation's limit for a logical ID. Before: 256 loaded.
+  EXPECT_EQ(ErrorOf(OneResource(std::string(255, 'A'), "AWS::SNS::Topic", {})), "OK");
+  EXPECT_EQ(ErrorOf(OneResource(std::string(256, 'A'), "AWS::SNS::Topic", {})),
+            "Resources: the logical ID '" + std::string(32, 'A') +
+                "'... is 256 characters; CloudFormation allows at most 255");
+  EXPECT_EQ(ErrorOf(OneResource("T", "AWS::SNS::Topic", {{"TopicName", std::string(300, 'a')}})),
+            "Resources.T.Properties.TopicName: '" + std::string(300, 'a') +
+                "' is not a valid topic name (1-256 characters of A-Z a-z 0-9 - _)");
+}
+
+TEST(TemplateLimits, AllowedPatternMatchesInLinearTime) {
+  auto with_pattern = [](const std::string& pattern, const std::string& value) {
+    return "Parameters:\n  P:\n    Type: String\n    AllowedPattern: '" + pattern +
+           "'\n    Default: '" + value + "'\n" + OneResource("T", "AWS::SNS::Topic", {});
+  };
+  // Before: std::regex overflowed the stack on a 100,000-character value
+  // (SIGSEGV) ...
+  EXPECT_EQ(ErrorOf(with_pattern(".*", std::string(100000, 'x'))), "OK");
+  // ... and on 50,000 nested groups in the pattern ...
+  EXPECT_EQ(ErrorOf(with_pattern(std::string(50000, '(') + "x" + std::string(50000, ')'), "x")),
+            "OK");
+  // ... and backtracked without end on this one (about 1.6^n ways to split
+  // n a's: hours for 60).
+  EXPECT_EQ(
+      ErrorOf(with_pattern("(a|aa)*c", std::string(60, 'a'))),
+      "Parameters.P: '" + std::string(60, 'a') + "' does not match the AllowedPattern '(a|aa)*c'");
+  // The whole value must match, as in CloudFormation.
+  EXPECT_EQ(ErrorOf(with_pattern("[a-z]+", "abc1")),
+            "Parameters.P: 'abc1' does not match the AllowedPattern '[a-z]+'");
+}
+
+TEST(TemplateLimits, LongNumbersInJsonPropertiesDoNotRecurse) {
+  // Before: telling whether a plain scalar was a JSON number (to write the
+  // map back as JSON) used std::regex, which overflowed the stack on 200,000
+  // digits (SIGSEGV). Now the JSON reaches the policy parser, which names
+  // the member it does not know.
+  const std::string digits(200000, '1');
+  EXPECT_EQ(ErrorOf(OneResource("T", "AWS::SNS::Topic",
+                                {{"DeliveryPolicy", "{http: {}, x: 0." + digits + "}"}})),
+            "Resources.T.Properties.DeliveryPolicy: Unexpected JSON member: x");
 }
 
 }  // namespace
