@@ -3,8 +3,28 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+
+#include "common/url.h"
 
 namespace tw::cli {
+namespace {
+
+// `url` ("smtp://user@host:587") with `password` added to its user, so that
+// the password need not be on the command line. A URL that already has a
+// password, or no user, is returned as it is.
+std::string WithSmtpPassword(const std::string& url, const std::string& password) {
+  std::size_t start = url.find("://");
+  if (start == std::string::npos) return url;
+  start += 3;
+  const std::size_t end = url.find_first_of("/?#", start);
+  const std::size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+  if (at == std::string::npos || at < start || at == start) return url;
+  if (url.substr(start, at - start).find(':') != std::string::npos) return url;
+  return url.substr(0, at) + ":" + PercentEncode(password) + url.substr(at);
+}
+
+}  // namespace
 
 void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
   server::NotifierOptions& o = flags->options;
@@ -12,7 +32,8 @@ void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
       ->capture_default_str();
   command->add_option("--smtp", o.smtp_url,
                       "SMTP server: smtp://[user:password@]host[:port] or smtps://...; "
-                      "without it e-mail is written to <data dir>/maildir");
+                      "without it e-mail is written to <data dir>/maildir. Keep the password "
+                      "out of ps: smtp://user@host with TRAILWATCH_SMTP_PASSWORD set");
   command->add_flag("--smtp-starttls", o.smtp_starttls, "Require STARTTLS on smtp://");
   command->add_option("--smtp-from", o.mail_from,
                       "From address of e-mail (default trailwatch@<host>)");
@@ -29,6 +50,19 @@ void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
                    "Base URL of the confirm/unsubscribe links and of SigningCertURL")
       ->capture_default_str()
       ->each([flags](const std::string&) { flags->public_url_given = true; });
+  command
+      ->add_option("--allow-endpoint", o.allowed_endpoints,
+                   "CIDR (e.g. 127.0.0.1/32, 10.1.2.0/24, fd00::/8) that http, https and slack "
+                   "endpoints may reach although it is loopback, private, link-local or another "
+                   "special-purpose range (refused by default; repeatable)")
+      // One network per occurrence, so that `replay` does not take its
+      // PATH arguments for more networks.
+      ->allow_extra_args(false)
+      ->type_name("CIDR")
+      ->check([](const std::string& text) -> std::string {
+        Result<notify::Cidr> cidr = notify::Cidr::Parse(text);
+        return cidr.ok() ? std::string() : cidr.status().message();
+      });
 }
 
 server::NotifierOptions ResolveDeliveryOptions(const DeliveryFlags& flags) {
@@ -36,11 +70,14 @@ server::NotifierOptions ResolveDeliveryOptions(const DeliveryFlags& flags) {
   o.http_timeout =
       Duration(static_cast<std::int64_t>(std::llround(flags.http_timeout_seconds * 1000)));
   while (o.public_url.ends_with('/')) o.public_url.pop_back();
+  if (const char* password = std::getenv("TRAILWATCH_SMTP_PASSWORD"); password && *password) {
+    o.smtp_url = WithSmtpPassword(o.smtp_url, password);
+  }
   return o;
 }
 
 std::string DescribeAttempt(const notify::Delivery& d, const notify::AttemptRecord& a) {
-  std::string target = d.item.protocol + " " + d.item.endpoint;
+  std::string target = d.item.protocol + " " + RedactUrlPasswords(d.item.endpoint);
   std::string head;
   switch (d.state) {
     case notify::DeliveryState::kDelivered:
@@ -58,7 +95,7 @@ std::string DescribeAttempt(const notify::Delivery& d, const notify::AttemptReco
     }
   }
   return head + " (" + d.item.type + " " + d.item.message_id + ", attempt " +
-         std::to_string(a.number) + "): " + a.detail;
+         std::to_string(a.number) + "): " + RedactUrlPasswords(a.detail);
 }
 
 }  // namespace tw::cli

@@ -4,12 +4,16 @@
 //
 //   --data-dir DIR        the data directory (default ./trailwatch-data)
 //   --smtp URL            smtp://[user:password@]host[:port] or smtps://...;
-//                         without it e-mail goes to <data dir>/maildir
+//                         without it e-mail goes to <data dir>/maildir. The
+//                         password may come from TRAILWATCH_SMTP_PASSWORD
+//                         instead (smtp://user@host), out of sight of ps
 //   --smtp-starttls       require STARTTLS on smtp://
 //   --smtp-from ADDR      the From address (default trailwatch@<host>)
 //   --ca-file FILE        extra CA certificates to trust (https, SMTP TLS)
 //   --http-timeout SECS   per HTTP(S) attempt (SNS: 15)
 //   --public-url URL      base of the links in messages (default http://127.0.0.1:4566)
+//   --allow-endpoint CIDR http(s)/slack endpoints may reach this network although it is
+//                         loopback, private or link-local (repeatable)
 
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "cli/json_output.h"
 
+#include "common/url.h"
+
 namespace tw::cli {
 
 std::string DumpJson(const nlohmann::ordered_json& value, int indent) {
@@ -15,13 +17,13 @@ nlohmann::ordered_json DeliveryJson(const notify::Delivery& d) {
          {"topicArn", d.item.topic_arn},
          {"subscriptionArn", d.item.subscription_arn},
          {"protocol", d.item.protocol},
-         {"endpoint", d.item.endpoint},
+         {"endpoint", RedactUrlPasswords(d.item.endpoint)},
          {"subject", d.item.subject},
          {"origin", d.item.origin},
          {"attempts", d.attempts},
          {"created", FormatIso8601(d.created)},
          {"lastStatus", d.last_status_code},
-         {"lastDetail", d.last_detail}};
+         {"lastDetail", RedactUrlPasswords(d.last_detail)}};
   if (d.state == notify::DeliveryState::kPending) {
     j["nextAttempt"] = FormatIso8601(d.next_attempt);
   } else if (d.finished) {
@@ -35,7 +37,7 @@ nlohmann::ordered_json DeliveryJson(const notify::Delivery& d) {
                           {"elapsedMs", a.elapsed.count()},
                           {"outcome", notify::AttemptOutcomeName(a.outcome)},
                           {"status", a.status_code},
-                          {"detail", a.detail}});
+                          {"detail", RedactUrlPasswords(a.detail)}});
     }
     j["history"] = attempts;
   }

@@ -1,6 +1,8 @@
 // trailwatch: command-line entry point. Parsing lives here; each subcommand
 // lives in its own file.
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -14,6 +16,11 @@ int main(int argc, char** argv) {
   // A peer that hangs up mid-write (an SMTP or HTTP endpoint) must give an
   // error to handle, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Everything trailwatch creates (the data directory, the store and its
+  // -wal/-shm, the credentials, the Maildir) holds keys, tokens or log
+  // events: private to the user from the first byte, whatever the shell's
+  // umask (store/data_directory.h).
+  umask(077);
 
   // An explicit name keeps the build path out of "Usage:" lines.
   CLI::App app{

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/json_output.h"
+#include "common/url.h"
 #include "notify/outbox.h"
 
 namespace tw::cli {
@@ -43,8 +44,8 @@ int List(const OutboxCommandOptions& options, server::Notifier& n, std::FILE* ou
   for (const notify::Delivery& d : *rows) {
     std::fprintf(out, "%6lld  %-9s %-10s %-40s %2d attempt%s  %s\n", static_cast<long long>(d.id),
                  notify::DeliveryStateName(d.state), d.item.protocol.c_str(),
-                 d.item.endpoint.c_str(), d.attempts, d.attempts == 1 ? " " : "s",
-                 d.last_detail.c_str());
+                 RedactUrlPasswords(d.item.endpoint).c_str(), d.attempts,
+                 d.attempts == 1 ? " " : "s", RedactUrlPasswords(d.last_detail).c_str());
   }
   return 0;
 }
@@ -61,8 +62,11 @@ int Show(const OutboxCommandOptions& options, server::Notifier& n, std::FILE* ou
     if (d->item.http) {
       Json headers = Json::object();
       for (const auto& [name, value] : d->item.http->headers) headers[name] = value;
-      j["request"] = {
-          {"url", d->item.http->url}, {"headers", headers}, {"body", d->item.http->body}};
+      // The URL as delivered, but with its password masked: the output of
+      // `show` ends up in terminals and bug reports.
+      j["request"] = {{"url", RedactUrlPasswords(d->item.http->url)},
+                      {"headers", headers},
+                      {"body", d->item.http->body}};
     } else if (d->item.mail) {
       j["mail"] = {{"from", d->item.mail->from},
                    {"recipients", d->item.mail->recipients},

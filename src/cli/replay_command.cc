@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/json_output.h"
+#include "common/url.h"
 #include "notify/outbox.h"
 #include "server/notifications.h"
 #include "server/replay.h"
@@ -99,8 +100,8 @@ void PrintDeliveriesForPeople(const std::vector<notify::Delivery>& deliveries, s
                deliveries.size() == 1 ? "" : "s");
   for (const notify::Delivery& d : deliveries) {
     std::fprintf(out, "  %-9s %-10s %-40s %d attempt%s  %s\n", notify::DeliveryStateName(d.state),
-                 d.item.protocol.c_str(), d.item.endpoint.c_str(), d.attempts,
-                 d.attempts == 1 ? " " : "s", d.last_detail.c_str());
+                 d.item.protocol.c_str(), RedactUrlPasswords(d.item.endpoint).c_str(), d.attempts,
+                 d.attempts == 1 ? " " : "s", RedactUrlPasswords(d.last_detail).c_str());
     std::fprintf(out, "            %s\n", d.item.subject.c_str());
   }
 }

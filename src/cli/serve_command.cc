@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 
 namespace tw::cli {
 namespace {
@@ -25,8 +26,13 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
   command->add_option("--template", s.templates,
                       "CloudFormation template to apply at start (repeatable)");
   command->add_option("--access-key", s.access_keys,
-                      "ID:SECRET of an access key to accept (repeatable; default: the key kept "
-                      "in <data dir>/credentials, created on first start)");
+                      "ID:SECRET of an access key to accept (repeatable; visible to every local "
+                      "user in ps: prefer --access-key-file or TRAILWATCH_ACCESS_KEYS). Without "
+                      "any key: the one kept in <data dir>/credentials, created on first start");
+  command->add_option("--access-key-file", s.access_key_files,
+                      "File of access keys to accept, mode 0600: ID:SECRET lines (# comments) "
+                      "or an AWS shared-credentials file (repeatable). The environment variable "
+                      "TRAILWATCH_ACCESS_KEYS takes ID:SECRET items too");
   command->add_option("--region", options->delivery.options.region, "Region for ARNs")
       ->capture_default_str();
   command->add_option("--account-id", options->delivery.options.account_id, "Account ID for ARNs")
@@ -50,6 +56,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
 int RunServe(ServeCommandOptions options) {
   options.serve.delivery = ResolveDeliveryOptions(options.delivery);
   options.serve.public_url_given = options.delivery.public_url_given;
+  if (const char* keys = std::getenv("TRAILWATCH_ACCESS_KEYS")) {
+    options.serve.access_keys_environment = keys;
+  }
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
   return server::Serve(options.serve, stop_requested);

@@ -14,6 +14,8 @@ const char* StatusCodeName(StatusCode code) {
       return "already exists";
     case StatusCode::kFailedPrecondition:
       return "failed precondition";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
     case StatusCode::kResourceExhausted:
       return "resource exhausted";
     case StatusCode::kUnavailable:

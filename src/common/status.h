@@ -26,6 +26,7 @@ enum class StatusCode {
   kNotFound,         // a named thing does not exist
   kAlreadyExists,
   kFailedPrecondition,
+  kPermissionDenied,   // this request may not do that (AWS: AuthorizationError)
   kResourceExhausted,  // a limit or quota was reached
   kUnavailable,        // transient; retrying may succeed
   kDataLoss,           // stored or read data is corrupt

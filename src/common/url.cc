@@ -15,6 +15,11 @@ bool IsUnreserved(unsigned char c) {
          c == '.' || c == '_' || c == '~';
 }
 
+bool EndsAuthority(char c) {
+  return c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '>' || c == '<' ||
+         c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 }  // namespace
 
 std::string PercentEncode(std::string_view text, std::string_view keep) {
@@ -50,6 +55,29 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
       out.push_back(c);
     }
   }
+  return out;
+}
+
+std::string RedactUrlPasswords(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t copied = 0;  // text[0, copied) is in `out`
+  std::size_t next = 0;    // where to look for the next "://"
+  while ((next = text.find("://", next)) != std::string_view::npos) {
+    const std::size_t start = next + 3;
+    std::size_t end = start;
+    while (end < text.size() && !EndsAuthority(text[end])) ++end;
+    next = end;
+    const std::string_view authority = text.substr(start, end - start);
+    const std::size_t at = authority.rfind('@');
+    if (at == std::string_view::npos) continue;
+    const std::size_t colon = authority.substr(0, at).find(':');
+    if (colon == std::string_view::npos) continue;  // a user name alone is no secret
+    out.append(text.substr(copied, start + colon + 1 - copied));
+    out.append("****");
+    copied = start + at;  // the '@' and the rest are kept
+  }
+  out.append(text.substr(copied));
   return out;
 }
 

@@ -1,11 +1,13 @@
 // HTTP(S) POST with libcurl, as SNS delivers to http/https subscriptions.
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +43,33 @@ bool IsHeaderValue(std::string_view value) {
 
 size_t DiscardBody(char* /*data*/, size_t size, size_t count, void* /*user*/) {
   return size * count;
+}
+
+// What the open-socket callback needs, and what it found.
+struct SocketGuard {
+  const AddressPolicy* policy;
+  std::string refused;  // "endpoint address 10.0.0.5 is not allowed (private)"; first one only
+};
+
+// CURLOPT_OPENSOCKETFUNCTION: libcurl calls this with each address it is
+// about to connect to, after its own DNS resolution. Checking here rather
+// than only at Subscribe means a name that resolved to a public address
+// then and to 127.0.0.1 now (DNS rebinding) still cannot get through. A
+// refused address gets no socket at all, so nothing about it (open,
+// closed, filtered) can leak into the attempt's detail.
+curl_socket_t OpenCheckedSocket(void* user, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  auto* guard = static_cast<SocketGuard*>(user);
+  std::optional<IpAddress> ip = IpAddress::FromSockaddr(&address->addr, address->addrlen);
+  std::optional<std::string> refusal =
+      ip ? guard->policy->Refusal(*ip) : std::optional<std::string>("not an IP address");
+  if (refusal) {
+    if (guard->refused.empty()) {
+      guard->refused = "endpoint address " + (ip ? ip->ToString() : std::string("?")) +
+                       " is not allowed (" + *refusal + ")";
+    }
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 AttemptResult Final(std::string detail) {
@@ -151,9 +180,15 @@ class CurlHttpSender final : public HttpSender {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardBody);
     if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    SocketGuard guard{&options_.address_policy, {}};
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OpenCheckedSocket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &guard);
 
     CURLcode code = curl_easy_perform(c);
     if (code != CURLE_OK) {
+      // Retrying cannot make the address acceptable and would only knock
+      // on it again at every retry: final.
+      if (!guard.refused.empty()) return Final(guard.refused);
       return internal::TransportFailure(c, code, host_port, error_buffer, options_.timeout);
     }
     long status = 0;

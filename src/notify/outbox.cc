@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/url.h"
+
 namespace tw::notify {
 namespace {
 
@@ -360,9 +362,13 @@ Result<DeliveryState> Outbox::RecordAttempt(std::int64_t id, const AttemptResult
       "INSERT INTO delivery_attempts (delivery_id, number, started_at, elapsed_ms, outcome, "
       "status_code, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!attempt.ok()) return attempt.status();
+  // A transport's error text may quote the URL, with the password SNS
+  // allows in it: stored details are shown by `outbox`, the console and the
+  // log, so they are kept redacted.
+  const std::string detail = RedactUrlPasswords(result.detail);
   attempt->BindAll(id, number, ToEpochMillis(started),
                    static_cast<std::int64_t>(result.elapsed.count()),
-                   AttemptOutcomeName(result.outcome), result.status_code, result.detail);
+                   AttemptOutcomeName(result.outcome), result.status_code, detail);
   TW_RETURN_IF_ERROR(attempt->Run());
 
   DeliveryState state = DeliveryState::kPending;
@@ -390,7 +396,7 @@ Result<DeliveryState> Outbox::RecordAttempt(std::int64_t id, const AttemptResult
   if (state != DeliveryState::kPending) finished = ToEpochMillis(now);
   update->BindAll(DeliveryStateName(state), number,
                   schedule_used + (state == DeliveryState::kPending ? 1 : 0), ToEpochMillis(next),
-                  finished, result.status_code, result.detail, id);
+                  finished, result.status_code, detail, id);
   TW_RETURN_IF_ERROR(update->Run());
   TW_RETURN_IF_ERROR(transaction->Commit());
   return state;
@@ -479,8 +485,8 @@ Result<DeliveryState> Deliverer::Attempt(std::int64_t id) {
     delivery.id = id;
     delivery.item = std::move(item).value();
     delivery.state = *state;
-    AttemptRecord record{
-        0, started, result.elapsed, result.outcome, result.status_code, result.detail};
+    AttemptRecord record{0,          started, result.elapsed, result.outcome, result.status_code,
+                         RedactUrlPasswords(result.detail)};
     Result<Delivery> stored = outbox_.Get(id);
     if (stored.ok()) {
       delivery.attempts = stored->attempts;

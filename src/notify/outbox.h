@@ -129,7 +129,8 @@ class Outbox {
   // Loads the request of a row to send (item.http / item.mail).
   Result<OutboxItem> Request(std::int64_t id);
   // Records one attempt of row `id` and moves the row on (see the top of
-  // this file). Returns the row's new state.
+  // this file). Returns the row's new state. The attempt's detail is stored
+  // with URL passwords masked (RedactUrlPasswords, common/url.h).
   Result<DeliveryState> RecordAttempt(std::int64_t id, const AttemptResult& result,
                                       TimePoint started, TimePoint now);
 

@@ -209,7 +209,7 @@ std::string CertificateHash(const std::string& pem) {
 Status CheckPublication(const Publication& p) {
   if (p.message.empty()) return InvalidParameter("Empty message");
   if (p.message.size() > kMaxMessageBytes) {
-    return InvalidParameter("Message too long: at most 262144 bytes");
+    return InvalidParameter("Message too long");  // AWS's words, whatever the size
   }
   if (p.subject) {
     if (p.subject->empty()) return InvalidParameter("Subject: must not be empty");
@@ -503,6 +503,12 @@ Result<Subscription> Sns::Subscribe(std::string_view topic_arn, std::string_view
                                     const std::map<std::string, std::string>& attributes,
                                     bool confirmed) {
   TW_RETURN_IF_ERROR(CheckEndpoint(protocol, endpoint));
+  if (protocol == "http" || protocol == "https" || protocol == "slack") {
+    // Before anything is stored or queued: the confirmation request would
+    // otherwise be the first request sent to the refused address.
+    TW_RETURN_IF_ERROR(
+        CheckEndpointAddresses(endpoint, options_.address_policy, options_.resolve_host));
+  }
   for (const auto& [key, value] : attributes) {
     TW_RETURN_IF_ERROR(CheckSubscriptionAttribute(key, value));
   }
@@ -597,11 +603,20 @@ Result<Subscription> Sns::ConfirmSubscription(std::string_view topic_arn, std::s
   return subscription;
 }
 
-Status Sns::Unsubscribe(std::string_view subscription_arn) {
+Status Sns::Unsubscribe(std::string_view subscription_arn, Authentication authentication) {
   Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
   if (!transaction.ok()) return transaction.status();
   Result<Subscription> subscription = GetSubscription(subscription_arn);
   if (!subscription.ok()) return subscription.status();
+  // The owner asked for exactly this when confirming: mail scanners and
+  // anyone the message is forwarded to follow the UnsubscribeURL too.
+  if (authentication == Authentication::kUnsigned && subscription->confirmation_was_authenticated) {
+    return Status(StatusCode::kPermissionDenied,
+                  "Subscription not removed: it was confirmed with AuthenticateOnUnsubscribe=true, "
+                  "so only the topic or subscription owner can unsubscribe it, with an AWS "
+                  "signature (aws sns unsubscribe --subscription-arn " +
+                      subscription->arn + ")");
+  }
   // The row stays, deleted, with a new token: the UnsubscribeConfirmation's
   // SubscribeURL restores the subscription, as on SNS.
   const std::string token = RandomHex(64);

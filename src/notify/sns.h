@@ -27,8 +27,9 @@
 // holds one mutex for the store connection it passes here).
 //
 // Errors: kNotFound (no such topic or subscription: "Topic does not exist"),
-// kInvalidArgument in SNS's words ("Invalid parameter: Endpoint"), store
-// errors as they come.
+// kInvalidArgument in SNS's words ("Invalid parameter: Endpoint"),
+// kPermissionDenied (an unsigned Unsubscribe of a subscription that needs a
+// signature), store errors as they come.
 
 #pragma once
 
@@ -42,6 +43,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "notify/address_policy.h"
 #include "notify/alarm_message.h"
 #include "notify/delivery_policy.h"
 #include "notify/signing.h"
@@ -63,7 +65,18 @@ struct SnsOptions {
   std::string mail_from = "trailwatch@localhost";
   // How long a confirmation token stays valid (SNS: 3 days).
   Duration token_validity = std::chrono::hours(72);
+  // Which addresses http, https and slack endpoints may resolve to
+  // (address_policy.h); Subscribe refuses the others. The default refuses
+  // loopback, private, link-local and the other special-purpose ranges.
+  AddressPolicy address_policy;
+  // How Subscribe resolves endpoint hosts; empty: ResolveHost (getaddrinfo).
+  HostResolver resolve_host;
 };
+
+// Who asks for an Unsubscribe: a request with a valid AWS signature of one
+// of the account's keys (the API), or anyone who holds the subscription's
+// UnsubscribeURL (the unsigned GET link in every message).
+enum class Authentication { kSigned, kUnsigned };
 
 struct Topic {
   std::string arn;
@@ -157,7 +170,10 @@ class Sns {
   // Subscribe: validates protocol and endpoint, returns the existing
   // subscription for the same topic, protocol and endpoint, else creates a
   // pending one and queues its confirmation request. `confirmed` (template
-  // subscriptions) skips the confirmation.
+  // subscriptions) skips the confirmation. An http, https or slack endpoint
+  // whose host resolves to an address options().address_policy refuses is
+  // kInvalidArgument ("Invalid parameter: Endpoint Reason: localhost
+  // resolves to 127.0.0.1, a loopback address; ...").
   Result<Subscription> Subscribe(std::string_view topic_arn, std::string_view protocol,
                                  std::string_view endpoint,
                                  const std::map<std::string, std::string>& attributes,
@@ -167,8 +183,12 @@ class Sns {
   Result<Subscription> ConfirmSubscription(std::string_view topic_arn, std::string_view token,
                                            bool authenticated = false);
   // Deletes the subscription; http/https endpoints get an
-  // UnsubscribeConfirmation. kNotFound if absent.
-  Status Unsubscribe(std::string_view subscription_arn);
+  // UnsubscribeConfirmation. kNotFound if absent. A subscription confirmed
+  // with AuthenticateOnUnsubscribe=true by a signed ConfirmSubscription
+  // (ConfirmationWasAuthenticated) is removed only by a kSigned request, as
+  // on SNS: a kUnsigned one is kPermissionDenied (SNS's AuthorizationError)
+  // and the subscription stays.
+  Status Unsubscribe(std::string_view subscription_arn, Authentication authentication);
   Result<Subscription> GetSubscription(std::string_view subscription_arn);
   // Confirmed and pending ones, by ARN; all topics' when `topic_arn` is empty.
   Result<std::vector<Subscription>> ListSubscriptions(std::string_view topic_arn = {});

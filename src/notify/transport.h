@@ -12,6 +12,11 @@
 //     the range of 200-4xx" as a failure (SNS developer guide, "Step 1: Make sure your endpoint is
 //     ready to process Amazon SNS messages"), so a 3xx is delivered as well; redirects are not
 //     followed. A URL that is not http(s) or not a URL, or a header with CR/LF, is final.
+//     So is a connection to an address HttpSenderOptions::address_policy
+//     refuses (address_policy.h): it is checked on each address libcurl is
+//     about to connect to, before the socket exists, and the detail
+//     ("endpoint address 10.0.0.5 is not allowed (private)") says nothing
+//     of whether anything listens there.
 //   SMTP: the server accepting the message (250 after DATA) is delivered; a
 //     permanent 5xx reply (unknown recipient, rejected sender, bad
 //     credentials) is final; 4xx replies, refused connections, timeouts and
@@ -32,6 +37,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "notify/address_policy.h"
 
 namespace tw::notify {
 
@@ -73,6 +79,9 @@ struct HttpSenderOptions {
   Duration timeout = std::chrono::seconds(15);  // whole request, connect included
   std::string ca_file;  // PEM bundle to trust for https (default: the system's)
   std::string user_agent = "Amazon Simple Notification Service Agent";
+  // Which addresses a POST may connect to. The default refuses loopback,
+  // private, link-local and the other special-purpose ranges.
+  AddressPolicy address_policy;
 };
 std::unique_ptr<HttpSender> MakeHttpSender(const HttpSenderOptions& options);
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "common/log.h"
 #include "common/url.h"
 
 namespace tw::server {
@@ -34,11 +35,17 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
                                                  const Clock* clock) {
   std::unique_ptr<Notifier> n(new Notifier());
   n->layout_.dir = options.data_dir;
+  Result<notify::AddressPolicy> policy = notify::AddressPolicy::Allowing(options.allowed_endpoints);
+  if (!policy.ok()) return policy.status();
   Result<store::DirectoryLock> lock = store::DirectoryLock::Acquire(options.data_dir);
   if (!lock.ok()) return lock.status();
+  if (!lock->tightened().empty()) LogWarning(lock->tightened());
   n->lock_.emplace(std::move(lock).value());
   Result<store::Database> db = store::Database::Open(n->layout_.database());
   if (!db.ok()) return db.status();
+  // Before anything reads or writes it: a damaged page found now is a clear
+  // refusal, found later it is a failed delivery or a lost alarm.
+  TW_RETURN_IF_ERROR(db->CheckIntegrity());
   n->db_.emplace(std::move(db).value());
 
   notify::SnsOptions sns_options;
@@ -47,6 +54,7 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
   sns_options.public_url = options.public_url;
   sns_options.mail_from =
       options.mail_from.empty() ? "trailwatch@" + HostName() : options.mail_from;
+  sns_options.address_policy = *policy;
   Result<std::unique_ptr<notify::Sns>> sns = notify::Sns::Open(&*n->db_, sns_options, clock);
   if (!sns.ok()) return sns.status();
   n->sns_ = std::move(sns).value();
@@ -54,6 +62,7 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
   notify::HttpSenderOptions http;
   http.timeout = options.http_timeout;
   http.ca_file = options.ca_file;
+  http.address_policy = *policy;
   n->http_ = notify::MakeHttpSender(http);
   if (options.smtp_url.empty()) {
     n->mail_ = notify::MakeMaildirSender(n->layout_.maildir());

@@ -53,6 +53,11 @@ struct NotifierOptions {
   std::string mail_from;  // empty: "trailwatch@<host name>"
   std::string ca_file;    // extra trust for https endpoints and SMTP TLS
   Duration http_timeout = std::chrono::seconds(15);
+  // Networks (CIDR, --allow-endpoint) that http, https and slack endpoints
+  // may reach although the default address policy refuses them, e.g.
+  // "127.0.0.1/32" for a receiver on this machine (notify/address_policy.h).
+  // The SMTP server is not subject to the policy.
+  std::vector<std::string> allowed_endpoints;
   int workers = 4;
   // Called (from delivery threads) after every attempt, e.g. to log it.
   std::function<void(const notify::Delivery&, const notify::AttemptRecord&)> on_attempt;

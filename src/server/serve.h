@@ -3,7 +3,7 @@
 //
 // Boot steps, in this order (teardown runs them backwards):
 //   1. open the data directory (lock, store, SNS, outbox, transports)
-//   2. load or create the access keys
+//   2. load or create the access keys (never logging a secret)
 //   3. open the engine (log, metric and alarm services)
 //   4. apply the --template files
 //   5. register the operations and build the router
@@ -17,11 +17,13 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/sigv4.h"
 #include "common/status.h"
+#include "server/access_keys.h"
 #include "server/notifications.h"
 
 namespace tw::server {
@@ -30,7 +32,11 @@ struct ServeOptions {
   NotifierOptions delivery;  // data_dir, smtp, public_url, region, account_id, ...
   std::string listen = "127.0.0.1:4566";
   std::vector<std::string> templates;
-  std::vector<std::string> access_keys;  // "ID:SECRET"
+  // Keys to accept (server/access_keys.h); none of the three: the pair in
+  // <data dir>/credentials, made at the first start.
+  std::vector<std::string> access_keys;       // --access-key "ID:SECRET" (visible in ps)
+  std::vector<std::string> access_key_files;  // --access-key-file
+  std::optional<std::string> access_keys_environment;  // TRAILWATCH_ACCESS_KEYS
   std::string tls_cert_file, tls_key_file;
   std::string cloudtrail_dir;
   std::string log_group = "CloudTrail/DefaultLogGroup";
@@ -40,13 +46,6 @@ struct ServeOptions {
 
 // Parses "HOST:PORT" ("[::1]:4566" for IPv6). kInvalidArgument otherwise.
 Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text);
-
-// The access keys to accept: `given` ("ID:SECRET" each), or when empty the
-// key pair kept in <data_dir>/credentials (an AWS shared-credentials file,
-// profile [trailwatch], mode 0600), created on first use. `created` tells
-// whether it was just made.
-Result<std::vector<api::Credentials>> LoadAccessKeys(const std::vector<std::string>& given,
-                                                     const std::string& data_dir, bool* created);
 
 // Runs until `stop` becomes true (the CLI sets it from SIGTERM/SIGINT).
 // Writes its log to standard error. Returns the exit status.

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/url.h"
 #include "server/operation_args.h"
 #include "server/operations.h"
 
@@ -26,11 +27,14 @@ V AttributesValue(const std::map<std::string, std::string>& attributes) {
   return map;
 }
 
+// An entry of ListSubscriptions / ListSubscriptionsByTopic. The endpoint's
+// password is masked: AWS documents that an HTTPS URL with credentials is
+// only retrievable in full through GetSubscriptionAttributes.
 V SubscriptionValue(const notify::Subscription& s) {
   return V::Structure({{"SubscriptionArn", V::String(s.confirmed ? s.arn : "PendingConfirmation")},
                        {"Owner", V::String(s.owner)},
                        {"Protocol", V::String(s.protocol)},
-                       {"Endpoint", V::String(s.endpoint)},
+                       {"Endpoint", V::String(RedactUrlPasswords(s.endpoint))},
                        {"TopicArn", V::String(s.topic_arn)}});
 }
 
@@ -225,7 +229,7 @@ void RegisterSnsOperations(api::Operations* ops, Engine* engine) {
     std::string arn;
     if (!args.String("SubscriptionArn", &arn, kRequired)) return args.error();
     Status s = engine->Locked([&](Services& sv) {
-      Status done = sv.sns.Unsubscribe(arn);
+      Status done = sv.sns.Unsubscribe(arn, notify::Authentication::kSigned);
       sv.deliverer.Wake();
       return done;
     });

@@ -1,13 +1,23 @@
 #include "store/database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace tw::store {
 namespace {
 
 constexpr int kBusyTimeoutMs = 10'000;
+
+// How many of quick_check's findings the message quotes.
+constexpr std::size_t kQuotedProblems = 3;
 
 StatusCode CodeFor(int code) {
   switch (code & 0xff) {  // the primary result code
@@ -32,7 +42,61 @@ StatusCode CodeFor(int code) {
   }
 }
 
+// `text` as one shell word: as is when it is plain, else single-quoted.
+std::string ShellWord(const std::string& text) {
+  bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_./-:@%+=,").find(c) != std::string_view::npos;
+  });
+  if (plain) return text;
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Runs `sql` to the end, appending the first column of each row to `rows`.
+// Returns SQLITE_DONE, or the error code (sqlite3_errmsg says more).
+int RunRows(sqlite3* db, const std::string& sql, std::vector<std::string>* rows) {
+  sqlite3_stmt* raw = nullptr;
+  int code = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
+  if (code != SQLITE_OK) return code;
+  while ((code = sqlite3_step(raw)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(raw, 0);
+    rows->push_back(text ? reinterpret_cast<const char*>(text) : "");
+  }
+  sqlite3_finalize(raw);  // keeps a failed step's message for sqlite3_errmsg
+  return code;
+}
+
+// `name` as an SQL string literal and as an identifier.
+std::string SqlString(std::string_view name) {
+  std::string out = "'";
+  for (char c : name) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+std::string SqlIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace
+
+std::string CorruptionMessage(const std::string& path, const std::string& detail) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const std::string recovered = dir + "/recovered.db";
+  return "the database " + path + " is damaged (" + detail +
+         "). trailwatch refuses to start on a damaged database: using it could lose more data. "
+         "To recover, stop trailwatch, keep a copy of the data directory (cp -a " +
+         ShellWord(dir) + " " + ShellWord(dir + ".damaged") +
+         "), then copy what SQLite can still read into a new database and put it in place:\n"
+         "  sqlite3 " + ShellWord(path) + " \".recover\" | sqlite3 " + ShellWord(recovered) +
+         "\n  mv " + ShellWord(recovered) + " " + ShellWord(path) + " && rm -f " +
+         ShellWord(path + "-wal") + " " + ShellWord(path + "-shm") +
+         "\nthen start trailwatch again (sqlite3 is Debian's package sqlite3). What was on the "
+         "damaged pages may be missing.";
+}
 
 void Database::Closer::operator()(sqlite3* handle) const { sqlite3_close_v2(handle); }
 void Statement::Finalizer::operator()(sqlite3_stmt* handle) const { sqlite3_finalize(handle); }
@@ -49,6 +113,13 @@ Status Database::Error(int code, std::string_view context) const {
 }
 
 Result<Database> Database::Open(const std::string& path) {
+  // Create the file ourselves, private from the first byte whatever the
+  // umask: SQLite would make it 0644, and copies the database's mode to the
+  // -wal and -shm files it creates next to it. An empty file is a valid
+  // empty database. (An existing file, or a symbolic link, is left to
+  // SQLite, as before.)
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
   sqlite3* raw = nullptr;
   int code =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -62,8 +133,13 @@ Result<Database> Database::Open(const std::string& path) {
   sqlite3_extended_result_codes(raw, 1);
   // WAL lets readers run beside the writer; FULL syncs the WAL on every
   // commit, so an acknowledged write survives a power cut, not only a crash.
-  TW_RETURN_IF_ERROR(
-      db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // These are the first reads of the file: a damaged header fails here.
+  Status pragmas =
+      db.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  if (pragmas.code() == StatusCode::kDataLoss) {
+    return DataLoss(CorruptionMessage(path, sqlite3_errmsg(raw)));
+  }
+  TW_RETURN_IF_ERROR(pragmas);
   Result<Statement> mode = db.Prepare("PRAGMA journal_mode");
   if (!mode.ok()) return mode.status();
   Result<bool> row = mode->Step();
@@ -132,6 +208,79 @@ Status Database::Migrate(std::string_view component, std::span<const std::string
   record->Bind(1, component).Bind(2, static_cast<std::int64_t>(migrations.size()));
   TW_RETURN_IF_ERROR(record->Run());
   return transaction->Commit();
+}
+
+// The fast path (kWholeFileCheckBytes, kSmallTableRows): quick_check reads
+// every page. Measured on the development VM (2 shared cores, a virtual
+// disk) on stores of log events with their two indexes: 230 MB took 0.4 s
+// with the page cache warm and 5.7 s cold, 1.1 GB 4.4 s warm and 31 s cold.
+// So the whole file is checked up to 256 MiB (a few seconds at worst, once
+// per start); above it, the schema and the small tables, whose row count is
+// found with a LIMIT, so that a table of millions of events costs a
+// millisecond to measure and nothing to skip.
+Status Database::CheckIntegrity(std::int64_t whole_file_check_bytes) {
+  sqlite3* db = handle_.get();
+  std::vector<std::string> problems;
+  // A statement that itself hits a damaged page is a finding too; any other
+  // failure is an error of its own.
+  auto run = [&](const std::string& sql, std::vector<std::string>* rows) -> Status {
+    int code = RunRows(db, sql, rows);
+    if (code == SQLITE_DONE) return Status::Ok();
+    if (CodeFor(code) == StatusCode::kDataLoss) {
+      problems.push_back(sqlite3_errmsg(db));
+      return Status::Ok();
+    }
+    return Error(code, "cannot check \"" + sql + "\"");
+  };
+  // quick_check answers one row "ok", or its findings (which come before
+  // the error that may end it).
+  auto check = [&](const std::string& pragma) -> Status {
+    std::vector<std::string> rows;
+    const std::size_t before = problems.size();
+    TW_RETURN_IF_ERROR(run(pragma, &rows));
+    std::erase(rows, "ok");
+    problems.insert(problems.begin() + static_cast<std::ptrdiff_t>(before), rows.begin(),
+                    rows.end());
+    return Status::Ok();
+  };
+  std::vector<std::string> size;
+  TW_RETURN_IF_ERROR(run("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
+                         &size));
+  if (!problems.empty()) {
+    // the header is unreadable: nothing more to learn
+  } else if (size.empty() || std::stoll(size.front()) <= whole_file_check_bytes) {
+    TW_RETURN_IF_ERROR(check("PRAGMA quick_check"));
+  } else {
+    TW_RETURN_IF_ERROR(check("PRAGMA quick_check('sqlite_schema')"));
+    std::vector<std::string> tables;
+    if (problems.empty()) {
+      TW_RETURN_IF_ERROR(run("SELECT name FROM sqlite_schema WHERE type = 'table'", &tables));
+    }
+    for (const std::string& table : tables) {
+      std::vector<std::string> rows;
+      TW_RETURN_IF_ERROR(run("SELECT count(*) FROM (SELECT 1 FROM " + SqlIdentifier(table) +
+                                 " LIMIT " + std::to_string(kSmallTableRows + 1) + ")",
+                             &rows));
+      if (rows.empty() || std::stoll(rows.front()) > kSmallTableRows) continue;
+      TW_RETURN_IF_ERROR(check("PRAGMA quick_check(" + SqlString(table) + ")"));
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  std::string detail = "SQLite's quick_check: ";
+  for (std::size_t i = 0; i < problems.size() && i < kQuotedProblems; ++i) {
+    // quick_check's first row starts "*** in database main ***\n" and
+    // puts one finding per line.
+    std::string p = problems[i];
+    if (p.starts_with("*** in database main ***\n")) p.erase(0, 25);
+    for (std::size_t nl = p.find('\n'); nl != std::string::npos; nl = p.find('\n', nl)) {
+      p.replace(nl, 1, "; ");
+    }
+    detail += (i == 0 ? "" : "; ") + p;
+  }
+  if (problems.size() > kQuotedProblems) {
+    detail += "; and " + std::to_string(problems.size() - kQuotedProblems) + " more";
+  }
+  return DataLoss(CorruptionMessage(path_, detail));
 }
 
 std::int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(handle_.get()); }

@@ -44,6 +44,9 @@ class Statement;
 class Database {
  public:
   // Opens or creates the database file at `path` (its directory must exist).
+  // A new file is created with mode 0600, and SQLite gives its -wal and
+  // -shm files the same mode. A file SQLite cannot read as a database is
+  // kDataLoss with CorruptionMessage()'s text.
   static Result<Database> Open(const std::string& path);
   // A private in-memory database, for tests.
   static Result<Database> OpenInMemory();
@@ -65,6 +68,19 @@ class Database {
   // given (a newer trailwatch wrote it).
   Status Migrate(std::string_view component, std::span<const std::string_view> migrations);
 
+  // Looks for damaged pages with SQLite's PRAGMA quick_check (b-tree
+  // structure, record formats, index consistency; not the slower UNIQUE and
+  // CHECK verification of integrity_check). Files up to
+  // `whole_file_check_bytes` are checked whole; above that, the schema and
+  // every table of at most kSmallTableRows rows with its indexes
+  // (configuration, keys and subscriptions: what a start relies on), so the
+  // check stays short however many log events the file holds. Damage
+  // elsewhere surfaces when it is read, as kDataLoss. Returns kDataLoss
+  // with CorruptionMessage()'s text.
+  static constexpr std::int64_t kWholeFileCheckBytes = std::int64_t{256} << 20;
+  static constexpr int kSmallTableRows = 10'000;
+  Status CheckIntegrity(std::int64_t whole_file_check_bytes = kWholeFileCheckBytes);
+
   std::int64_t LastInsertRowId() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t Changes() const;
@@ -83,6 +99,11 @@ class Database {
   std::unique_ptr<sqlite3, Closer> handle_;
   std::string path_;
 };
+
+// The refusal for a damaged database file: which file, that trailwatch will
+// not start on it, SQLite's `detail`, and the recovery steps (keep a copy,
+// sqlite3's .recover into a new file, move it into place).
+std::string CorruptionMessage(const std::string& path, const std::string& detail);
 
 // A prepared statement. Bind() indices start at 1, columns at 0. A bind
 // error is kept and reported by the next Step() or Run().

@@ -6,18 +6,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <utility>
+
+#include "store/data_directory.h"
 
 namespace tw::store {
 
 Result<DirectoryLock> DirectoryLock::Acquire(const std::string& dir) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) return IoError("cannot create data directory " + dir + ": " + error.message());
+  Result<std::string> tightened = SecureDataDirectory(dir);
+  if (!tightened.ok()) return tightened.status();
   const std::string path = dir + "/lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int saved = errno;
@@ -36,10 +36,11 @@ Result<DirectoryLock> DirectoryLock::Acquire(const std::string& dir) {
   if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
     // Not fatal: the lock holds without the pid.
   }
-  return DirectoryLock(fd);
+  return DirectoryLock(fd, std::move(tightened).value());
 }
 
-DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), tightened_(std::move(other.tightened_)) {}
 
 DirectoryLock::~DirectoryLock() {
   if (fd_ >= 0) close(fd_);  // releases the flock

@@ -117,7 +117,8 @@ TEST(ReplayNotifyCliTest, TheSeedScenarioMailAndWebhookArriveWithTheEvidence) {
 
   Outcome run = Trailwatch({"replay", "--notify", "--json", "--template", template_path,
                             "--data-dir", data, "--smtp", (*sink)->url(), "--smtp-from",
-                            "alerts@example.com", "--account-id", "111122223333", trail});
+                            "alerts@example.com", "--account-id", "111122223333",
+                            "--allow-endpoint", "127.0.0.1/32", trail});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<Json> lines = JsonLines(run.out);
   std::vector<Json> deliveries = OfType(lines, "delivery");
@@ -213,7 +214,8 @@ TEST(ReplayNotifyCliTest, RetriesFollowThePolicyClientErrorsAreNotRetriedAndTheR
                     HttpSubscription("Broken", broken->url("/b"), kQuickPolicy));
   const std::string data = dir.File("data");
   Outcome run = Trailwatch({"replay", "--notify", "--json", "--template", template_path,
-                            "--data-dir", data, dir.Write("trail.json", SeedTrail())});
+                            "--data-dir", data, "--allow-endpoint", "127.0.0.1/32",
+                            dir.Write("trail.json", SeedTrail())});
   EXPECT_EQ(run.exit_code, 1) << run.err;  // one notification is dead
 
   std::map<std::string, Json> by_endpoint;
@@ -262,7 +264,8 @@ TEST(ReplayNotifyCliTest, RetriesFollowThePolicyClientErrorsAreNotRetriedAndTheR
   Outcome retried = Trailwatch({"outbox", "retry", "--data-dir", data, "--all-dead"});
   ASSERT_EQ(retried.exit_code, 0) << retried.err;
   EXPECT_EQ(retried.out, "1 delivery is pending again; `trailwatch outbox deliver` sends it\n");
-  Outcome again = Trailwatch({"outbox", "deliver", "--data-dir", data});
+  Outcome again =
+      Trailwatch({"outbox", "deliver", "--data-dir", data, "--allow-endpoint", "127.0.0.1/32"});
   EXPECT_EQ(again.exit_code, 1);  // still failing: dead again after 3 more attempts
   EXPECT_EQ(again.out, "0 pending, 3 delivered, 1 dead\n");
   EXPECT_EQ(broken->requests().size(), 6u);
@@ -279,8 +282,8 @@ TEST(ReplayNotifyCliTest, AnEndpointThatTimesOutIsRetried) {
   const std::string template_path =
       dir.Write("t.yaml", SeedTemplate() + HttpSubscription("Slow", slow->url("/s"), kQuickPolicy));
   Outcome run = Trailwatch({"replay", "--notify", "--json", "--http-timeout", "1", "--template",
-                            template_path, "--data-dir", dir.File("data"),
-                            dir.Write("trail.json", SeedTrail())});
+                            template_path, "--data-dir", dir.File("data"), "--allow-endpoint",
+                            "127.0.0.1/32", dir.Write("trail.json", SeedTrail())});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(Contains(run.err, "in 1 s (Notification ")) << run.err;
   EXPECT_TRUE(Contains(run.err, "attempt 1): timed out after 1 s")) << run.err;
@@ -307,7 +310,8 @@ TEST(ReplayNotifyCliTest, PendingDeliveriesSurviveSigkillAndAreDeliveredOnRestar
   const std::string template_path = dir.Write("t.yaml", SeedTemplate() + extra);
   const std::string data = dir.File("data");
   pid_t pid = StartTrailwatch({"replay", "--notify", "--template", template_path, "--data-dir",
-                               data, dir.Write("trail.json", SeedTrail())},
+                               data, "--allow-endpoint", "127.0.0.1/32",
+                               dir.Write("trail.json", SeedTrail())},
                               dir.File("out"), dir.File("err"));
   ASSERT_GT(pid, 0);
   // Killed while its attempts are in flight: nothing has been acknowledged.
@@ -319,7 +323,8 @@ TEST(ReplayNotifyCliTest, PendingDeliveriesSurviveSigkillAndAreDeliveredOnRestar
   ASSERT_TRUE(WIFSIGNALED(status));
 
   healthy = true;
-  Outcome resumed = Trailwatch({"outbox", "deliver", "--data-dir", data});
+  Outcome resumed =
+      Trailwatch({"outbox", "deliver", "--data-dir", data, "--allow-endpoint", "127.0.0.1/32"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   // Three webhooks and the e-mail (written to the Maildir: no --smtp).
   EXPECT_EQ(resumed.out, "0 pending, 4 delivered, 0 dead\n");

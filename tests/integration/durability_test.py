@@ -96,7 +96,8 @@ class DurabilityTest(harness.IntegrationTest):
             return 200
 
         receiver = self.start_receiver(respond)
-        args = ["--early-alarm", "--http-timeout", "60"]
+        # The receiver is on 127.0.0.1, which serve refuses as an endpoint by default.
+        args = ["--early-alarm", "--http-timeout", "60", "--allow-endpoint", "127.0.0.1/32"]
         server = self.start_server(args=args)
         logs, cloudwatch, sns = self.clients(server)
         logs.create_log_group(logGroupName=GROUP)

@@ -155,7 +155,9 @@ class SeedTest(harness.IntegrationTest):
     def run_seed(self, make_client, early_alarm, expect_cloudwatch_content_type):
         sink = self.start_smtp()
         receiver = self.start_receiver()
-        server = self.start_server(args=["--early-alarm"] if early_alarm else [], smtp_port=sink.port)
+        # The receiver is on 127.0.0.1, which serve refuses as an endpoint by default.
+        args = ["--allow-endpoint", "127.0.0.1/32"] + (["--early-alarm"] if early_alarm else [])
+        server = self.start_server(args=args, smtp_port=sink.port)
         client = make_client(server)
         print(f"client: {client.describe()}; server {server.endpoint}; early alarm: {early_alarm}", flush=True)
 

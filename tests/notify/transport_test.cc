@@ -40,6 +40,13 @@ using tw::testing::SmtpSinkOptions;
 
 constexpr auto kWait = std::chrono::seconds(10);  // generous: only bounds a failure
 
+// The receivers listen on 127.0.0.1, which the default address policy
+// refuses (address_policy.h; its own tests are in tests/security).
+HttpSenderOptions LoopbackAllowed(HttpSenderOptions options = {}) {
+  options.address_policy = AddressPolicy({*Cidr::Parse("127.0.0.1/32")});
+  return options;
+}
+
 ::testing::AssertionResult StartsWith(std::string_view text, std::string_view prefix) {
   if (text.starts_with(prefix)) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
@@ -166,7 +173,7 @@ TEST_F(HttpTransportTest, PutsExactlyTheGivenHeadersAndBodyOnTheWire) {
   HttpRequest request = Notification("http://127.0.0.1:" + port + "/hook?source=sns");
   request.headers.emplace_back("X-Empty", "");
 
-  AttemptResult result = MakeHttpSender({})->Post(request);
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(request);
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kDelivered);
   EXPECT_EQ(result.status_code, 200);
@@ -203,7 +210,7 @@ TEST_F(HttpTransportTest, CallerUserAgentReplacesTheDefaultAndNoContentTypeIsInv
 
   HttpSenderOptions options;
   options.user_agent = "never sent";
-  EXPECT_EQ(MakeHttpSender(options)->Post(request).outcome, AttemptOutcome::kDelivered);
+  EXPECT_EQ(MakeHttpSender(LoopbackAllowed(options))->Post(request).outcome, AttemptOutcome::kDelivered);
 
   std::vector<std::string> raw = (*capture)->WaitForRequests(1, kWait);
   ASSERT_EQ(raw.size(), 1u);
@@ -216,7 +223,7 @@ TEST_F(HttpTransportTest, Status200IsDeliveredAndTheReceiverGetsTheRequest) {
   ASSERT_NE(receiver, nullptr);
   HttpRequest request = Notification(receiver->url("/hook"));
 
-  AttemptResult result = MakeHttpSender({})->Post(request);
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(request);
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kDelivered);
   EXPECT_EQ(result.status_code, 200);
@@ -238,7 +245,7 @@ TEST_F(HttpTransportTest, ClientErrorIsDeliveredAndNotRetried) {
   auto receiver = Receiver(HttpReceiver::Always(404));
   ASSERT_NE(receiver, nullptr);
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification(receiver->url("/missing")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification(receiver->url("/missing")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kDelivered);
   EXPECT_EQ(result.status_code, 404);
@@ -249,7 +256,7 @@ TEST_F(HttpTransportTest, TooManyRequestsIsRetryable) {
   auto receiver = Receiver(HttpReceiver::Always(429));
   ASSERT_NE(receiver, nullptr);
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification(receiver->url("/busy")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification(receiver->url("/busy")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 429);
@@ -260,7 +267,7 @@ TEST_F(HttpTransportTest, ServerErrorIsRetryable) {
   auto receiver = Receiver(HttpReceiver::Always(500));
   ASSERT_NE(receiver, nullptr);
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification(receiver->url("/hook")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification(receiver->url("/hook")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 500);
@@ -270,7 +277,7 @@ TEST_F(HttpTransportTest, ServerErrorIsRetryable) {
 TEST_F(HttpTransportTest, EachAttemptIsJudgedOnItsOwnResponse) {
   auto receiver = Receiver(HttpReceiver::FailFirst(2, 503));
   ASSERT_NE(receiver, nullptr);
-  std::unique_ptr<HttpSender> sender = MakeHttpSender({});
+  std::unique_ptr<HttpSender> sender = MakeHttpSender(LoopbackAllowed());
   HttpRequest request = Notification(receiver->url("/hook"));
 
   AttemptResult first = sender->Post(request);
@@ -296,7 +303,7 @@ TEST_F(HttpTransportTest, RedirectIsDeliveredAndNotFollowed) {
   });
   ASSERT_NE(receiver, nullptr);
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification(receiver->url("/hook")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification(receiver->url("/hook")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kDelivered);
   EXPECT_EQ(result.status_code, 302);
@@ -313,7 +320,7 @@ TEST_F(HttpTransportTest, ReceiverSlowerThanTheTimeoutIsRetryable) {
   HttpSenderOptions options;
   options.timeout = std::chrono::seconds(1);
 
-  AttemptResult result = MakeHttpSender(options)->Post(Notification(receiver->url("/hook")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed(options))->Post(Notification(receiver->url("/hook")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 0);
@@ -328,7 +335,7 @@ TEST_F(HttpTransportTest, RefusedConnectionIsRetryable) {
   const std::string port = std::to_string(closed.port());
 
   AttemptResult result =
-      MakeHttpSender({})->Post(Notification("http://127.0.0.1:" + port + "/hook"));
+      MakeHttpSender(LoopbackAllowed())->Post(Notification("http://127.0.0.1:" + port + "/hook"));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 0);
@@ -340,7 +347,7 @@ TEST_F(HttpTransportTest, UnresolvableHostIsRetryable) {
   // without asking a name server, so the test does not depend on the network.
   const std::string host = std::string(64, 'a') + ".invalid";
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification("http://" + host + "/"));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification("http://" + host + "/"));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 0);
@@ -355,7 +362,7 @@ TEST_F(HttpTransportTest, HttpsWithTheCertificateTrustedIsDelivered) {
   options.ca_file = cert_->cert_file;
   HttpRequest request = Notification(receiver->url("/secure"));
 
-  AttemptResult result = MakeHttpSender(options)->Post(request);
+  AttemptResult result = MakeHttpSender(LoopbackAllowed(options))->Post(request);
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kDelivered) << result.detail;
   EXPECT_EQ(result.detail, "HTTP 200");
@@ -370,7 +377,7 @@ TEST_F(HttpTransportTest, HttpsWithAnUntrustedCertificateIsARetryableTlsFailure)
   auto receiver = Receiver(HttpReceiver::Always(200), /*https=*/true);
   ASSERT_NE(receiver, nullptr);
 
-  AttemptResult result = MakeHttpSender({})->Post(Notification(receiver->url("/secure")));
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(Notification(receiver->url("/secure")));
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kRetryable);
   EXPECT_EQ(result.status_code, 0);
@@ -381,7 +388,7 @@ TEST_F(HttpTransportTest, HttpsWithAnUntrustedCertificateIsARetryableTlsFailure)
 }
 
 TEST_F(HttpTransportTest, UrlsThatAreNotHttpAreFinal) {
-  std::unique_ptr<HttpSender> sender = MakeHttpSender({});
+  std::unique_ptr<HttpSender> sender = MakeHttpSender(LoopbackAllowed());
   for (const char* url : {"ftp://127.0.0.1/x", "file:///etc/passwd", "not a url", ""}) {
     SCOPED_TRACE(url);
     AttemptResult result = sender->Post(Notification(url));
@@ -398,7 +405,7 @@ TEST_F(HttpTransportTest, HeaderWithLineBreakIsFinalAndNothingIsSent) {
   HttpRequest request = Notification(receiver->url("/hook"));
   request.headers.emplace_back("x-amz-sns-subject", "hi\r\nX-Injected: 1");
 
-  AttemptResult result = MakeHttpSender({})->Post(request);
+  AttemptResult result = MakeHttpSender(LoopbackAllowed())->Post(request);
 
   EXPECT_EQ(result.outcome, AttemptOutcome::kFinal);
   EXPECT_EQ(result.detail, "header x-amz-sns-subject contains CR, LF or NUL");

@@ -132,6 +132,8 @@ async function startServer() {
     'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
     '--access-key', `${credentials.accessKeyId}:${credentials.secretAccessKey}`,
     '--account-id', ACCOUNT, '--region', REGION, '--early-alarm',
+    // The receiver is on 127.0.0.1, which serve refuses as an endpoint by default.
+    '--allow-endpoint', '127.0.0.1/32',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
