@@ -94,6 +94,9 @@ ApiError SnsNotFound(std::string message) {
 ApiError SnsInternalError(std::string message) {
   return Make(500, "InternalError", "InternalErrorException", std::move(message));
 }
+ApiError SnsAuthorizationError(std::string message) {
+  return Make(403, "AuthorizationError", "AuthorizationErrorException", std::move(message));
+}
 
 ApiError SnsErrorFor(const Status& status) {
   switch (status.code()) {
@@ -101,6 +104,8 @@ ApiError SnsErrorFor(const Status& status) {
       return SnsNotFound(status.message());
     case StatusCode::kInvalidArgument:
       return SnsInvalidParameter(status.message());
+    case StatusCode::kPermissionDenied:
+      return SnsAuthorizationError(status.message());
     default:
       return SnsInternalError(status.message());
   }
@@ -145,6 +150,32 @@ ApiError RequestTooLarge(Service service, std::size_t size, std::size_t limit) {
       "Request size " + std::to_string(size) + " exceeded " + std::to_string(limit) + " bytes";
   if (service == Service::kLogs) return LogsError("InvalidParameterException", message, 413);
   return Make(413, "RequestEntityTooLarge", "RequestEntityTooLarge", message);
+}
+
+ApiError HttpRefusal(Service service, int http_status, std::string message) {
+  std::string code;
+  switch (http_status) {
+    case 408:
+      code = "RequestTimeout";
+      break;
+    case 413:
+      code = "RequestEntityTooLarge";
+      break;
+    case 503:
+      code = "ServiceUnavailable";
+      break;
+    default:
+      code = "BadRequest";
+      break;
+  }
+  if (service == Service::kLogs) {
+    return LogsError(http_status == 413   ? "InvalidParameterException"
+                     : http_status == 503 ? "ServiceUnavailableException"
+                                          : code + "Exception",
+                     std::move(message), http_status);
+  }
+  return Make(http_status, code, code + (http_status == 413 ? "" : "Exception"),
+              std::move(message));
 }
 
 }  // namespace tw::api

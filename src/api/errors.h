@@ -53,7 +53,9 @@ ApiError CloudWatchErrorFor(const Status& status);
 ApiError SnsInvalidParameter(std::string message);  // InvalidParameter / InvalidParameterException
 ApiError SnsNotFound(std::string message);          // 404 NotFound / NotFoundException
 ApiError SnsInternalError(std::string message);     // 500
-// kNotFound -> NotFound, kInvalidArgument -> InvalidParameter, else InternalError.
+ApiError SnsAuthorizationError(std::string message);  // 403 AuthorizationError
+// kNotFound -> NotFound, kInvalidArgument -> InvalidParameter,
+// kPermissionDenied -> AuthorizationError, else InternalError.
 ApiError SnsErrorFor(const Status& status);
 
 // --- Any service ---
@@ -67,5 +69,9 @@ ApiError MalformedRequest(Service service, std::string message);
 ApiError AuthFailure(Service service, const AuthError& error);
 // Request bodies above the service's limit: 413 with the protocol's shape.
 ApiError RequestTooLarge(Service service, std::size_t size, std::size_t limit);
+// A request the HTTP layer refused before it reached an operation (400
+// malformed, 408 too slow, 411, 413 too large, 414, 417, 431, 501, 503
+// busy, 505), in the protocol's shape with `message`.
+ApiError HttpRefusal(Service service, int http_status, std::string message);
 
 }  // namespace tw::api

@@ -75,6 +75,21 @@ Result<std::string> Gunzip(std::string_view body, std::size_t limit) {
   return out;
 }
 
+enum class ContentCoding { kIdentity, kGzip };
+
+// Content-Encoding as clients send it: gzip (boto3 >= 1.34 compresses
+// PutMetricData over 10 KB; "x-gzip" is its old alias), or nothing.
+Result<ContentCoding> ContentCodingOf(std::string_view header) {
+  std::string coding;
+  for (char c : header) {
+    if (c != ' ' && c != '\t') coding.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (coding.empty() || coding == "identity") return ContentCoding::kIdentity;
+  if (coding == "gzip" || coding == "x-gzip") return ContentCoding::kGzip;
+  return InvalidArgument("Content-Encoding '" + std::string(header) +
+                         "' is not supported (only gzip)");
+}
+
 // The service named in an Authorization header's credential scope, for
 // query requests that carry no Version.
 std::string ScopeService(const HttpRequest& request) {
@@ -104,7 +119,9 @@ Value MergeStructures(Value a, const Value& b) {
   return a;
 }
 
-Route RouteOf(const HttpRequest& request) {
+// Which service, protocol and operation `request` is; a form `body` (the
+// request's, decoded) is read for awsQuery parameters.
+Route RouteOf(const HttpRequest& request, std::string_view body) {
   Route route;
   const std::string target = request.Header("x-amz-target");
   const std::string content_type = request.Header("content-type");
@@ -148,7 +165,7 @@ Route RouteOf(const HttpRequest& request) {
   if (form || request.query.find("Action=") != std::string::npos) {
     route.protocol = Protocol::kQuery;
     Result<Value> from_query = DecodeQuery(request.query);
-    Result<Value> from_body = form ? DecodeQuery(request.body) : Result<Value>(Value::Structure());
+    Result<Value> from_body = form ? DecodeQuery(body) : Result<Value>(Value::Structure());
     std::string version;
     if (from_query.ok() && from_body.ok()) {
       route.query_params = MergeStructures(std::move(from_query).value(), *from_body);
@@ -184,13 +201,6 @@ Route RouteOf(const HttpRequest& request) {
 }
 
 }  // namespace
-
-std::string HttpRequest::Header(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (n == name) return v;
-  }
-  return "";
-}
 
 void Operations::Add(Service service, std::string operation, Handler handler) {
   handlers_[{service, std::move(operation)}] = std::move(handler);
@@ -243,83 +253,169 @@ HttpResponse ErrorResponse(Protocol protocol, Service service, const ApiError& e
 Router::Router(const Operations* operations, RouterOptions options)
     : operations_(operations), options_(std::move(options)) {}
 
+// What a request's answer needs whatever happens to it: its ID, the time,
+// where it was routed, and the response's common headers.
+class Router::Call {
+ public:
+  Call(const Router& router, const HttpRequest& request)
+      : router_(router), now_(router.options_.clock->Now()) {
+    context_.request_id = NewUuid();
+    context_.now = now_;
+    // The route before the body is decoded: enough to shape an error.
+    Reroute(RouteOf(request, request.Header("content-encoding").empty() ? request.body : ""));
+  }
+
+  void Reroute(Route route) {
+    route_ = std::move(route);
+    context_.service = route_.service;
+    context_.protocol = route_.protocol;
+    context_.operation = route_.operation;
+  }
+  Route& route() { return route_; }
+  CallContext& context() { return context_; }
+  TimePoint now() const { return now_; }
+
+  HttpResponse Finish(HttpResponse response) const {
+    response.headers.emplace_back("x-amzn-RequestId", context_.request_id);
+    response.headers.emplace_back("Date", HttpDate(now_));
+    if (context_.protocol == Protocol::kCbor) {
+      response.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
+    }
+    if (router_.options_.on_response) router_.options_.on_response(context_, response);
+    return response;
+  }
+  HttpResponse Fail(const ApiError& error) const {
+    return Finish(
+        ErrorResponse(context_.protocol, context_.service, error, context_.request_id));
+  }
+
+ private:
+  const Router& router_;
+  const TimePoint now_;
+  CallContext context_;
+  Route route_;
+};
+
+Result<VerifiedRequest, AuthError> Router::Verify(const HttpRequest& request, Service service,
+                                                  TimePoint now, bool head_only) const {
+  SignedRequest signed_request{request.method, request.path, request.query, request.headers,
+                               head_only ? std::string() : request.body};
+  VerifyOptions verify;
+  verify.expected_service = ServiceName(service);
+  verify.max_skew = service == Service::kLogs ? options_.logs_max_skew : options_.query_max_skew;
+  verify.head_only = head_only;
+  return VerifySigV4(signed_request, options_.secrets, now, verify);
+}
+
+std::optional<HttpResponse> Router::CheckHead(const HttpRequest& request) const {
+  // Only the head counts, whether or not some body arrived with it, so the
+  // answer does not depend on how the bytes were split into packets.
+  HttpRequest head{request.method, request.path, request.query, request.headers, "",
+                   request.remote_address};
+  SignedRequest signed_head{head.method, head.path, head.query, head.headers, ""};
+  if (!HasSignature(signed_head)) {
+    // Unsigned requests are the console's and the SNS links': small, and
+    // never chunked. Others get Handle's refusal (MissingAuthenticationToken)
+    // once their body is in, which for an awsQuery form names the service
+    // its Version says; a body too large for that is refused now, unread.
+    if (!head.Header("transfer-encoding").empty()) {
+      return Refuse(head, 411, "unsigned requests must send a Content-Length");
+    }
+    const std::string length = head.Header("content-length");
+    std::size_t declared = 0;
+    const bool too_long = length.size() > 9;
+    for (char c : length) declared = declared * 10 + static_cast<std::size_t>(c - '0');
+    if (!too_long && declared <= kMaxUnsignedBodyBytes) return std::nullopt;
+    const bool local = head.method == "GET" || head.method == "HEAD" ||
+                       head.path == "/console" || head.path.starts_with("/console/");
+    if (local) {
+      return Refuse(head, 413,
+                    "unsigned request bodies are limited to " +
+                        std::to_string(kMaxUnsignedBodyBytes) + " bytes");
+    }
+  }
+  Call call(*this, head);
+  Result<VerifiedRequest, AuthError> verified =
+      Verify(head, call.route().service, call.now(), /*head_only=*/true);
+  if (!verified.ok()) return call.Fail(AuthFailure(call.route().service, verified.error()));
+  return std::nullopt;
+}
+
+HttpResponse Router::Refuse(const HttpRequest& head, int status, const std::string& message) const {
+  if (head.path == "/console" || head.path.starts_with("/console/") ||
+      (head.method.empty() && head.path.empty())) {
+    HttpResponse response;
+    response.status = status;
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.body = EncodeJson(Value::Structure({{"error", Value::String(message)}}));
+    return response;
+  }
+  Call call(*this, head);
+  HttpResponse response = call.Fail(HttpRefusal(call.route().service, status, message));
+  response.status = status;
+  return response;
+}
+
 HttpResponse Router::Handle(const HttpRequest& request) const {
   if (options_.local_routes) {
     if (std::optional<HttpResponse> local = options_.local_routes(request)) return *local;
   }
-  const TimePoint now = options_.clock->Now();
-  CallContext context;
-  context.request_id = NewUuid();
-  context.now = now;
-  Route route = RouteOf(request);
-  context.service = route.service;
-  context.protocol = route.protocol;
-  context.operation = route.operation;
-
-  auto finish = [&](HttpResponse response) {
-    response.headers.emplace_back("x-amzn-RequestId", context.request_id);
-    response.headers.emplace_back("Date", HttpDate(now));
-    if (context.protocol == Protocol::kCbor) {
-      response.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
-    }
-    if (options_.on_response) options_.on_response(context, response);
-    return response;
-  };
-  auto fail = [&](const ApiError& error) {
-    return finish(ErrorResponse(context.protocol, context.service, error, context.request_id));
-  };
-
+  Call call(*this, request);
   if (request.body.size() > options_.max_body_bytes) {
-    return fail(RequestTooLarge(route.service, request.body.size(), options_.max_body_bytes));
+    return call.Fail(
+        RequestTooLarge(call.route().service, request.body.size(), options_.max_body_bytes));
   }
-  // Authentication comes before anything about the operation is revealed.
-  SignedRequest signed_request{request.method, request.path, request.query, request.headers,
-                               request.body};
-  VerifyOptions verify;
-  verify.expected_service = ServiceName(route.service);
-  verify.max_skew =
-      route.service == Service::kLogs ? options_.logs_max_skew : options_.query_max_skew;
-  verify.payload_hash_from_header = request.body_decoded;
+  // Authentication comes before anything about the operation is revealed,
+  // and covers the body exactly as it arrived.
   Result<VerifiedRequest, AuthError> verified =
-      VerifySigV4(signed_request, options_.secrets, now, verify);
-  if (!verified.ok()) return fail(AuthFailure(route.service, verified.error()));
-  context.region = verified->region;
-  context.access_key_id = verified->access_key_id;
-  if (route.error) return fail(*route.error);
+      Verify(request, call.route().service, call.now(), /*head_only=*/false);
+  if (!verified.ok()) return call.Fail(AuthFailure(call.route().service, verified.error()));
+  call.context().region = verified->region;
+  call.context().access_key_id = verified->access_key_id;
 
-  const Handler* handler = operations_->Find(route.service, route.operation);
-  if (handler == nullptr) return fail(UnknownOperation(route.service, route.operation));
-
+  // Only now is the body decoded (streaming, stopped at the limit).
   std::string body = request.body;
-  std::string encoding = request.Header("content-encoding");
-  if (encoding.find("gzip") != std::string::npos && !request.body_decoded) {
+  Result<ContentCoding> coding = ContentCodingOf(request.Header("content-encoding"));
+  if (!coding.ok()) {
+    return call.Fail(MalformedRequest(call.route().service, coding.status().message()));
+  }
+  if (*coding == ContentCoding::kGzip) {
     Result<std::string> plain = Gunzip(body, options_.max_body_bytes);
     if (!plain.ok()) {
       if (plain.status().code() == StatusCode::kResourceExhausted) {
-        return fail(
-            RequestTooLarge(route.service, options_.max_body_bytes + 1, options_.max_body_bytes));
+        return call.Fail(RequestTooLarge(call.route().service, options_.max_body_bytes + 1,
+                                         options_.max_body_bytes));
       }
-      return fail(MalformedRequest(route.service, plain.status().message()));
+      return call.Fail(MalformedRequest(call.route().service, plain.status().message()));
     }
     body = std::move(plain).value();
+    // A form body is routed by its decoded parameters.
+    if (call.route().protocol == Protocol::kQuery) call.Reroute(RouteOf(request, body));
   }
+  const Route& route = call.route();
+  if (route.error) return call.Fail(*route.error);
+  const Handler* handler = operations_->Find(route.service, route.operation);
+  if (handler == nullptr) return call.Fail(UnknownOperation(route.service, route.operation));
+
   Value input;
   if (route.query_params) {
-    input = std::move(*route.query_params);
+    input = *route.query_params;
   } else {
     Result<Value> decoded = route.protocol == Protocol::kCbor ? DecodeCbor(body) : DecodeJson(body);
-    if (!decoded.ok()) return fail(MalformedRequest(route.service, decoded.status().message()));
+    if (!decoded.ok()) {
+      return call.Fail(MalformedRequest(route.service, decoded.status().message()));
+    }
     input = std::move(decoded).value();
   }
 
-  Result<Value, ApiError> output = (*handler)(InputReader(input), context);
-  if (!output.ok()) return fail(output.error());
+  Result<Value, ApiError> output = (*handler)(InputReader(input), call.context());
+  if (!output.ok()) return call.Fail(output.error());
   HttpResponse response;
   response.headers.emplace_back("Content-Type", ContentType(route.protocol));
   switch (route.protocol) {
     case Protocol::kQuery:
       response.body = EncodeQueryResponse(route.operation, XmlNamespace(route.service), *output,
-                                          context.request_id);
+                                          call.context().request_id);
       break;
     case Protocol::kCbor:
       response.body = EncodeCbor(*output);
@@ -329,7 +425,7 @@ HttpResponse Router::Handle(const HttpRequest& request) const {
       response.body = EncodeJson(*output);
       break;
   }
-  return finish(std::move(response));
+  return call.Finish(std::move(response));
 }
 
 }  // namespace tw::api

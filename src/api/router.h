@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "api/errors.h"
+#include "api/http.h"
 #include "api/input.h"
 #include "api/sigv4.h"
 #include "api/value.h"
@@ -33,27 +34,6 @@
 namespace tw::api {
 
 enum class Protocol { kJson11, kJson10, kQuery, kCbor };
-
-struct HttpRequest {
-  std::string method;
-  std::string path;                                          // raw, without the query
-  std::string query;                                         // raw, without '?'
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string body;
-  // The HTTP layer already undid a Content-Encoding: gzip (the payload hash
-  // of a signed request is then taken from x-amz-content-sha256).
-  bool body_decoded = false;
-  std::string remote_address;
-
-  // The first value of header `name` (lower-case), or "".
-  std::string Header(std::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
 
 struct CallContext {
   Service service = Service::kLogs;
@@ -82,8 +62,9 @@ class Operations {
 struct RouterOptions {
   SecretLookup secrets;
   const Clock* clock = nullptr;
-  // Larger bodies are refused before decoding (413).
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  // Larger bodies are refused (413), as received and once a
+  // Content-Encoding: gzip is undone (the decoding stops at the limit).
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
   // Clock skew allowed: AWS's JSON services (Logs) allow 5 minutes, the
   // query services 15.
   Duration logs_max_skew = std::chrono::minutes(5);
@@ -101,11 +82,34 @@ std::string_view XmlNamespace(Service service);
 
 class Router {
  public:
+  // Unsigned requests (the console, the SNS links) may carry at most this
+  // much body; the console's JSON needs far less.
+  static constexpr std::size_t kMaxUnsignedBodyBytes = 64 * 1024;
+
   Router(const Operations* operations, RouterOptions options);
 
   HttpResponse Handle(const HttpRequest& request) const;
 
+  // A look at a request's head before its body is read (HttpHandlers::
+  // check_head; any body in `head` is ignored): a request whose signature
+  // fails before the body matters (malformed, expired, wrong scope, unknown
+  // key) is refused as Handle would refuse it; an unsigned one with a body
+  // over kMaxUnsignedBodyBytes, or chunked, is refused unread (413, 411; or
+  // MissingAuthenticationToken for the AWS routes). nullopt lets the body be
+  // read.
+  std::optional<HttpResponse> CheckHead(const HttpRequest& head) const;
+
+  // The answer to a refusal by the HTTP layer (HttpHandlers::refuse): the
+  // protocol's error body for the service the head routes to (413 ->
+  // RequestEntityTooLarge...), JSON for the console.
+  HttpResponse Refuse(const HttpRequest& head, int status, const std::string& message) const;
+
  private:
+  class Call;
+
+  Result<VerifiedRequest, AuthError> Verify(const HttpRequest& request, Service service,
+                                            TimePoint now, bool head_only) const;
+
   const Operations* operations_;
   RouterOptions options_;
 };

@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
-constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";  // S3's
 constexpr std::int64_t kMaxExpiresSeconds = 604800;  // one week, as AWS allows
 
 // AWS's texts (spec §2.6, and the services' own responses as recorded by
@@ -29,6 +29,10 @@ constexpr std::string_view kHostNotSignedText =
     "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
 constexpr std::string_view kContentShaMismatchText =
     "The provided 'x-amz-content-sha256' header does not match what was computed.";
+// S3 alone accepts an unsigned payload; these services sign every body.
+constexpr std::string_view kUnsignedPayloadText =
+    "x-amz-content-sha256 UNSIGNED-PAYLOAD is not accepted: CloudWatch Logs, CloudWatch and SNS "
+    "requests sign the SHA-256 of their payload.";
 constexpr std::string_view kBothFormsText =
     "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.";
 
@@ -161,11 +165,18 @@ std::string UriEncoded(std::string_view in) {
 }
 
 // Decodes %XX. A '%' not followed by two hex digits stays a literal '%' (and
-// so re-encodes as %25); '+' stays '+': clients encode spaces as %20.
+// so re-encodes as %25). '+' is a space, as the Router's form decoding reads
+// it (application/x-www-form-urlencoded): what was signed must be what is
+// executed, so a literal '+' is signed as %20 and a plus sign as %2B, the
+// way botocore and the SDKs encode them anyway.
 std::string PercentDecoded(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(' ');
+      continue;
+    }
     if (in[i] == '%' && i + 2 < in.size()) {
       int hi = HexValue(in[i + 1]);
       int lo = HexValue(in[i + 2]);
@@ -651,22 +662,32 @@ Result<VerifiedRequest, AuthError> VerifySigV4(const SignedRequest& request,
                                                   "the request.");
     }
   }
-  std::string payload_hash;
-  if (const std::string* declared = FirstHeader(request, "x-amz-content-sha256")) {
+  const std::string* declared = FirstHeader(request, "x-amz-content-sha256");
+  if (declared != nullptr) {
     std::string_view value = Trim(*declared);
-    if (IsSha256Hex(value)) {
-      if (!options.payload_hash_from_header && !EqualsIgnoreCase(value, Sha256Hex(request.body))) {
-        return Fail(AuthErrorKind::kMismatch, std::string(kContentShaMismatchText));
-      }
-    } else if (value != kUnsignedPayload) {
+    if (value == kUnsignedPayload) {
+      return Fail(AuthErrorKind::kIncomplete, std::string(kUnsignedPayloadText));
+    }
+    if (!IsSha256Hex(value)) {
       return Fail(AuthErrorKind::kIncomplete,
-                  "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the "
-                  "payload, got " +
+                  "x-amz-content-sha256 must be the hex SHA-256 of the payload, got " +
                       Quoted(value) + ".");
     }
-    payload_hash = std::string(value);
-  } else {
-    payload_hash = parts.presigned ? std::string(kUnsignedPayload) : Sha256Hex(request.body);
+  }
+  if (options.head_only) {
+    return VerifiedRequest{std::string(access_key_id), std::string(region), std::string(service),
+                           *signed_at};
+  }
+  // The payload hash is always taken over the bytes as received (before
+  // any Content-Encoding is undone), in both forms: a presigned URL of
+  // these services signs the hash of its (empty) body, as botocore's
+  // SigV4QueryAuth computes it, so it cannot carry another body.
+  std::string payload_hash = Sha256Hex(request.body);
+  if (declared != nullptr) {
+    if (!EqualsIgnoreCase(Trim(*declared), payload_hash)) {
+      return Fail(AuthErrorKind::kMismatch, std::string(kContentShaMismatchText));
+    }
+    payload_hash = std::string(Trim(*declared));  // as the client signed it (any case)
   }
 
   std::string canonical = BuildCanonicalRequest(request, signed_headers, payload_hash);

@@ -4,8 +4,10 @@
 //
 // Verification follows §2.1-2.5 exactly: the Authorization header form
 // (the presigned query form too), the canonical request with exactly the
-// signed headers, the payload hash (x-amz-content-sha256 when sent, which
-// must then match the body unless it is UNSIGNED-PAYLOAD), the credential
+// signed headers, the payload hash (always SHA-256 of the body as received;
+// x-amz-content-sha256, when sent, must equal it: UNSIGNED-PAYLOAD is S3's
+// alone, and a presigned URL signs the hash of its empty body, as botocore
+// makes them), the credential
 // scope, a constant-time comparison and the clock-skew window. Failures are
 // AuthError values whose kind selects the protocol's error (§2.6); the
 // message is AWS's text.
@@ -97,12 +99,10 @@ struct VerifyOptions {
   // presigned request may be older: it is valid until X-Amz-Date +
   // X-Amz-Expires instead.
   Duration max_skew = std::chrono::minutes(15);
-  // Set when `body` is not the bytes that were sent (the HTTP layer already
-  // undid a Content-Encoding: gzip). A hex x-amz-content-sha256 is then the
-  // payload hash as it stands, without the check against the body; without
-  // that header the hash is still SHA-256 of `body`, so such a request only
-  // verifies when it sent the header (JS v3 always does).
-  bool payload_hash_from_header = false;
+  // Checks everything that does not need the body (steps 1-6 and the
+  // presence of the signed headers) and stops there: a server can refuse an
+  // unsigned request, or one of an unknown key, before reading its body.
+  bool head_only = false;
 };
 
 // Verifies `request` against the secret of the access key it names. Never

@@ -22,6 +22,8 @@ constexpr Duration kSessionLifetime = std::chrono::hours(12);
 constexpr std::string_view kCookie = "tw_session";
 constexpr int kMaxScannedEvents = 5000;
 constexpr std::size_t kMaxHighlights = 50;
+// An access key ID and secret fit in far less.
+constexpr std::size_t kMaxSignInBodyBytes = 4096;
 
 constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -60,6 +62,30 @@ api::HttpResponse Redirect(std::string location) {
   r.body = "see /console/\n";
   SecurityHeaders(&r);
   return r;
+}
+
+std::string LowerHost(std::string_view host) {
+  std::string out(host);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+bool IsIpv4Literal(std::string_view host) {
+  int parts = 0;
+  std::size_t digits = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (digits == 0) return false;
+      ++parts;
+      digits = 0;
+    } else if (c >= '0' && c <= '9' && digits < 3) {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return parts == 3 && digits > 0;
 }
 
 std::string CookieValue(const api::HttpRequest& request, std::string_view name) {
@@ -224,11 +250,11 @@ Json DeliveryJson(const notify::Delivery& d) {
          {"messageId", d.item.message_id},
          {"type", d.item.type},
          {"protocol", d.item.protocol},
-         {"endpoint", d.item.endpoint},
+         {"endpoint", RedactUrlPasswords(d.item.endpoint)},
          {"subject", d.item.subject},
          {"state", notify::DeliveryStateName(d.state)},
          {"attempts", d.attempts},
-         {"lastDetail", d.last_detail}};
+         {"lastDetail", RedactUrlPasswords(d.last_detail)}};
   if (d.state == notify::DeliveryState::kPending) j["nextAttempt"] = Time(d.next_attempt);
   return j;
 }
@@ -250,8 +276,23 @@ std::string DescribeCondition(const alarm::AlarmSpec& spec) {
 }
 
 Console::Console(Engine* engine, std::map<std::string, std::string> secrets, bool tls,
-                 const Clock* clock)
-    : engine_(engine), secrets_(std::move(secrets)), tls_(tls), clock_(clock) {}
+                 const Clock* clock, std::vector<std::string> host_names)
+    : engine_(engine), secrets_(std::move(secrets)), tls_(tls), clock_(clock) {
+  for (std::string& name : host_names) host_names_.push_back(LowerHost(name));
+}
+
+bool Console::HostAllowed(std::string_view host_header) const {
+  std::string_view host = host_header;
+  if (host.starts_with("[")) return host.find(']') != std::string_view::npos;  // IPv6 literal
+  host = host.substr(0, host.rfind(':'));
+  if (host.empty()) return false;
+  // DNS rebinding needs a name that the attacker's DNS answers: IP
+  // literals and localhost are not such names.
+  if (IsIpv4Literal(host)) return true;
+  const std::string name = LowerHost(host);
+  if (name == "localhost") return true;
+  return std::find(host_names_.begin(), host_names_.end(), name) != host_names_.end();
+}
 
 std::optional<Console::Session> Console::SessionOf(const api::HttpRequest& request) {
   const std::string token = CookieValue(request, kCookie);
@@ -267,11 +308,16 @@ std::optional<Console::Session> Console::SessionOf(const api::HttpRequest& reque
 }
 
 std::optional<api::HttpResponse> Console::Handle(const api::HttpRequest& request) {
-  if (request.path == "/" && request.method == "GET" && request.query.empty()) {
-    return Redirect("/console/");
+  const bool root = request.path == "/" && request.method == "GET" && request.query.empty();
+  if (!root && request.path != "/console" && !request.path.starts_with("/console/")) {
+    return std::nullopt;
   }
-  if (request.path == "/console") return Redirect("/console/");
-  if (!request.path.starts_with("/console/")) return std::nullopt;
+  if (!HostAllowed(request.Header("host"))) {
+    return Error(421, "this console does not answer to the host '" + request.Header("host") +
+                          "'; open it by IP address, as localhost, or under the name given to "
+                          "--public-url");
+  }
+  if (root || request.path == "/console") return Redirect("/console/");
   std::string_view rest = std::string_view(request.path).substr(9);
   if (rest.starts_with("api/")) return Api(request, rest.substr(4));
   if (request.method != "GET" && request.method != "HEAD") return Error(405, "method not allowed");
@@ -288,36 +334,64 @@ std::optional<api::HttpResponse> Console::Handle(const api::HttpRequest& request
   return Error(404, "no such console page: " + file);
 }
 
+api::HttpResponse Console::SignIn(const api::HttpRequest& request, TimePoint now) {
+  // A login form posted from another site (text/plain needs no CORS
+  // preflight) would sign the victim's browser into the attacker's
+  // session: sign-in takes JSON from this origin only.
+  const std::string origin = request.Header("origin");
+  const std::string self = std::string(tls_ ? "https://" : "http://") + request.Header("host");
+  if (origin != self) return Error(403, "sign-in must come from this console's own page");
+  const std::string content_type = request.Header("content-type");
+  std::string_view type = std::string_view(content_type).substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type != "application/json") return Error(415, "sign-in takes a JSON body");
+  if (request.body.size() > kMaxSignInBodyBytes) return Error(413, "the sign-in body is too large");
+  Json body = Json::parse(request.body, nullptr, false);
+  std::string id, secret;
+  if (body.is_object()) {
+    const Json& id_value = body["accessKeyId"];
+    const Json& secret_value = body["secretAccessKey"];
+    if (id_value.is_string()) id = id_value.get<std::string>();
+    if (secret_value.is_string()) secret = secret_value.get<std::string>();
+  }
+  const std::string& client = request.remote_address;
+  if (std::optional<Duration> wait = sign_ins_.RetryAfter(client, id, now)) {
+    long seconds = std::max<long>(
+        1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(*wait).count()));
+    api::HttpResponse r =
+        Error(429, "too many failed sign-ins; try again in " + std::to_string(seconds) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
+  auto known = secrets_.find(id);
+  if (known == secrets_.end() || !ConstantTimeEquals(known->second, secret)) {
+    sign_ins_.Failed(client, id, known != secrets_.end(), now);
+    return Error(401, "unknown access key or wrong secret");
+  }
+  sign_ins_.Succeeded(client);
+  Session session{id, RandomHex(32), now + kSessionLifetime};
+  const std::string token = RandomHex(32);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::erase_if(sessions_, [&](const auto& s) { return s.second.expires <= now; });
+    sessions_[token] = session;
+  }
+  api::HttpResponse r = JsonResponse(200, Json{{"accessKeyId", id},
+                                               {"csrfToken", session.csrf_token},
+                                               {"expiresAt", Time(session.expires)}});
+  r.headers.emplace_back(
+      "Set-Cookie",
+      std::string(kCookie) + "=" + token + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::seconds>(kSessionLifetime).count()) +
+          (tls_ ? "; Secure" : ""));
+  return r;
+}
+
 api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view path) {
   const TimePoint now = clock_->Now();
   // --- Session ---
-  if (path == "session" && request.method == "POST") {
-    Json body = Json::parse(request.body, nullptr, false);
-    std::string id = body.is_object() ? body.value("accessKeyId", "") : "";
-    std::string secret = body.is_object() ? body.value("secretAccessKey", "") : "";
-    auto known = secrets_.find(id);
-    if (known == secrets_.end() || !ConstantTimeEquals(known->second, secret)) {
-      return Error(401, "unknown access key or wrong secret");
-    }
-    Session session{id, RandomHex(32), now + kSessionLifetime};
-    const std::string token = RandomHex(32);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      std::erase_if(sessions_, [&](const auto& s) { return s.second.expires <= now; });
-      sessions_[token] = session;
-    }
-    api::HttpResponse r = JsonResponse(200, Json{{"accessKeyId", id},
-                                                 {"csrfToken", session.csrf_token},
-                                                 {"expiresAt", Time(session.expires)}});
-    r.headers.emplace_back(
-        "Set-Cookie",
-        std::string(kCookie) + "=" + token +
-            "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::seconds>(kSessionLifetime).count()) +
-            (tls_ ? "; Secure" : ""));
-    return r;
-  }
+  if (path == "session" && request.method == "POST") return SignIn(request, now);
   std::optional<Session> session = SessionOf(request);
   if (!session) return Error(401, "not signed in");
   if (request.method == "POST" || request.method == "DELETE") {
@@ -633,7 +707,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
           for (const notify::Subscription& sub : *s) {
             subs.push_back({{"arn", sub.arn},
                             {"protocol", sub.protocol},
-                            {"endpoint", sub.endpoint},
+                            {"endpoint", RedactUrlPasswords(sub.endpoint)},
                             {"confirmed", sub.confirmed}});
           }
         }

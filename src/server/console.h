@@ -1,8 +1,11 @@
 // The web console: the files of web/ (embedded) at /console/, and the JSON
 // API of docs/console-api.md under /console/api/, on the service's port.
 //
-// Security (docs/console-api.md): sign-in with an access key ID and secret
-// the server knows; a random session cookie (HttpOnly, SameSite=Strict,
+// Security (docs/console-api.md): every console request must name an
+// allowed Host (421 otherwise: a DNS-rebinding page reaches the console under
+// its own name); sign-in takes a JSON body with a same-origin Origin (no
+// login CSRF), and failed sign-ins are limited per client and per key
+// (SignInLimiter, 429); a random session cookie (HttpOnly, SameSite=Strict,
 // Secure with TLS) that expires after 12 hours; every POST/DELETE needs the
 // session's CSRF token in X-CSRF-Token and a same-origin Origin when one is
 // sent; the secret never goes back to the browser; every response carries a
@@ -17,17 +20,22 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 #include "server/engine.h"
+#include "server/sign_in_limiter.h"
 
 namespace tw::server {
 
 class Console {
  public:
   // `secrets`: access key ID -> secret. `engine` and `clock` must outlive
-  // the console.
-  Console(Engine* engine, std::map<std::string, std::string> secrets, bool tls, const Clock* clock);
+  // the console. `host_names`: the names (without port) the console answers
+  // to besides IP literals and "localhost", e.g. the --public-url's and the
+  // --listen address's hosts.
+  Console(Engine* engine, std::map<std::string, std::string> secrets, bool tls, const Clock* clock,
+          std::vector<std::string> host_names = {});
 
   // The response for a console request (a path of /console or "/" from a
   // browser), or nullopt for anything else.
@@ -43,10 +51,15 @@ class Console {
   api::HttpResponse Api(const api::HttpRequest& request, std::string_view path);
   std::optional<Session> SessionOf(const api::HttpRequest& request);
 
+  api::HttpResponse SignIn(const api::HttpRequest& request, TimePoint now);
+  bool HostAllowed(std::string_view host) const;
+
   Engine* engine_;
   std::map<std::string, std::string> secrets_;
   bool tls_;
   const Clock* clock_;
+  std::vector<std::string> host_names_;  // lower-case
+  SignInLimiter sign_ins_;
   std::mutex mutex_;
   std::map<std::string, Session> sessions_;  // GUARDED_BY(mutex_); by cookie value
 };

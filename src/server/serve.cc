@@ -5,7 +5,6 @@
 #include <charconv>
 #include <condition_variable>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "api/router.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/url.h"
 #include "server/cloudtrail_watcher.h"
 #include "server/console.h"
 #include "server/engine.h"
@@ -25,9 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
+// "name" of "https://name:4566/path".
+std::string UrlHost(std::string_view url) {
+  std::size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (std::size_t at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (url.starts_with("[")) return std::string(url.substr(0, url.find(']') + 1));
+  return std::string(url.substr(0, url.find(':')));
 }
 
 bool IsLoopback(const std::string& host) {
@@ -133,15 +138,17 @@ std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Eng
       return sv.sns.ConfirmSubscription(param("TopicArn"), param("Token"));
     });
     if (!sub.ok()) return answer("ConfirmSubscription", api::SnsErrorFor(sub.status()));
-    LogInfo("subscription confirmed: " + sub->arn + " (" + sub->protocol + " " + sub->endpoint +
-            ")");
+    LogInfo("subscription confirmed: " + sub->arn + " (" + sub->protocol + " " +
+            RedactUrlPasswords(sub->endpoint) + ")");
     return answer("ConfirmSubscription",
                   api::Value::Structure({{"SubscriptionArn", api::Value::String(sub->arn)}}));
   }
   if (action == "Unsubscribe") {
     const std::string arn = param("SubscriptionArn");
     Status s = engine.Locked([&](Services& sv) {
-      Status done = sv.sns.Unsubscribe(arn);
+      // Unsigned: whoever holds the link. A subscription confirmed with
+      // AuthenticateOnUnsubscribe=true refuses it (AuthorizationError).
+      Status done = sv.sns.Unsubscribe(arn, notify::Authentication::kUnsigned);
       sv.deliverer.Wake();
       return done;
     });
@@ -177,61 +184,6 @@ Result<std::pair<std::string, int>> ParseListenAddress(const std::string& text) 
   return std::pair(host, port);
 }
 
-Result<std::vector<api::Credentials>> LoadAccessKeys(const std::vector<std::string>& given,
-                                                     const std::string& data_dir, bool* created) {
-  *created = false;
-  std::vector<api::Credentials> keys;
-  for (const std::string& pair : given) {
-    std::size_t colon = pair.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
-      return InvalidArgument("--access-key must be ID:SECRET, not '" + pair + "'");
-    }
-    keys.push_back({pair.substr(0, colon), pair.substr(colon + 1)});
-  }
-  if (!keys.empty()) return keys;
-  const std::string path = data_dir + "/credentials";
-  std::ifstream in(path);
-  if (in) {
-    api::Credentials c;
-    std::string line;
-    while (std::getline(in, line)) {
-      std::size_t eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-      auto trim = [](std::string s) {
-        s.erase(0, s.find_first_not_of(" \t"));
-        s.erase(s.find_last_not_of(" \t\r") + 1);
-        return s;
-      };
-      key = trim(key);
-      value = trim(value);
-      if (key == "aws_access_key_id") c.access_key_id = value;
-      if (key == "aws_secret_access_key") c.secret_access_key = value;
-    }
-    if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-      return DataLoss(path + " holds no aws_access_key_id / aws_secret_access_key");
-    }
-    keys.push_back(std::move(c));
-    return keys;
-  }
-  api::Credentials c{"AKIATW" + Upper(RandomHex(7)), RandomHex(20)};
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return IoError("cannot write " + tmp);
-    out << "[trailwatch]\naws_access_key_id = " << c.access_key_id
-        << "\naws_secret_access_key = " << c.secret_access_key << "\n";
-    if (!out.good()) return IoError("cannot write " + tmp);
-  }
-  if (chmod(tmp.c_str(), 0600) != 0) return IoError("cannot set the mode of " + tmp);
-  std::error_code error;
-  fs::rename(tmp, path, error);
-  if (error) return IoError("cannot create " + path + ": " + error.message());
-  *created = true;
-  keys.push_back(std::move(c));
-  return keys;
-}
-
 int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   SystemClock clock;
   Result<std::pair<std::string, int>> listen = ParseListenAddress(options.listen);
@@ -252,7 +204,8 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   }
   delivery.on_attempt = [](const notify::Delivery& d, const notify::AttemptRecord& a) {
     std::string what = d.item.type + " " + d.item.message_id + " to " + d.item.protocol + " " +
-                       d.item.endpoint + " (attempt " + std::to_string(a.number) + "): " + a.detail;
+                       RedactUrlPasswords(d.item.endpoint) + " (attempt " +
+                       std::to_string(a.number) + "): " + RedactUrlPasswords(a.detail);
     if (d.state == notify::DeliveryState::kDelivered) {
       LogInfo("delivered " + what);
     } else if (d.state == notify::DeliveryState::kDead) {
@@ -274,23 +227,34 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   } else {
     LogInfo("e-mail goes through " + (*notifier)->MailDescription());
   }
-  // 2. Access keys.
-  bool created = false;
-  Result<std::vector<api::Credentials>> keys =
-      LoadAccessKeys(options.access_keys, delivery.data_dir, &created);
+  // 2. Access keys. A secret is never logged: the log goes to terminals,
+  // journald and support tickets.
+  Result<AccessKeys> keys = LoadAccessKeys(
+      {options.access_keys, options.access_key_files, options.access_keys_environment},
+      delivery.data_dir);
   if (!keys.ok()) {
     LogError(keys.status().message());
     return 2;
   }
-  if (created) {
-    LogInfo("created an access key in " + delivery.data_dir +
-            "/credentials (mode 0600); use it with\n  export AWS_ACCESS_KEY_ID=" +
-            keys->front().access_key_id + " AWS_SECRET_ACCESS_KEY=" +
-            keys->front().secret_access_key + " AWS_DEFAULT_REGION=" + delivery.region +
-            "\n  aws --endpoint-url " + delivery.public_url + " logs describe-log-groups");
+  if (!options.access_keys.empty()) {
+    LogWarning(
+        "--access-key puts its secret on the command line, where every local user can read it "
+        "(ps, /proc/<pid>/cmdline); prefer --access-key-file FILE (mode 0600) or the "
+        "environment variable TRAILWATCH_ACCESS_KEYS");
+  }
+  if (keys->created) {
+    std::error_code ignored;
+    const std::string file =
+        fs::absolute(keys->credentials_file, ignored).lexically_normal().string();
+    LogInfo("created the access key " + keys->keys.front().access_key_id + " in " + file +
+            " (mode 0600; an AWS shared-credentials file, profile trailwatch; the console's "
+            "sign-in takes the ID and secret written there). Use it with\n  export "
+            "AWS_SHARED_CREDENTIALS_FILE=" + file + " AWS_PROFILE=trailwatch AWS_DEFAULT_REGION=" +
+            delivery.region + "\n  aws --endpoint-url " + delivery.public_url +
+            " logs describe-log-groups");
   }
   std::map<std::string, std::string> secrets;
-  for (const api::Credentials& k : *keys) secrets[k.access_key_id] = k.secret_access_key;
+  for (const api::Credentials& k : keys->keys) secrets[k.access_key_id] = k.secret_access_key;
   // 3. The engine.
   EngineOptions engine_options;
   engine_options.region = delivery.region;
@@ -340,7 +304,10 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     return it->second;
   };
   Engine* engine_ptr = engine->get();
-  Console console(engine_ptr, secrets, tls, &clock);
+  // The names the console answers to (DNS rebinding): the listen address's
+  // and the public URL's hosts, besides IP literals and localhost.
+  Console console(engine_ptr, secrets, tls, &clock,
+                  {listen->first, UrlHost(delivery.public_url)});
   router_options.local_routes = [engine_ptr, &console](const api::HttpRequest& r) {
     if (std::optional<api::HttpResponse> page = console.Handle(r)) return page;
     return LocalRoute(r, *engine_ptr);
@@ -364,8 +331,13 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   http.port = listen->second;
   http.tls_cert_file = options.tls_cert_file;
   http.tls_key_file = options.tls_key_file;
-  Result<std::unique_ptr<api::HttpServer>> server = api::HttpServer::Start(
-      http, [&router](const api::HttpRequest& r) { return router.Handle(r); });
+  api::HttpHandlers handlers;
+  handlers.handle = [&router](const api::HttpRequest& r) { return router.Handle(r); };
+  handlers.check_head = [&router](const api::HttpRequest& head) { return router.CheckHead(head); };
+  handlers.refuse = [&router](const api::HttpRequest& head, int status, const std::string& m) {
+    return router.Refuse(head, status, m);
+  };
+  Result<std::unique_ptr<api::HttpServer>> server = api::HttpServer::Start(http, handlers);
   if (!server.ok()) {
     LogError(server.status().message());
     return 2;

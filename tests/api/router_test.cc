@@ -317,20 +317,112 @@ TEST_F(RouterTest, GzipBodiesAreSignedAsSentAndDecodedBeforeDispatch) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(last_input_, R"({AlarmNames:["A"]})");
 
-  // As the HTTP layer hands it over: already inflated, hash from the header.
-  HttpRequest inflated = Signed(json, "monitoring");
-  inflated.headers.emplace_back("x-amz-content-sha256", Sha256Hex(packed));
-  SignedRequest resign{inflated.method, inflated.path, inflated.query, {}, packed};
-  for (const auto& h : inflated.headers) {
-    if (h.first != "authorization" && h.first != "x-amz-date") resign.headers.push_back(h);
-  }
-  SignSigV4(&resign, kKey, "eu-west-1", "monitoring", clock_.Now(),
-            {"x-amz-target", "x-amz-content-sha256", "content-encoding"});
-  inflated.headers = resign.headers;
-  inflated.body = plain;
-  inflated.body_decoded = true;
-  r = router_->Handle(inflated);
+
+  // Issue 12: the same signature over another body is refused, whatever
+  // Content-Encoding says; the hash is the received bytes'.
+  HttpRequest swapped = Signed(json, "monitoring");
+  swapped.body = plain;
+  r = router_->Handle(swapped);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("SignatureDoesNotMatch"), std::string::npos) << r.body;
+  EXPECT_EQ(last_input_, R"({AlarmNames:["A"]})");
+}
+
+std::string GzipOf(std::string_view plain) {
+  std::string packed(plain.size() + 128, '\0');
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  z.avail_in = static_cast<uInt>(plain.size());
+  z.next_out = reinterpret_cast<Bytef*>(packed.data());
+  z.avail_out = static_cast<uInt>(packed.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  packed.resize(z.total_out);
+  deflateEnd(&z);
+  return packed;
+}
+
+// boto3 1.34 to 1.36 sent CloudWatch's awsQuery forms gzip-compressed over
+// 10 KB: the form is read once the body is decoded.
+TEST_F(RouterTest, GzipQueryFormIsRoutedByItsDecodedParameters) {
+  std::string form = "Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=A";
+  HttpRequest request = Query(GzipOf(form));
+  request.headers.emplace_back("content-encoding", "gzip");
+  HttpResponse r = router_->Handle(Signed(request, "monitoring"));
   EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(last_input_, R"({Action:"DescribeAlarms",Version:"2010-08-01",AlarmNames:["A"]})");
+
+  HttpRequest brotli = Query(form);
+  brotli.headers.emplace_back("content-encoding", "br");
+  r = router_->Handle(Signed(brotli, "monitoring"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("<Code>MalformedInput</Code><Message>Content-Encoding 'br' is not "
+                        "supported (only gzip)</Message>"),
+            std::string::npos)
+      << r.body;
+}
+
+// Issue 12: requests that cannot be authentic are refused from their head,
+// before a byte of their body is read.
+TEST_F(RouterTest, CheckHeadRefusesWhatCannotBeAuthentic) {
+  // A small unsigned body is read, so that Handle answers exactly (an
+  // awsQuery form's Version names the service of the error).
+  HttpRequest small = Logs("CreateLogGroup", "");
+  small.headers.emplace_back("content-length", "100");
+  EXPECT_FALSE(router_->CheckHead(small));
+  HttpRequest unsigned_logs = Logs("CreateLogGroup", "");
+  unsigned_logs.headers.emplace_back("content-length", "1000000");
+  std::optional<HttpResponse> refused = router_->CheckHead(unsigned_logs);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(refused->body,
+            R"({"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"})");
+
+  HttpRequest stranger = Logs("CreateLogGroup", "{}");
+  stranger.headers.emplace_back("host", "127.0.0.1:4566");
+  SignedRequest s{stranger.method, stranger.path, stranger.query, stranger.headers, stranger.body};
+  SignSigV4(&s, {"AKIDSTRANGER", "x"}, "eu-west-1", "logs", clock_.Now(), {"x-amz-target"});
+  stranger.headers = s.headers;
+  stranger.body.clear();  // a head has no body yet
+  refused = router_->CheckHead(stranger);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->body.find("UnrecognizedClientException"), std::string::npos);
+
+  // A known key passes: its body decides.
+  HttpRequest known = Signed(Logs("CreateLogGroup", R"({"logGroupName":"/app"})"), "logs");
+  known.body.clear();
+  EXPECT_FALSE(router_->CheckHead(known));
+
+  // The console and GETs pass unsigned, with small bodies only.
+  HttpRequest console{"POST", "/console/api/session", "", {{"content-length", "100"}}, ""};
+  EXPECT_FALSE(router_->CheckHead(console));
+  console.headers = {{"content-length", "70000"}};
+  refused = router_->CheckHead(console);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_EQ(refused->body, R"({"error":"unsigned request bodies are limited to 65536 bytes"})");
+  console.headers = {{"transfer-encoding", "chunked"}};
+  EXPECT_EQ(router_->CheckHead(console)->status, 411);
+  EXPECT_FALSE(router_->CheckHead({"GET", "/?Action=ConfirmSubscription", "", {}, ""}));
+}
+
+TEST_F(RouterTest, RefusalsHaveTheProtocolsShape) {
+  HttpResponse logs = router_->Refuse(Logs("PutLogEvents", ""), 413, "the body is too large");
+  EXPECT_EQ(logs.status, 413);
+  EXPECT_EQ(logs.body, R"({"__type":"InvalidParameterException","message":"the body is too large"})");
+  HttpResponse query = router_->Refuse(Query(""), 413, "the body is too large");
+  EXPECT_EQ(query.status, 413);
+  EXPECT_NE(query.body.find("<Code>RequestEntityTooLarge</Code><Message>the body is too "
+                            "large</Message>"),
+            std::string::npos)
+      << query.body;
+  HttpRequest json10{"POST", "/", "", {{"x-amz-target", "GraniteServiceVersion20100801.PutMetricData"}}, ""};
+  HttpResponse cw = router_->Refuse(json10, 408, "too slow");
+  EXPECT_EQ(cw.status, 408);
+  EXPECT_EQ(cw.body, R"({"__type":"RequestTimeoutException","message":"too slow"})");
+  EXPECT_EQ(HeaderOf(cw, "x-amzn-query-error"), "RequestTimeout;Sender");
+  HttpResponse bare = router_->Refuse(HttpRequest{}, 431, "more than 100 header fields");
+  EXPECT_EQ(bare.body, R"({"error":"more than 100 header fields"})");
 }
 
 TEST_F(RouterTest, LocalRoutesComeFirstAndBigBodiesAreRefused) {

@@ -628,7 +628,7 @@ TEST(SigV4CanonicalTest, Query) {
       {"a=b=c", "a=b%3Dc"},
       {"q=hello world", "q=hello%20world"},
       {"q=hello%20world", "q=hello%20world"},
-      {"q=a+b", "q=a%2Bb"},
+      {"q=a+b", "q=a%20b"},  // a space, as the form decoding reads it
       {"q=a%2Bb", "q=a%2Bb"},
       {"q=a%2bb", "q=a%2Bb"},
       {"q=~tilde", "q=~tilde"},
@@ -728,17 +728,23 @@ TEST(SigV4PayloadTest, ContentSha256MustMatchTheBody) {
   e = ErrorOf(Verify(r, kVectorTime));
   EXPECT_EQ(e.kind, AuthErrorKind::kIncomplete);
   EXPECT_EQ(e.message,
-            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the payload, got "
+            "x-amz-content-sha256 must be the hex SHA-256 of the payload, got "
             "'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'.");
 }
 
-TEST(SigV4PayloadTest, UnsignedPayloadLeavesTheBodyOut) {
+// Issue 12: an UNSIGNED-PAYLOAD request signed nothing of its body, so one
+// captured request carried any body (a bearer token). Only S3 takes it.
+TEST(SigV4PayloadTest, UnsignedPayloadIsRefused) {
   SignedRequest r = VectorB();
   SetHeader(&r, "x-amz-content-sha256", "UNSIGNED-PAYLOAD");
   SignSigV4(&r, kCredentials, "us-east-1", "sns", kVectorTime, {"x-amz-content-sha256"});
-  EXPECT_TRUE(Verify(r, kVectorTime).ok());
+  AuthError e = ErrorOf(Verify(r, kVectorTime));
+  EXPECT_EQ(e.kind, AuthErrorKind::kIncomplete);
+  EXPECT_EQ(e.message,
+            "x-amz-content-sha256 UNSIGNED-PAYLOAD is not accepted: CloudWatch Logs, CloudWatch "
+            "and SNS requests sign the SHA-256 of their payload.");
   r.body = "Action=DeleteTopic";
-  EXPECT_TRUE(Verify(r, kVectorTime).ok());
+  EXPECT_EQ(ErrorOf(Verify(r, kVectorTime)).kind, AuthErrorKind::kIncomplete);
 }
 
 std::string Gzip(std::string_view data) {
@@ -797,7 +803,10 @@ TEST(SigV4PayloadTest, GzipBodyIsHashedAsSent) {
   EXPECT_EQ(ErrorOf(Verify(boto, kVectorTime)).kind, AuthErrorKind::kMismatch);
 }
 
-TEST(SigV4PayloadTest, DecodedBodyTrustsTheDeclaredHash) {
+// Issue 12: an HTTP layer that inflated gzip bodies made the verifier trust
+// the declared hash; a captured request re-sent with "Content-Encoding:
+// gzip" and another body was accepted. The hash is always the body's.
+TEST(SigV4PayloadTest, TheDeclaredHashMustBeTheBodys) {
   std::string json = R"({"Namespace":"App","MetricData":[{"MetricName":"Latency","Value":1}]})";
   std::string gz = Gzip(json);
   SignedRequest r{"POST",
@@ -809,14 +818,27 @@ TEST(SigV4PayloadTest, DecodedBodyTrustsTheDeclaredHash) {
                   gz};
   SignSigV4(&r, kCredentials, "us-east-1", "monitoring", kVectorTime,
             {"content-encoding", "x-amz-content-sha256"});
-  r.body = json;  // what an HTTP layer that inflates gzip hands over
-  EXPECT_EQ(ErrorOf(Verify(r, kVectorTime)).kind, AuthErrorKind::kMismatch);
-  EXPECT_TRUE(Verify(r, kVectorTime, {.payload_hash_from_header = true}).ok());
+  EXPECT_TRUE(Verify(r, kVectorTime).ok());
+  r.body = json;  // another body under the same signature
+  EXPECT_EQ(ErrorOf(Verify(r, kVectorTime)).message,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.");
+}
 
-  // The declared hash is still signed.
-  SetHeader(&r, "x-amz-content-sha256", Sha256Hex(json));
-  EXPECT_EQ(ErrorOf(Verify(r, kVectorTime, {.payload_hash_from_header = true})).kind,
-            AuthErrorKind::kMismatch);
+TEST(SigV4PayloadTest, HeadOnlyStopsBeforeTheBody) {
+  SignedRequest r = VectorB();
+  SignSigV4(&r, kCredentials, "us-east-1", "sns", kVectorTime);
+  SignedRequest head = r;
+  head.body.clear();
+  EXPECT_TRUE(Verify(head, kVectorTime, {.head_only = true}).ok());
+  EXPECT_EQ(ErrorOf(Verify(head, kVectorTime)).kind, AuthErrorKind::kMismatch);
+  // What needs no body is still checked: the key, the scope, the date.
+  EXPECT_EQ(ErrorOf(Verify(head, kVectorTime + hours(1), {.head_only = true})).kind,
+            AuthErrorKind::kExpired);
+  SignedRequest stranger = r;
+  SignSigV4(&stranger, {"AKIDSTRANGER", "x"}, "us-east-1", "sns", kVectorTime);
+  stranger.body.clear();
+  EXPECT_EQ(ErrorOf(Verify(stranger, kVectorTime, {.head_only = true})).kind,
+            AuthErrorKind::kUnknownKey);
 }
 
 TEST(SigV4PayloadTest, RoundTripRandomRequests) {
@@ -883,8 +905,10 @@ TEST(SigV4DateHeaderTest, Rfc7231DateIsAccepted) {
 
 // --- Presigned (query) form ---
 
-// A presigned URL as botocore's SigV4QueryAuth builds it, signed by the
-// oracle; `extra_query` is the operation's own parameters.
+// A presigned URL as botocore's SigV4QueryAuth builds it for these services
+// (generate_presigned_url): the operation's parameters moved into the
+// query, and the payload hash that of the empty body (only S3's presigner
+// writes UNSIGNED-PAYLOAD). Signed by the oracle.
 SignedRequest Presigned(std::string extra_query, std::optional<int> expires = 300) {
   SignedRequest r{"GET", "/", "", {{"host", "127.0.0.1:4566"}}, ""};
   const std::string amz_date = "20231114T221320Z";  // kVectorTime
@@ -894,7 +918,7 @@ SignedRequest Presigned(std::string extra_query, std::optional<int> expires = 30
             amz_date.substr(0, 8) + "%2Fus-east-1%2Fsns%2Faws4_request&X-Amz-Date=" + amz_date +
             (expires ? "&X-Amz-Expires=" + std::to_string(*expires) : "") +
             "&X-Amz-SignedHeaders=host";
-  std::string canonical = CanonicalRequest(r, {"host"}, "UNSIGNED-PAYLOAD");
+  std::string canonical = CanonicalRequest(r, {"host"}, Sha256Hex(""));
   r.query += "&X-Amz-Signature=" + OracleSignature(amz_date.substr(0, 8), "us-east-1", "sns",
                                                    OracleStringToSign(amz_date, scope, canonical));
   return r;
@@ -947,6 +971,26 @@ TEST(SigV4PresignedTest, TamperingFails) {
   SignedRequest both = r;
   both.headers.emplace_back("authorization", "AWS4-HMAC-SHA256 Credential=x");
   EXPECT_EQ(ErrorOf(Verify(both, kVectorTime)).kind, AuthErrorKind::kIncomplete);
+  // Issue 12: a presigned URL is not a bearer token for a body.
+  SignedRequest with_body = r;
+  with_body.method = "POST";
+  with_body.body = "Action=DeleteTopic&TopicArn=arn";
+  EXPECT_EQ(ErrorOf(Verify(with_body, kVectorTime)).kind, AuthErrorKind::kMismatch);
+  SignedRequest unsigned_payload = r;
+  unsigned_payload.headers.emplace_back("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(ErrorOf(Verify(unsigned_payload, kVectorTime)).kind, AuthErrorKind::kIncomplete);
+}
+
+// Issue 12: the verifier read '+' as a plus sign and the Router's form
+// decoding as a space, so what was signed and what ran could differ.
+TEST(SigV4PresignedTest, PlusIsASpaceAsTheRouterReadsIt) {
+  SignedRequest spaced = Presigned("Action=Publish&Message=a%20b");
+  SignedRequest plus = spaced;
+  plus.query.replace(plus.query.find("a%20b"), 5, "a+b");
+  EXPECT_TRUE(Verify(plus, kVectorTime).ok());
+  SignedRequest plus_sign = spaced;
+  plus_sign.query.replace(plus_sign.query.find("a%20b"), 5, "a%2Bb");
+  EXPECT_EQ(ErrorOf(Verify(plus_sign, kVectorTime)).kind, AuthErrorKind::kMismatch);
 }
 
 TEST(SigV4PresignedTest, MissingParameters) {
@@ -982,7 +1026,7 @@ TEST(SigV4PresignedTest, BadExpires) {
   }
 }
 
-TEST(SigV4PresignedTest, ContentSha256HeaderOverridesUnsignedPayload) {
+TEST(SigV4PresignedTest, ContentSha256HeaderMustBeTheBodys) {
   SignedRequest r{"POST",
                   "/",
                   "",

@@ -169,7 +169,7 @@ class Server:
                 self.starts += 1
                 return self
             text = self.log()[offset:]
-            if "is the port in use" in text and not self.port:
+            if "address already in use" in text and not self.port:
                 continue  # another process took the free port first: pick again
             raise AssertionError(f"trailwatch serve exited with status {self.proc.returncode}:\n{text}")
         raise AssertionError("no free port for trailwatch serve after 5 attempts")

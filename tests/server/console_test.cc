@@ -80,10 +80,22 @@ Resources:
     return response.value_or(api::HttpResponse{});
   }
 
+  // A sign-in as the console's page sends it: JSON, from its own origin.
+  api::HttpResponse PostSignIn(std::string secret, std::string client = "10.0.0.1") {
+    api::HttpRequest r{"POST",
+                       "/console/api/session",
+                       "",
+                       {{"host", "127.0.0.1:4566"},
+                        {"origin", "http://127.0.0.1:4566"},
+                        {"content-type", "application/json"}},
+                       R"({"accessKeyId":"AK","secretAccessKey":")" + secret + "\"}",
+                       std::move(client)};
+    return console_->Handle(r).value_or(api::HttpResponse{});
+  }
+
   // Signs in; returns the cookie header and the CSRF token.
   std::pair<std::string, std::string> SignIn() {
-    api::HttpResponse r =
-        Call("POST", "/console/api/session", R"({"accessKeyId":"AK","secretAccessKey":"SK"})");
+    api::HttpResponse r = PostSignIn("SK");
     EXPECT_EQ(r.status, 200) << r.body;
     std::string cookie = HeaderOf(r, "Set-Cookie");
     return {cookie.substr(0, cookie.find(';')), Json::parse(r.body)["csrfToken"]};
@@ -97,14 +109,12 @@ Resources:
 };
 
 TEST_F(ConsoleTest, SignInSetsAStrictCookieAndNeverEchoesTheSecret) {
-  api::HttpResponse wrong =
-      Call("POST", "/console/api/session", R"({"accessKeyId":"AK","secretAccessKey":"nope"})");
+  api::HttpResponse wrong = PostSignIn("nope");
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.body, R"({"error":"unknown access key or wrong secret"})");
   EXPECT_EQ(HeaderOf(wrong, "Set-Cookie"), "");
 
-  api::HttpResponse ok =
-      Call("POST", "/console/api/session", R"({"accessKeyId":"AK","secretAccessKey":"SK"})");
+  api::HttpResponse ok = PostSignIn("SK");
   ASSERT_EQ(ok.status, 200);
   const std::string cookie = HeaderOf(ok, "Set-Cookie");
   EXPECT_TRUE(cookie.starts_with("tw_session=")) << cookie;
@@ -125,9 +135,79 @@ TEST_F(ConsoleTest, SignInSetsAStrictCookieAndNeverEchoesTheSecret) {
   api::HttpRequest r{"POST",
                      "/console/api/session",
                      "",
-                     {{"host", "h"}},
+                     {{"host", "127.0.0.1"},
+                      {"origin", "https://127.0.0.1"},
+                      {"content-type", "application/json; charset=utf-8"}},
                      R"({"accessKeyId":"AK","secretAccessKey":"SK"})"};
   EXPECT_TRUE(HeaderOf(*tls.Handle(r), "Set-Cookie").ends_with("; Secure"));
+}
+
+// Issue 12: a page on another site could sign a victim's browser in
+// (text/plain bodies need no CORS preflight): login CSRF.
+TEST_F(ConsoleTest, SignInTakesJsonFromItsOwnOriginOnly) {
+  const std::string body = R"({"accessKeyId":"AK","secretAccessKey":"SK"})";
+  auto sign_in = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    return Call("POST", "/console/api/session", body, std::move(headers));
+  };
+  api::HttpResponse plain =
+      sign_in({{"origin", "http://127.0.0.1:4566"}, {"content-type", "text/plain"}});
+  EXPECT_EQ(plain.status, 415);
+  EXPECT_EQ(plain.body, R"({"error":"sign-in takes a JSON body"})");
+  api::HttpResponse foreign =
+      sign_in({{"origin", "https://evil.example"}, {"content-type", "application/json"}});
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(foreign.body, R"({"error":"sign-in must come from this console's own page"})");
+  EXPECT_EQ(sign_in({{"content-type", "application/json"}}).status, 403);  // no Origin
+  EXPECT_EQ(HeaderOf(foreign, "Set-Cookie"), "");
+  EXPECT_EQ(sign_in({{"origin", "http://127.0.0.1:4566"}, {"content-type", "application/json"}})
+                .status,
+            200);
+}
+
+// Issue 12: sign-in had no limit at all.
+TEST_F(ConsoleTest, FailedSignInsAreLimitedPerClientAndPerKey) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(PostSignIn("guess" + std::to_string(i)).status, 401);
+  api::HttpResponse limited = PostSignIn("SK");  // even the right secret waits
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.body, R"({"error":"too many failed sign-ins; try again in 300 s"})");
+  EXPECT_EQ(HeaderOf(limited, "Retry-After"), "300");
+  // Another client may still try, until the key itself has had 20 failures.
+  EXPECT_EQ(PostSignIn("SK", "10.0.0.2").status, 200);
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(PostSignIn("SK").status, 200);
+  for (int client = 0; client < 4; ++client) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(PostSignIn("wrong", "10.1.0." + std::to_string(client)).status, 401);
+    }
+  }
+  EXPECT_EQ(PostSignIn("SK", "10.2.0.1").status, 429);
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(PostSignIn("SK", "10.2.0.1").status, 200);
+}
+
+// Issue 12: with no Host check a DNS-rebinding page (attacker.example
+// resolving to 127.0.0.1) reached the console under its own origin.
+TEST_F(ConsoleTest, OnlyItsOwnHostNamesReachTheConsole) {
+  Console named(engine_.get(), {{"AK", "SK"}}, false, &clock_, {"tw.internal", "127.0.0.1"});
+  auto status = [&](Console& console, std::string host) {
+    api::HttpRequest r{"GET", "/console/", "", {{"host", std::move(host)}}, ""};
+    return console.Handle(r)->status;
+  };
+  EXPECT_EQ(status(named, "tw.internal:4566"), 200);
+  EXPECT_EQ(status(named, "TW.Internal."), 200);
+  EXPECT_EQ(status(named, "127.0.0.1:4566"), 200);
+  EXPECT_EQ(status(named, "10.1.2.3:4566"), 200);
+  EXPECT_EQ(status(named, "[::1]:4566"), 200);
+  EXPECT_EQ(status(named, "localhost:4566"), 200);
+  EXPECT_EQ(status(named, "attacker.example:4566"), 421);
+  EXPECT_EQ(status(named, ""), 421);
+  api::HttpRequest api{"GET", "/console/api/alarms", "", {{"host", "attacker.example"}}, ""};
+  api::HttpResponse refused = *named.Handle(api);
+  EXPECT_EQ(refused.status, 421);
+  EXPECT_EQ(refused.body,
+            R"({"error":"this console does not answer to the host 'attacker.example'; open it by IP address, as localhost, or under the name given to --public-url"})");
+  // Not the console's: the SNS links and the AWS API stay reachable.
+  EXPECT_FALSE(named.Handle({"GET", "/health", "", {{"host", "attacker.example"}}, ""}));
 }
 
 TEST_F(ConsoleTest, TheApiNeedsTheSessionAndStateChangesNeedTheCsrfTokenAndOrigin) {
