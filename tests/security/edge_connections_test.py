@@ -93,6 +93,12 @@ class ConnectionsTest(harness.IntegrationTest):
             for s in held:
                 s.close()
 
+    def test_the_listen_backlog_is_deep(self):
+        # ss shows a listening socket's backlog as Send-Q (it was 5).
+        out = subprocess.run(["ss", "-ltnH", f"sport = :{self.port}"], capture_output=True, text=True,
+                             check=True).stdout.split()
+        self.assertGreaterEqual(int(out[2]), 1024, out)
+
     def test_many_clients_at_once_are_all_answered(self):
         # 320 clients (10 addresses x 32) connect at the same moment: none is
         # reset (a backlog of 5 dropped most of them).
