@@ -257,13 +257,17 @@ Router::Router(const Operations* operations, RouterOptions options)
 // where it was routed, and the response's common headers.
 class Router::Call {
  public:
-  Call(const Router& router, const HttpRequest& request)
+  // `route_body` is what the route may be read from before the body is
+  // decoded: enough to shape an error.
+  Call(const Router& router, const HttpRequest& request, std::string_view route_body)
       : router_(router), now_(router.options_.clock->Now()) {
     context_.request_id = NewUuid();
     context_.now = now_;
-    // The route before the body is decoded: enough to shape an error.
-    Reroute(RouteOf(request, request.Header("content-encoding").empty() ? request.body : ""));
+    Reroute(RouteOf(request, route_body));
   }
+  Call(const Router& router, const HttpRequest& request)
+      : Call(router, request,
+             request.Header("content-encoding").empty() ? std::string_view(request.body) : "") {}
 
   void Reroute(Route route) {
     route_ = std::move(route);
@@ -350,7 +354,9 @@ HttpResponse Router::Refuse(const HttpRequest& head, int status, const std::stri
     response.body = EncodeJson(Value::Structure({{"error", Value::String(message)}}));
     return response;
   }
-  Call call(*this, head);
+  // Routed from the head alone: a refused body may be partial, and parsing
+  // megabytes of it to name the operation is work a refusal must not do.
+  Call call(*this, head, /*route_body=*/"");
   HttpResponse response = call.Fail(HttpRefusal(call.route().service, status, message));
   response.status = status;
   return response;

@@ -421,6 +421,13 @@ TEST_F(RouterTest, RefusalsHaveTheProtocolsShape) {
   EXPECT_EQ(cw.status, 408);
   EXPECT_EQ(cw.body, R"({"__type":"RequestTimeoutException","message":"too slow"})");
   EXPECT_EQ(HeaderOf(cw, "x-amzn-query-error"), "RequestTimeout;Sender");
+  // A refused body may be partial and megabytes long: the refusal is shaped
+  // from the head alone (no scope here, so SNS), never by parsing the body
+  // (whose Version would have said CloudWatch).
+  HttpResponse partial = router_->Refuse(
+      Query("Version=2010-08-01&Action=PutMetricData&" + std::string(1 << 20, 'a')), 413, "too large");
+  EXPECT_NE(partial.body.find("xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\""), std::string::npos)
+      << partial.body;
   HttpResponse bare = router_->Refuse(HttpRequest{}, 431, "more than 100 header fields");
   EXPECT_EQ(bare.body, R"({"error":"more than 100 header fields"})");
 }
