@@ -84,6 +84,7 @@ void EventView::Reset(std::string_view message) {
   json_done_ = false;
   json_root_ = JsonValue();
   fields_done_ = false;
+  escape_scan_done_ = false;
   ++generation_;
 }
 
@@ -156,6 +157,24 @@ std::span<const DelimitedField> EventView::Fields() {
     fields_done_ = true;
   }
   return fields_;
+}
+
+bool EventView::HasUnicodeEscape() {
+  if (escape_scan_done_) return has_unicode_escape_;
+  escape_scan_done_ = true;
+  has_unicode_escape_ = false;
+  const char* end = message_.data() + message_.size();
+  for (const char* from = message_.data(); from < end;) {
+    const void* found = std::memchr(from, '\\', static_cast<std::size_t>(end - from));
+    if (found == nullptr) break;
+    const char* backslash = static_cast<const char*>(found);
+    if (backslash + 1 < end && backslash[1] == 'u') {
+      has_unicode_escape_ = true;
+      break;
+    }
+    from = backslash + 1;
+  }
+  return has_unicode_escape_;
 }
 
 void SplitDelimited(std::string_view message, std::vector<DelimitedField>* out) {

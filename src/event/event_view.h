@@ -62,6 +62,16 @@ class EventView {
   // The message split into space-delimited fields.
   std::span<const DelimitedField> Fields();
 
+  // Whether Json() has run for this event: evaluating more patterns is then
+  // cheaper than any scan of the raw text.
+  bool json_parsed() const { return json_done_; }
+
+  // Whether the message contains the bytes `\u` anywhere (a JSON \uXXXX
+  // escape, or conservatively an escaped backslash before a 'u'): the one
+  // escape that can spell any character, so the one that can hide a literal
+  // from a scan of the raw bytes. Memoized per event.
+  bool HasUnicodeEscape();
+
  private:
   struct MemoEntry {
     std::uint64_t generation = 0;
@@ -82,6 +92,9 @@ class EventView {
 
   bool fields_done_ = false;
   std::vector<DelimitedField> fields_;
+
+  bool escape_scan_done_ = false;
+  bool has_unicode_escape_ = false;
 
   std::array<MemoEntry, kMemoSlots> memo_{};
 };

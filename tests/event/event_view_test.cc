@@ -4,6 +4,7 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tw::event {
@@ -158,6 +159,26 @@ TEST(EventViewTest, NumbersBeyond64BitsStillParseAsDoubles) {
   std::string broken = R"({"a":-})";
   view.Reset(broken);
   EXPECT_FALSE(view.Json().valid());
+}
+
+// The prefilter's fallback: any `\u` means a literal may be spelled with escapes.
+TEST(EventViewTest, HasUnicodeEscape) {
+  EventView view;
+  for (const auto& [message, expected] : std::vector<std::pair<std::string, bool>>{
+           {"", false},
+           {"abc", false},
+           {R"("\u0041")", true},
+           {R"("\\u")", true},
+           {R"("\\")", false},
+           {R"("\n\"\/")", false},
+           {"\\", false},
+           {"\\u", true},
+           {"x\\", false},
+       }) {
+    view.Reset(message);
+    EXPECT_EQ(view.HasUnicodeEscape(), expected) << message;
+    EXPECT_EQ(view.HasUnicodeEscape(), expected) << message;  // memoized
+  }
 }
 
 }  // namespace
