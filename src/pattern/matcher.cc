@@ -239,6 +239,7 @@ class Compiler {
         break;
       case PatternKind::kJson:
         program_->root = BuildExpr(ast.json);
+        program_->prefilter = DerivePrefilter(*program_);
         break;
       case PatternKind::kDelimited:
         BuildFields(ast.fields);
@@ -448,6 +449,8 @@ bool Program::Matches(event::EventView& event) const {
     case PatternKind::kTerms:
       return MatchesTerms(*this, event.message());
     case PatternKind::kJson:
+      // Once the event is parsed, evaluating is cheaper than scanning it.
+      if (prefilter && !event.json_parsed() && !prefilter->MayMatch(event)) return false;
       // A JSON pattern never matches an event that is not JSON, even through NOT EXISTS.
       return event.Json().valid() && EvalExpr(*this, root, event);
     case PatternKind::kDelimited:
@@ -483,6 +486,9 @@ bool Matcher::Matches(event::EventView& event) const { return program_->Matches(
 
 PatternKind Matcher::kind() const { return program_->ast.kind; }
 const Ast& Matcher::ast() const { return program_->ast; }
+const Prefilter* Matcher::prefilter() const {
+  return program_->prefilter ? &*program_->prefilter : nullptr;
+}
 
 ExtractedValues Matcher::Extract(event::EventView& event) const {
   ExtractedValues values;

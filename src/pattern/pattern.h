@@ -91,7 +91,8 @@ class ValueReference {
   std::size_t position_ = 0;  // kNamedField: pattern field index; kPosition: 1-based event field
 };
 
-struct Program;  // The compiled form; see program.h.
+struct Program;    // The compiled form; see program.h.
+class Prefilter;  // Literals an event must contain to match; see prefilter.h.
 
 class Matcher {
  public:
@@ -102,7 +103,9 @@ class Matcher {
   Matcher& operator=(Matcher&&) noexcept;
   ~Matcher();
 
-  // True iff the event matches. Does not allocate once `event` is warm.
+  // True iff the event matches. Does not allocate once `event` is warm. A
+  // JSON pattern first looks for the literals a match needs in the raw
+  // message (prefilter.h) and, without them, answers false without parsing.
   bool Matches(event::EventView& event) const;
 
   // The values TestMetricFilter reports for a matching event: {} for term
@@ -127,6 +130,9 @@ class Matcher {
 
   PatternKind kind() const;
   const Ast& ast() const;
+  // The literal prefilter Matches() applies before parsing, or null when the
+  // pattern has none (terms, space-delimited, or no literal is necessary).
+  const Prefilter* prefilter() const;
   // True for JSON and space-delimited patterns, the ones that may carry dimensions.
   bool SupportsDimensions() const {
     return kind() == PatternKind::kJson || kind() == PatternKind::kDelimited;

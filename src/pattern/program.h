@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "event/field_path.h"
 #include "pattern/ast.h"
 #include "pattern/pattern.h"
+#include "pattern/prefilter.h"
 
 namespace tw::pattern {
 
@@ -101,6 +103,8 @@ struct Program {
   std::vector<CompiledCondition> conditions;
   CompiledExpr root;
   std::vector<ExtractedSelector> extracted;
+  // Events without its literals skip the parse (prefilter.h); derived last.
+  std::optional<Prefilter> prefilter;
 
   // Space-delimited patterns.
   std::vector<CompiledField> fields;

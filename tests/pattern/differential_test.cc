@@ -38,6 +38,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -185,7 +186,7 @@ class Generator {
         "x-y",       "k.x",  "GET",        "ERROR", "WARN",         "frank",
         "127.0.0.1", "-",    "index.html", "1e3",   "a_b",          "A"};
     static const std::vector<std::string> kQuotedOnly = {
-        "a b", "", "say \"hi\"", "back\\slash", "Failed authentication", "x,y", "(p)"};
+        "a b", "", "say \"hi\"", "back\\slash", "Failed authentication", "x,y", "(p)", "a/b"};
     std::string text;
     const bool quoted = Chance(0.5);
     if (quoted && Chance(0.25)) {
@@ -379,7 +380,9 @@ class Generator {
                                                       "E1R",
                                                       "a:b=c",
                                                       "x,y",
-                                                      "frank"};
+                                                      "frank",
+                                                      "a/b",
+                                                      "a\\/b"};
     return "\"" + Pick(kStrings) + "\"";
   }
 
@@ -707,6 +710,85 @@ std::string PlantedJsonEvent(Generator& gen, const std::string& pattern_text) {
   return root.dump();
 }
 
+// `json` with characters inside its strings rewritten as JSON escapes: each
+// ASCII character with probability `p` as \uXXXX (either hex case), '/' as
+// "\/" half the time. The value is unchanged; only the raw bytes differ, so
+// the literal prefilter must not lose a match over it.
+std::string EscapeStrings(Generator& gen, const std::string& json, double p) {
+  std::string out;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (!in_string) {
+      out += c;
+      in_string = c == '"';
+      ++i;
+      continue;
+    }
+    if (c == '\\') {  // an escape already there is copied whole
+      const std::size_t length = i + 1 < json.size() && json[i + 1] == 'u' ? 6 : 2;
+      out += json.substr(i, length);
+      i += length;
+      continue;
+    }
+    if (c == '"') {
+      out += c;
+      in_string = false;
+    } else if (static_cast<unsigned char>(c) < 0x80 && gen.Chance(p)) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, gen.Chance(0.5) ? "\\u%04x" : "\\u%04X",
+                    static_cast<unsigned>(c));
+      out += escape;
+    } else if (c == '/' && gen.Chance(0.5)) {
+      out += "\\/";
+    } else {
+      out += c;
+    }
+    ++i;
+  }
+  return out;
+}
+
+// A JSON event that holds the pattern's string values, but not where its
+// selectors look: under other keys, in arrays, as keys, as numbers' text.
+// The prefilter finds its literals in such events and must leave the
+// decision to the evaluation.
+std::string DecoyJsonEvent(Generator& gen, const std::string& pattern_text) {
+  using Json = nlohmann::ordered_json;
+  const Result<Ast, PatternError> ast = Parse(pattern_text);
+  if (!ast.ok() || ast->kind != PatternKind::kJson) return gen.JsonEvent();
+  Json root = Json::parse(gen.JsonObject(1));
+  Json decoys = Json::array();
+  std::vector<const JsonExpr*> stack = {&ast->json};
+  while (!stack.empty()) {
+    const JsonExpr* expr = stack.back();
+    stack.pop_back();
+    for (const JsonExpr& child : expr->children) stack.push_back(&child);
+    if (expr->kind != JsonExpr::Kind::kCondition) continue;
+    const Value& value = expr->condition.value;
+    if (value.kind != Value::Kind::kString && value.kind != Value::Kind::kNumber) continue;
+    std::string text = value.text;
+    if (value.leading_star && gen.Chance(0.5)) text = "x" + text;
+    if (value.trailing_star && gen.Chance(0.5)) text += "y";
+    switch (gen.Uniform(0, 3)) {
+      case 0:
+        decoys.push_back(text);
+        break;
+      case 1:
+        root["decoy"][text] = gen.Chance(0.5) ? Json(text) : Json(1);
+        break;
+      case 2:
+        root[text] = Json::array({text});
+        break;
+      default:
+        decoys.push_back(Json::object({{"deep", text}}));
+        break;
+    }
+  }
+  root["decoys"] = decoys;
+  return root.dump();
+}
+
 // ---------------------------------------------------------------------------
 // Running both sides
 
@@ -830,6 +912,70 @@ TEST(DifferentialTest, DelimitedPatterns) {
       [](Generator& g) { return g.DelimitedPattern(); },
       [](Generator& g, const std::string&) { return g.DelimitedEvent(); });
   std::cout << "[delimited] " << tally.Summary() << "\n";
+  EXPECT_EQ(tally.mismatches, 0) << tally.Summary();
+  EXPECT_GT(tally.matched, tally.cases / 20) << "generator rarely produces matching events";
+}
+
+// The literal prefilter (pattern/prefilter.h) must never lose a match: the
+// same patterns on events whose strings are spelled with escapes (values
+// split by \u escapes, "\/"), and on decoy events that hold the pattern's
+// values in other places.
+TEST(DifferentialTest, JsonPatternsOnEscapedAndDecoyEvents) {
+  const Tally tally = RunGenerated(
+      20240606, 4000, 10, kDefaultAlignment, [](Generator& g) { return g.JsonPattern(); },
+      [](Generator& g, const std::string& pattern_text) {
+        switch (g.Uniform(0, 3)) {
+          case 0:
+            return EscapeStrings(g, PlantedJsonEvent(g, pattern_text), 0.05);
+          case 1:
+            return EscapeStrings(g, PlantedJsonEvent(g, pattern_text), 0.4);
+          case 2:
+            return DecoyJsonEvent(g, pattern_text);
+          default:
+            return PlantedJsonEvent(g, pattern_text);
+        }
+      });
+  std::cout << "[json, escaped and decoys] " << tally.Summary() << "\n";
+  EXPECT_EQ(tally.mismatches, 0) << tally.Summary();
+  EXPECT_GT(tally.matched, tally.cases / 50) << "generator rarely produces matching events";
+}
+
+// CIS-style lists of event names (the IAM pattern's shape, grouped into one
+// lookup by the compiler) over names that share prefixes and suffixes, with
+// escapes, decoys, and names cut or extended by a character.
+TEST(DifferentialTest, EventNameListsOnEscapedAndDecoyEvents) {
+  static const std::vector<std::string> kNames = {
+      "DeleteGroupPolicy", "PutGroupPolicy", "GroupPolicy", "Policy", "CreatePolicy",
+      "CreatePolicyVersion", "ConsoleLogin", "AttachRolePolicy", "UpdateTrail", "PutObject"};
+  auto pattern = [](Generator& g) {
+    std::string out = "{";
+    const int count = g.Uniform(1, 6);
+    for (int i = 0; i < count; ++i) {
+      if (i > 0) out += " ||";
+      std::string name = g.Pick(kNames);
+      if (g.Chance(0.15)) name = g.Chance(0.5) ? "*" + name : name + "*";
+      const bool parenthesised = g.Chance(0.5);
+      out += std::string(parenthesised ? " ($" : " $") + ".eventName" + g.Spaces() + "=" +
+             g.Spaces() + (g.Chance(0.5) ? "\"" + name + "\"" : name) +
+             (parenthesised ? ")" : "");
+    }
+    if (g.Chance(0.2)) out += " && $.eventSource = \"iam.amazonaws.com\"";
+    return out + " }";
+  };
+  auto event = [](Generator& g, const std::string&) {
+    nlohmann::ordered_json root = nlohmann::ordered_json::parse(g.JsonObject(1));
+    std::string name = g.Pick(kNames);
+    if (g.Chance(0.1)) name.pop_back();
+    if (g.Chance(0.1)) name = "x" + name;
+    if (g.Chance(0.1)) name += "y";
+    root[g.Chance(0.85) ? "eventName" : "otherName"] = name;
+    if (g.Chance(0.3)) root["requestParameters"] = {{"policyName", g.Pick(kNames)}};
+    if (g.Chance(0.5)) root["eventSource"] = g.Chance(0.7) ? "iam.amazonaws.com" : "s3.amazonaws.com";
+    const std::string json = root.dump();
+    return g.Chance(0.5) ? json : EscapeStrings(g, json, g.Chance(0.5) ? 0.02 : 0.2);
+  };
+  const Tally tally = RunGenerated(20240607, 3000, 10, kDefaultAlignment, pattern, event);
+  std::cout << "[event-name lists] " << tally.Summary() << "\n";
   EXPECT_EQ(tally.mismatches, 0) << tally.Summary();
   EXPECT_GT(tally.matched, tally.cases / 20) << "generator rarely produces matching events";
 }
