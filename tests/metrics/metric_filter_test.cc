@@ -407,6 +407,40 @@ TEST(FilterSetTest, TermPatternWithLiteralValueAndDefaultPerNonMatchingEvent) {
   EXPECT_EQ(all[1].key, all[0].key);
 }
 
+// The pattern's prefilter rejects an event without "ConsoleLogin" before any
+// parse; that must emit the same default observation as a parsed miss (the
+// literal elsewhere, or not JSON at all).
+TEST(FilterSetTest, DefaultValueIsTheSameWhetherThePrefilterOrTheParseRejects) {
+  FilterSet set({MustCompile(Spec(R"({ $.eventName = "ConsoleLogin" })", "1", {}, 0.0))});
+  struct Case {
+    const char* message;
+    bool parsed;  // whether deciding needed the JSON parse
+    bool match;
+  };
+  const Case cases[] = {
+      {R"({"eventName":"ConsoleLogin"})", true, true},
+      {R"({"eventName":"PutObject"})", false, false},
+      {R"({"eventName":"PutObject","note":"ConsoleLogin"})", true, false},
+      {R"({"eventName":"\u0043onsoleLogin"})", true, true},
+      {"not json", false, false},
+  };
+  event::EventView view;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    view.Reset(c.message);
+    std::vector<Observation> out;
+    EXPECT_EQ(set.Evaluate(view, kTime, &out), c.match ? 1u : 0u);
+    EXPECT_EQ(view.json_parsed(), c.parsed);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].value, c.match ? 1 : 0);
+    EXPECT_EQ(out[0].is_default, !c.match);
+    EXPECT_EQ(out[0].key.metric_name, "ConsoleLoginCount");
+    EXPECT_EQ(out[0].timestamp, kTime);
+    EXPECT_EQ(out[0].filter_index, 0u);
+    EXPECT_TRUE(out[0].key.dimensions.empty());
+  }
+}
+
 TEST(FilterSetTest, ManyFiltersShareOneEventAndAppend) {
   MetricFilterSpec bytes = Spec(R"({ $.bytes > 0 })", "$.bytes");
   bytes.transformation.metric_name = "Bytes";
