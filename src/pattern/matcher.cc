@@ -649,10 +649,44 @@ std::optional<double> Matcher::ResolveNumber(const ValueReference& ref,
   return number;
 }
 
+PatternSet::PatternSet(std::vector<std::shared_ptr<const Matcher>> matchers)
+    : matchers_(std::move(matchers)) {
+  std::vector<std::string> literals;
+  for (const auto& matcher : matchers_) {
+    if (matcher->kind() != PatternKind::kJson) continue;
+    const Prefilter* prefilter = matcher->prefilter();
+    if (prefilter == nullptr) {
+      parse_first_ = true;  // this one parses every event anyway
+      return;
+    }
+    const LiteralSet& cheapest = prefilter->all_of().front();
+    literals.insert(literals.end(), cheapest.literals().begin(), cheapest.literals().end());
+  }
+  if (literals.empty()) return;
+  auto any = std::make_shared<const LiteralSet>(std::move(literals));
+  if (any->cost() > kMaxScanCost) {
+    parse_first_ = true;
+  } else {
+    any_literal_ = std::move(any);
+  }
+}
+
 std::size_t PatternSet::Match(event::EventView& event, std::span<bool> hits) const {
+  bool json_ruled_out = false;
+  if (!event.json_parsed()) {
+    if (parse_first_) {
+      event.Json();
+    } else if (any_literal_) {
+      // Once one matcher may match, the parse is cheaper than the scans left.
+      json_ruled_out = !any_literal_->FoundIn(event.message()) && !event.HasUnicodeEscape();
+      if (!json_ruled_out) event.Json();
+    }
+  }
   std::size_t count = 0;
   for (std::size_t i = 0; i < matchers_.size(); ++i) {
-    hits[i] = matchers_[i]->Matches(event);
+    hits[i] = json_ruled_out ? matchers_[i]->kind() != PatternKind::kJson &&
+                                   matchers_[i]->Matches(event)
+                             : matchers_[i]->Matches(event);
     count += hits[i];
   }
   return count;

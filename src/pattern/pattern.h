@@ -93,6 +93,7 @@ class ValueReference {
 
 struct Program;    // The compiled form; see program.h.
 class Prefilter;  // Literals an event must contain to match; see prefilter.h.
+class LiteralSet;
 
 class Matcher {
  public:
@@ -151,18 +152,24 @@ class Matcher {
 // Immutable after construction; shareable between threads.
 class PatternSet {
  public:
-  explicit PatternSet(std::vector<std::shared_ptr<const Matcher>> matchers)
-      : matchers_(std::move(matchers)) {}
+  explicit PatternSet(std::vector<std::shared_ptr<const Matcher>> matchers);
 
   std::size_t size() const { return matchers_.size(); }
   const Matcher& at(std::size_t i) const { return *matchers_[i]; }
 
   // Sets hits[i] to whether matcher i matches; returns the number of hits.
-  // hits.size() must be size(). Parses the event at most once.
+  // hits.size() must be size(). Parses the event at most once. When every
+  // JSON matcher has a prefilter and the union of one literal set of each is
+  // cheap to scan for, one scan decides whether any of them can match: if
+  // none can, nothing is parsed; if one may, the event is parsed and no
+  // matcher scans it again. Otherwise the event is parsed up front (the scans
+  // would cost more than the parse they might save).
   std::size_t Match(event::EventView& event, std::span<bool> hits) const;
 
  private:
   std::vector<std::shared_ptr<const Matcher>> matchers_;
+  std::shared_ptr<const LiteralSet> any_literal_;  // null: no set-wide scan
+  bool parse_first_ = false;
 };
 
 }  // namespace tw::pattern

@@ -312,6 +312,7 @@ std::optional<Prefilter> DerivePrefilter(const Program& program) {
   std::vector<LiteralSet> sets;
   for (std::vector<std::string>& literals : conjunction) {
     LiteralSet set(std::move(literals));
+    if (set.cost() > kMaxScanCost) continue;
     bool duplicate = std::any_of(sets.begin(), sets.end(), [&](const LiteralSet& other) {
       return other.literals() == set.literals();
     });

@@ -48,6 +48,11 @@ namespace tw::pattern {
 
 struct Program;
 
+// A scan whose LiteralSet::cost() is above this costs about as much as the
+// DOM parse it could save (a memchr pass over a kilobyte is ~4, the parse of
+// a kilobyte of CloudTrail ~35 in the same units), so such sets are dropped.
+inline constexpr double kMaxScanCost = 32;
+
 // Finds whether any of a fixed list of literals occurs in a text. Each
 // literal is assigned an anchor byte, rare in CloudTrail JSON, that it
 // contains; the search is one memchr pass per distinct anchor byte (one for

@@ -53,6 +53,8 @@ TEST(PrefilterTest, LiteralsOfExactAndWildcardStrings) {
       // A literal containing another is redundant.
       {R"({ $.a = "abc" || $.b = "*b*" })", R"(any{`b`})"},
       {R"({ $.a = "x" || $.a = "x" })", R"(any{`"x"`})"},
+      // A set made only of common letters costs more to scan for than the parse.
+      {R"({ $.a = "tr*" })", "none"},
   };
   for (const auto& [pattern, expected] : cases) EXPECT_EQ(Derived(pattern), expected) << pattern;
 }
@@ -245,11 +247,12 @@ TEST(PrefilterMatchTest, WildcardsBooleansAndConjunctions) {
                     {R"({"errorCode":"xAccessDenied"})", false, false},
                     {R"({"errorCode":"Client.UnauthorizedOperation "})", false, false},
                 });
-  ExpectMatches(R"({ $.flag = "true" || $.b = "tr*" })",
+  ExpectMatches(R"({ $.flag = "true" || $.flag = "*ue" })",
                 {
                     {R"({"flag":true})", true, true},
                     {R"({"flag":"true"})", true, true},
-                    {R"({"b":true})", true, true},
+                    {R"({"flag":"blue"})", true, true},
+                    {R"({"b":"blue"})", false, true},
                     {R"({"flag":false})", false, false},
                 });
   ExpectMatches(R"({ $.eventName = "ConsoleLogin" && $.userIdentity.type = "Root" })",
@@ -277,10 +280,37 @@ TEST(PrefilterMatchTest, PatternSetParsesOnceAndSkipsScansAfterwards) {
   EXPECT_TRUE(hits[1]);
   EXPECT_FALSE(hits[2]);
   EXPECT_TRUE(view.json_parsed());
-  PatternSet iam_only({iam, iam});
+  // Every matcher has a prefilter: one scan for all of them.
+  auto root = std::make_shared<const Matcher>(
+      std::move(Matcher::Compile(R"({ $.userIdentity.type = "Root" && $.x NOT EXISTS })")).value());
+  PatternSet prefiltered({iam, root, iam});
+  hits[0] = hits[1] = hits[2] = true;
   view.Reset(R"({"eventName":"ListPolicies"})");
-  EXPECT_EQ(iam_only.Match(view, std::span<bool>(hits, 2)), 0u);
+  EXPECT_EQ(prefiltered.Match(view, hits), 0u);
+  EXPECT_FALSE(hits[0] || hits[1] || hits[2]);
   EXPECT_FALSE(view.json_parsed());
+  view.Reset(R"({"eventName":"ListPolicies","userIdentity":{"type":"Root"}})");
+  EXPECT_EQ(prefiltered.Match(view, hits), 1u);
+  EXPECT_TRUE(!hits[0] && hits[1] && !hits[2]);
+  EXPECT_TRUE(view.json_parsed());
+  view.Reset(R"({"eventName":"\u0050utRolePolicy"})");
+  EXPECT_EQ(prefiltered.Match(view, hits), 2u);
+  EXPECT_TRUE(hits[0] && !hits[1] && hits[2]);
+  view.Reset(R"({"eventName":"ListPolicies","n":"\u00e9"})");
+  EXPECT_EQ(prefiltered.Match(view, hits), 0u);
+  EXPECT_TRUE(view.json_parsed());
+  // The 15 Security Hub patterns' literals need more scanning than a parse
+  // costs: the set parses up front, and no matcher scans.
+  std::vector<std::shared_ptr<const Matcher>> cis;
+  for (const testing::CisPattern& p : testing::kCisPatterns) {
+    if (!p.in_security_hub_set) continue;
+    cis.push_back(std::make_shared<const Matcher>(std::move(Matcher::Compile(p.text)).value()));
+  }
+  PatternSet cis_set(cis);
+  auto cis_hits = std::make_unique<bool[]>(cis.size());
+  view.Reset(R"({"eventName":"ListPolicies"})");
+  EXPECT_EQ(cis_set.Match(view, std::span<bool>(cis_hits.get(), cis.size())), 0u);
+  EXPECT_TRUE(view.json_parsed());
 }
 
 }  // namespace
