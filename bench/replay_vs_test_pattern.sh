@@ -14,39 +14,7 @@ MB=${1:-200}
 BIN=build/trailwatch
 CORPUS=build/bench-corpus/trail-${MB}mb.jsonl
 mkdir -p build/bench-corpus
-if [ ! -f "$CORPUS" ]; then
-  python3 - "$MB" "$CORPUS" <<'PY'
-import datetime, gzip, json, os, sys
-target = int(sys.argv[1]) * 1_000_000
-records = []
-for root, _, files in os.walk("../shared/data/cloudtrail"):
-    for name in sorted(files):
-        path = os.path.join(root, name)
-        opener = gzip.open if name.endswith(".gz") else open
-        try:
-            with opener(path, "rt") as f:
-                text = f.read()
-            try:
-                doc = json.loads(text)
-                items = doc.get("Records", []) if isinstance(doc, dict) else doc
-            except ValueError:
-                items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except Exception:
-            continue
-        records += [r for r in items if isinstance(r, dict) and "eventName" in r]
-start = datetime.datetime(2024, 1, 1)
-written, i = 0, 0
-with open(sys.argv[2], "w") as out:
-    while written < target:
-        r = dict(records[i % len(records)])
-        r["eventTime"] = (start + datetime.timedelta(seconds=(i * 7) % 86400)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = json.dumps(r, separators=(",", ":")) + "\n"
-        out.write(line)
-        written += len(line)
-        i += 1
-print(f"generated {i} events, {written/1e6:.0f} MB", file=sys.stderr)
-PY
-fi
+[ -f "$CORPUS" ] || python3 bench/make_cloudtrail_corpus.py "$MB" "$CORPUS"
 EVENTS=$(wc -l < "$CORPUS")
 IAM=$(grep -o "FilterPattern: '.*'" examples/iam-policy-change.yaml | head -1 | sed "s/FilterPattern: '//; s/'$//")
 best() {  # best wall time of 3 runs, in seconds
