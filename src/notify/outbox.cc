@@ -621,10 +621,15 @@ std::optional<Delivery> Deliverer::Claim(Lane lane, bool* more_due, Duration* wa
     Result<std::vector<Delivery>> due = outbox_.Due(now, filter, 8);
     if (!due.ok() || due->empty()) break;
     std::lock_guard<std::mutex> state_lock(mutex_);
+    auto busy = [&](const std::string& key) {
+      auto it = in_flight_.find(key);  // not operator[]: idle endpoints leave no entry
+      return it != in_flight_.end() && it->second >= cap;
+    };
     for (const Delivery& d : *due) {
       const std::string key = EndpointKey(d.item.protocol, d.item.endpoint);
-      if (claimed_.count(d.id) || in_flight_[key] >= cap) {
-        filter.exclude_endpoints.insert(key);  // claimed by another worker since the query
+      if (claimed_.count(d.id)) continue;  // claimed by another worker since the query
+      if (busy(key)) {
+        filter.exclude_endpoints.insert(key);
         continue;
       }
       if (claimed) {
@@ -639,7 +644,7 @@ std::optional<Delivery> Deliverer::Claim(Lane lane, bool* more_due, Duration* wa
       ++in_flight_[key];
       claimed = d;
       filter.exclude_ids.insert(d.id);
-      if (in_flight_[key] >= cap) filter.exclude_endpoints.insert(key);
+      if (busy(key)) filter.exclude_endpoints.insert(key);
     }
     if (due->size() < 8) break;  // every due row of the lane was seen
   }
