@@ -42,6 +42,11 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
                       "new file is ingested once into --log-group");
   command->add_option("--log-group", s.log_group, "Log group of --cloudtrail-dir")
       ->capture_default_str();
+  command->add_option("--keep-history-days", s.keep_history_days,
+                      "Days to keep finished deliveries (delivered or dead, with their attempts) "
+                      "and alarm history; pruned hourly. Pending deliveries are never pruned")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
   command->add_flag("--early-alarm", s.early_alarm,
                     "Evaluate alarms whose statistic can only grow on the current minute as soon "
                     "as data arrives, so ALARM goes out within a second");

@@ -49,7 +49,18 @@ CREATE TABLE delivery_attempts (
   PRIMARY KEY (delivery_id, number)
 );
 )sql",
+    // Pruning finished rows by age (PruneFinished) without scanning the table.
+    "CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE state != 'pending'",
 };
+
+// The lanes' protocols, as SQL; every protocol that is not mail is HTTP, so
+// that no row can fall between the lanes.
+constexpr const char* kMailProtocols = "('email', 'email-json')";
+
+// json_each() of a set: a variable number of values as one bound parameter.
+std::string JsonArray(const std::set<std::string>& values) {
+  return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 constexpr const char* kSummaryColumns =
     "id, message_id, type, topic_arn, subscription_arn, protocol, endpoint, subject, origin, "
@@ -166,6 +177,17 @@ Result<Delivery> RowWithRequest(store::Database& db, std::int64_t id) {
 }
 
 }  // namespace
+
+Lane LaneOf(std::string_view protocol) {
+  return protocol == "email" || protocol == "email-json" ? Lane::kMail : Lane::kHttp;
+}
+
+std::string EndpointKey(std::string_view protocol, std::string_view endpoint) {
+  std::string key(protocol);
+  key += ' ';
+  key += endpoint;
+  return key;
+}
 
 const char* DeliveryStateName(DeliveryState state) {
   switch (state) {
@@ -313,21 +335,37 @@ Status Outbox::Retry(std::int64_t id, TimePoint now) {
   return update->Run();
 }
 
-Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const std::set<std::int64_t>& exclude,
+Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter,
                                           std::size_t limit) {
-  Result<store::Statement> query =
-      db_->Prepare(std::string("SELECT ") + kSummaryColumns +
-                   " FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
-                   "ORDER BY next_attempt_at, id LIMIT ?");
+  std::string sql = std::string("SELECT ") + kSummaryColumns +
+                    " FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?";
+  if (filter.lane == Lane::kMail) sql += std::string(" AND protocol IN ") + kMailProtocols;
+  if (filter.lane == Lane::kHttp) sql += std::string(" AND protocol NOT IN ") + kMailProtocols;
+  // Busy endpoints are skipped in the query, not after it: a backlog of rows
+  // for one dead endpoint, due first, must not hide the rows behind it.
+  if (!filter.exclude_endpoints.empty()) {
+    sql += " AND (protocol || ' ' || endpoint) NOT IN (SELECT value FROM json_each(?))";
+  }
+  if (!filter.exclude_subscriptions.empty()) {
+    sql += " AND subscription_arn NOT IN (SELECT value FROM json_each(?))";
+  }
+  sql += " ORDER BY next_attempt_at, id LIMIT ?";
+  Result<store::Statement> query = db_->Prepare(sql);
   if (!query.ok()) return query.status();
+  int index = 0;
+  query->Bind(++index, ToEpochMillis(now));
+  if (!filter.exclude_endpoints.empty()) query->Bind(++index, JsonArray(filter.exclude_endpoints));
+  if (!filter.exclude_subscriptions.empty()) {
+    query->Bind(++index, JsonArray(filter.exclude_subscriptions));
+  }
   // Claimed rows are still pending in the table; ask for enough to skip them.
-  query->BindAll(ToEpochMillis(now), static_cast<std::int64_t>(limit + exclude.size()));
+  query->Bind(++index, static_cast<std::int64_t>(limit + filter.exclude_ids.size()));
   std::vector<Delivery> out;
   while (out.size() < limit) {
     Result<bool> row = query->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    if (exclude.count(query->ColumnInt(0))) continue;
+    if (filter.exclude_ids.count(query->ColumnInt(0))) continue;
     out.push_back(ReadSummary(*query));
   }
   return out;
@@ -336,7 +374,48 @@ Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const std::set<std::int
 Result<OutboxItem> Outbox::Request(std::int64_t id) {
   Result<Delivery> d = RowWithRequest(*db_, id);
   if (!d.ok()) return d.status();
+  if (d->state != DeliveryState::kPending) {
+    return NotFound("delivery " + std::to_string(id) + " is no longer pending");
+  }
   return std::move(d->item);
+}
+
+namespace {
+
+// The row types a deleted subscription must no longer get.
+constexpr const char* kUnsentTypes =
+    "state = 'pending' AND type IN ('Notification', 'SubscriptionConfirmation')";
+
+Result<std::int64_t> DeleteWhere(store::Database& db, const std::string& condition,
+                                 std::string_view value) {
+  Result<store::Statement> d = db.Prepare("DELETE FROM deliveries WHERE " + condition);
+  if (!d.ok()) return d.status();
+  d->Bind(1, value);
+  TW_RETURN_IF_ERROR(d->Run());
+  return db.Changes();
+}
+
+}  // namespace
+
+Result<std::int64_t> Outbox::DropUnsentToSubscription(std::string_view subscription_arn) {
+  return DeleteWhere(*db_, std::string(kUnsentTypes) + " AND subscription_arn = ?",
+                     subscription_arn);
+}
+
+Result<std::int64_t> Outbox::DropUnsentToTopic(std::string_view topic_arn) {
+  return DeleteWhere(*db_, std::string(kUnsentTypes) + " AND topic_arn = ?", topic_arn);
+}
+
+Result<std::int64_t> Outbox::PruneFinished(TimePoint before, std::size_t limit) {
+  // Bounded, so that one call holds the store for a bounded time however
+  // long pruning was off; the caller calls again while it gets `limit`.
+  Result<store::Statement> d = db_->Prepare(
+      "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE state != 'pending' "
+      "AND finished_at < ? ORDER BY finished_at LIMIT ?)");
+  if (!d.ok()) return d.status();
+  d->BindAll(ToEpochMillis(before), static_cast<std::int64_t>(limit));
+  TW_RETURN_IF_ERROR(d->Run());
+  return db_->Changes();
 }
 
 Result<DeliveryState> Outbox::RecordAttempt(std::int64_t id, const AttemptResult& result,
@@ -429,8 +508,11 @@ void Deliverer::Start() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (running_) return;
   running_ = true;
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < std::max(1, options_.http_workers); ++i) {
+    threads_.emplace_back([this] { Work(Lane::kHttp); });
+  }
+  for (int i = 0; i < std::max(1, options_.mail_workers); ++i) {
+    threads_.emplace_back([this] { Work(Lane::kMail); });
   }
 }
 
@@ -449,7 +531,7 @@ void Deliverer::Stop() {
 void Deliverer::Wake() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    woken_ = true;
+    ++wake_generation_;
   }
   wake_.notify_all();
 }
@@ -468,7 +550,7 @@ Result<DeliveryState> Deliverer::Attempt(std::int64_t id) {
     std::lock_guard<std::mutex> lock(db_mutex_);
     return outbox_.Request(id);
   }();
-  if (!item.ok()) return item.status();
+  if (!item.ok()) return item.status();  // kNotFound: dropped, nothing to send
   const TimePoint started = clock_->Now();
   AttemptResult result;
   if (item->http) {
@@ -502,7 +584,7 @@ Result<int> Deliverer::DeliverDue() {
   std::vector<Delivery> due;
   {
     std::lock_guard<std::mutex> lock(db_mutex_);
-    Result<std::vector<Delivery>> rows = outbox_.Due(clock_->Now(), {}, 1000);
+    Result<std::vector<Delivery>> rows = outbox_.Due(clock_->Now(), DueFilter{}, 1000);
     if (!rows.ok()) return rows.status();
     due = std::move(rows).value();
   }
@@ -513,63 +595,104 @@ Result<int> Deliverer::DeliverDue() {
       if (Throttled(d, clock_->Now())) continue;
     }
     Result<DeliveryState> state = Attempt(d.id);
+    if (!state.ok() && state.status().code() == StatusCode::kNotFound) continue;  // dropped
     if (!state.ok()) return state.status();
     ++attempted;
   }
   return attempted;
 }
 
-void Deliverer::Work() {
+std::optional<Delivery> Deliverer::Claim(Lane lane, bool* more_due, Duration* wait) {
+  std::lock_guard<std::mutex> db_lock(db_mutex_);
+  const TimePoint now = clock_->Now();
+  const int cap = std::max(1, options_.max_in_flight_per_endpoint);
+  DueFilter filter{.lane = lane};
+  {
+    std::lock_guard<std::mutex> state_lock(mutex_);
+    filter.exclude_ids = claimed_;
+    for (const auto& [key, attempts] : in_flight_) {
+      if (attempts >= cap) filter.exclude_endpoints.insert(key);
+    }
+  }
+  std::optional<Delivery> claimed;
+  // A round skips what the previous one found throttled or busy; a few
+  // rounds bound the work when many subscriptions are throttled at once.
+  for (int round = 0; round < 4 && !*more_due; ++round) {
+    Result<std::vector<Delivery>> due = outbox_.Due(now, filter, 8);
+    if (!due.ok() || due->empty()) break;
+    std::lock_guard<std::mutex> state_lock(mutex_);
+    auto busy = [&](const std::string& key) {
+      auto it = in_flight_.find(key);  // not operator[]: idle endpoints leave no entry
+      return it != in_flight_.end() && it->second >= cap;
+    };
+    for (const Delivery& d : *due) {
+      const std::string key = EndpointKey(d.item.protocol, d.item.endpoint);
+      if (claimed_.count(d.id)) continue;  // claimed by another worker since the query
+      if (busy(key)) {
+        filter.exclude_endpoints.insert(key);
+        continue;
+      }
+      if (claimed) {
+        *more_due = true;
+        break;
+      }
+      if (Throttled(d, now)) {
+        filter.exclude_subscriptions.insert(d.item.subscription_arn);
+        continue;
+      }
+      claimed_.insert(d.id);
+      ++in_flight_[key];
+      claimed = d;
+      filter.exclude_ids.insert(d.id);
+      if (busy(key)) filter.exclude_endpoints.insert(key);
+    }
+    if (due->size() < 8) break;  // every due row of the lane was seen
+  }
+  // Rows due now but in flight, busy or throttled wake us when an attempt
+  // ends or at the next poll; only future rows shorten the wait.
+  if (!claimed) {
+    Result<std::optional<TimePoint>> due_at = outbox_.NextDueAfter(now);
+    if (due_at.ok() && *due_at) {
+      *wait = std::clamp(std::chrono::duration_cast<Duration>(**due_at - now), Duration(1),
+                         options_.poll_interval);
+    }
+  }
+  return claimed;
+}
+
+void Deliverer::Work(Lane lane) {
   std::unique_lock<std::mutex> lock(mutex_);
   while (running_) {
-    woken_ = false;
+    // Counting wake-ups rather than flagging them: one that comes while this
+    // worker claims is not lost, and one worker's own wake-up is not reset
+    // by another's loop before it is seen.
+    const std::uint64_t seen = wake_generation_;
     lock.unlock();
-    std::optional<std::int64_t> claimed_id;
     bool more_due = false;
     Duration wait = options_.poll_interval;
-    {
-      std::lock_guard<std::mutex> db_lock(db_mutex_);
-      const TimePoint now = clock_->Now();
-      std::set<std::int64_t> in_flight;
-      {
-        std::lock_guard<std::mutex> state_lock(mutex_);
-        in_flight = claimed_;
-      }
-      Result<std::vector<Delivery>> due = outbox_.Due(now, in_flight, 8);
-      if (due.ok()) {
-        std::lock_guard<std::mutex> state_lock(mutex_);
-        for (const Delivery& d : *due) {
-          if (claimed_.count(d.id) || (!claimed_id && Throttled(d, now))) continue;
-          if (claimed_id) {
-            more_due = true;
-            break;
-          }
-          claimed_.insert(d.id);
-          claimed_id = d.id;
-        }
-      }
-      // Rows due now but in flight or throttled wake us when an attempt
-      // ends or at the next poll; only future rows shorten the wait.
-      Result<std::optional<TimePoint>> due_at = outbox_.NextDueAfter(now);
-      if (!claimed_id && due_at.ok() && *due_at) {
-        wait = std::clamp(std::chrono::duration_cast<Duration>(**due_at - now), Duration(1),
-                          options_.poll_interval);
-      }
-    }
-    if (claimed_id) {
+    std::optional<Delivery> claimed = Claim(lane, &more_due, &wait);
+    if (claimed) {
       if (more_due) Wake();  // another worker can take the next row meanwhile
       // An attempt that cannot be recorded (the store failed) leaves the row
       // pending; it is tried again after the poll interval.
-      Result<DeliveryState> state = Attempt(*claimed_id);
+      Result<DeliveryState> state = Attempt(claimed->id);
       lock.lock();
-      claimed_.erase(*claimed_id);
+      claimed_.erase(claimed->id);
+      const std::string key = EndpointKey(claimed->item.protocol, claimed->item.endpoint);
+      if (--in_flight_[key] <= 0) in_flight_.erase(key);
       idle_.notify_all();
-      if (!state.ok()) wake_.wait_for(lock, options_.poll_interval, [&] { return !running_; });
+      // The endpoint is free again: a worker that found only its rows due
+      // may be asleep.
+      ++wake_generation_;
+      wake_.notify_all();
+      if (!state.ok() && state.status().code() != StatusCode::kNotFound) {
+        wake_.wait_for(lock, options_.poll_interval, [&] { return !running_; });
+      }
       continue;
     }
     lock.lock();
     idle_.notify_all();
-    wake_.wait_for(lock, wait, [&] { return !running_ || woken_; });
+    wake_.wait_for(lock, wait, [&] { return !running_ || wake_generation_ != seen; });
   }
 }
 

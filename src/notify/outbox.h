@@ -16,6 +16,30 @@
 //
 // Only one process may deliver from one database at a time: callers hold a
 // lock on the data directory (store/directory_lock.h).
+//
+// Isolation. A slow or dead endpoint holds at most one worker (or
+// DelivererOptions::max_in_flight_per_endpoint of them), for at most its
+// transport's timeout per attempt, and never a worker of the other lane:
+// http, https and slack rows are sent by the HTTP lane's workers, email and
+// email-json rows by the mail lane's, so a dead webhook cannot keep mail
+// waiting and a dead SMTP server cannot keep webhooks waiting. A worker
+// claims the oldest due row of its lane whose endpoint (EndpointKey) is
+// below its cap of attempts in flight and whose subscription is not
+// throttled; rows of a busy endpoint wait in the table, not in a worker.
+// Rows of one endpoint are therefore attempted one at a time, oldest due
+// first. Each row's retry schedule is its own: a failure of one row does not
+// delay the endpoint's other rows.
+//
+// Deleted subscriptions and topics. Sns drops the rows not yet sent to a
+// subscription when it is unsubscribed or its topic deleted
+// (DropUnsentToSubscription, DropUnsentToTopic), in the same transaction;
+// a worker that claimed such a row before loading its request finds it
+// gone and sends nothing. Only an attempt already on the wire completes.
+//
+// Hygiene. Finished rows (delivered, dead) and their attempts are kept for
+// reading (the `outbox` command, the console) and removed by
+// PruneFinished() once older than the operator's retention; pending rows
+// are never pruned, whatever their age.
 
 #pragma once
 
@@ -92,6 +116,24 @@ struct DeliveryFilter {
   std::size_t limit = 100;
 };
 
+// The lane a row is sent in: mail for email and email-json, HTTP for the
+// rest (http, https, slack). Each lane has its own workers.
+enum class Lane { kAny, kHttp, kMail };
+Lane LaneOf(std::string_view protocol);
+
+// What identifies an endpoint for the cap of attempts in flight: the
+// protocol and the endpoint as subscribed ("http https://hooks.example/a",
+// "email ops@example.com").
+std::string EndpointKey(std::string_view protocol, std::string_view endpoint);
+
+// Which due rows a worker may claim.
+struct DueFilter {
+  Lane lane = Lane::kAny;
+  std::set<std::int64_t> exclude_ids;            // claimed: in flight
+  std::set<std::string> exclude_endpoints;       // EndpointKey()s at their cap
+  std::set<std::string> exclude_subscriptions;  // throttled this second
+};
+
 struct OutboxCounts {
   std::int64_t pending = 0;
   std::int64_t delivered = 0;
@@ -123,11 +165,23 @@ class Outbox {
   // is no such row, kFailedPrecondition if it is not dead.
   Status Retry(std::int64_t id, TimePoint now);
 
-  // Pending rows due at `now`, oldest due first, skipping `exclude`.
-  Result<std::vector<Delivery>> Due(TimePoint now, const std::set<std::int64_t>& exclude,
-                                    std::size_t limit);
-  // Loads the request of a row to send (item.http / item.mail).
+  // Pending rows due at `now` that `filter` allows, oldest due first.
+  Result<std::vector<Delivery>> Due(TimePoint now, const DueFilter& filter, std::size_t limit);
+  // Loads the request of a row to send (item.http / item.mail). kNotFound
+  // when the row is gone or no longer pending (dropped, see the top).
   Result<OutboxItem> Request(std::int64_t id);
+
+  // Deletes the pending Notification and SubscriptionConfirmation rows of a
+  // subscription, or of every subscription of a topic, with their attempts;
+  // UnsubscribeConfirmation rows stay (they tell the endpoint what
+  // happened). Returns how many rows were dropped.
+  Result<std::int64_t> DropUnsentToSubscription(std::string_view subscription_arn);
+  Result<std::int64_t> DropUnsentToTopic(std::string_view topic_arn);
+
+  // Deletes up to `limit` delivered or dead rows that finished before
+  // `before`, oldest first, with their attempts; pending rows are never
+  // touched. Returns how many were deleted (less than `limit`: no more now).
+  Result<std::int64_t> PruneFinished(TimePoint before, std::size_t limit);
   // Records one attempt of row `id` and moves the row on (see the top of
   // this file). Returns the row's new state. The attempt's detail is stored
   // with URL passwords masked (RedactUrlPasswords, common/url.h).
@@ -139,7 +193,14 @@ class Outbox {
 };
 
 struct DelivererOptions {
-  int workers = 4;
+  // Workers of each lane (see the top): the HTTP lane sends http, https and
+  // slack rows, the mail lane email and email-json rows.
+  int http_workers = 4;
+  int mail_workers = 2;
+  // How many attempts at one endpoint (EndpointKey) may be in flight at
+  // once. 1 keeps an endpoint's rows in order and a dead endpoint to one
+  // worker per lane.
+  int max_in_flight_per_endpoint = 1;
   // How often the workers look for due rows when nobody wakes them (rows
   // written by another connection, retries coming due).
   Duration poll_interval = std::chrono::milliseconds(200);
@@ -181,8 +242,15 @@ class Deliverer {
  private:
   Deliverer(store::Database db, HttpSender* http, MailSender* mail, const Clock* clock,
             DelivererOptions options);
-  void Work();
-  // One attempt at row `id`, claimed by the caller. Returns the new state.
+  void Work(Lane lane);
+  // Claims the oldest row of `lane` due at the clock's now that is not in
+  // flight, whose endpoint is below its cap and whose subscription is not
+  // throttled; sets *more_due when another row could be claimed too and
+  // *wait to how long to sleep when nothing was claimed.
+  std::optional<Delivery> Claim(Lane lane, bool* more_due, Duration* wait);
+  // One attempt at row `id`, claimed by the caller. Returns the new state;
+  // kNotFound when the row was dropped before its request was loaded
+  // (nothing was sent).
   Result<DeliveryState> Attempt(std::int64_t id);
   bool Throttled(const Delivery& delivery, TimePoint now);
 
@@ -198,8 +266,9 @@ class Deliverer {
   std::condition_variable wake_;
   std::condition_variable idle_;
   bool running_ = false;                                        // GUARDED_BY(mutex_)
-  bool woken_ = false;                                          // GUARDED_BY(mutex_)
+  std::uint64_t wake_generation_ = 0;                           // GUARDED_BY(mutex_)
   std::set<std::int64_t> claimed_;                              // GUARDED_BY(mutex_)
+  std::map<std::string, int> in_flight_;  // EndpointKey -> attempts; GUARDED_BY(mutex_)
   std::map<std::string, std::vector<TimePoint>> recent_sends_;  // GUARDED_BY(mutex_)
   std::vector<std::thread> threads_;
 };

@@ -386,6 +386,10 @@ Status Sns::DeleteTopic(std::string_view topic_arn) {
   if (!transaction.ok()) return transaction.status();
   Result<Topic> topic = GetTopic(topic_arn);
   if (!topic.ok()) return topic.status();
+  // Nobody subscribes any more: what was not sent yet is not sent.
+  Outbox outbox(db_);
+  Result<std::int64_t> dropped = outbox.DropUnsentToTopic(topic_arn);
+  if (!dropped.ok()) return dropped.status();
   for (const char* sql : {"DELETE FROM sns_subscriptions WHERE topic_arn = ?",
                           "DELETE FROM sns_topics WHERE arn = ?"}) {
     Result<store::Statement> statement = db_->Prepare(sql);
@@ -626,6 +630,10 @@ Status Sns::Unsubscribe(std::string_view subscription_arn, Authentication authen
   if (!update.ok()) return update.status();
   update->BindAll(token, ToEpochMillis(clock_->Now() + options_.token_validity), subscription_arn);
   TW_RETURN_IF_ERROR(update->Run());
+  // Dropped before the UnsubscribeConfirmation is queued, which is sent.
+  Outbox outbox(db_);
+  Result<std::int64_t> dropped = outbox.DropUnsentToSubscription(subscription_arn);
+  if (!dropped.ok()) return dropped.status();
   if (subscription->protocol == "http" || subscription->protocol == "https") {
     TW_RETURN_IF_ERROR(QueueConfirmation(*subscription, kUnsubscribeConfirmation, token));
   }

@@ -152,8 +152,9 @@ class Sns {
   Result<Topic> CreateTopic(std::string_view name,
                             const std::map<std::string, std::string>& attributes,
                             const std::map<std::string, std::string>& tags = {});
-  // Deletes the topic and its subscriptions; pending deliveries to them are
-  // still made. kNotFound if absent.
+  // Deletes the topic and its subscriptions, and drops the notifications
+  // and confirmation requests not yet sent to them (an attempt already on
+  // the wire completes; outbox.h). kNotFound if absent.
   Status DeleteTopic(std::string_view topic_arn);
   Result<Topic> GetTopic(std::string_view topic_arn);
   Result<std::vector<Topic>> ListTopics();  // by ARN
@@ -182,7 +183,8 @@ class Sns {
   // expired token; confirming twice returns the same subscription.
   Result<Subscription> ConfirmSubscription(std::string_view topic_arn, std::string_view token,
                                            bool authenticated = false);
-  // Deletes the subscription; http/https endpoints get an
+  // Deletes the subscription and drops what was not yet sent to it (even a
+  // delivery backing off between retries); http/https endpoints then get an
   // UnsubscribeConfirmation. kNotFound if absent. A subscription confirmed
   // with AuthenticateOnUnsubscribe=true by a signed ConfirmSubscription
   // (ConfirmationWasAuthenticated) is removed only by a kSigned request, as

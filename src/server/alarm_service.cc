@@ -33,6 +33,8 @@ CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
 )sql",
     // The events behind the latest change to ALARM, for the console.
     "ALTER TABLE alarms ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
+    // Pruning history by age (PruneHistory) without scanning the table.
+    "CREATE INDEX alarm_history_by_time ON alarm_history (timestamp)",
 };
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -313,6 +315,16 @@ Result<std::vector<HistoryRecord>> AlarmService::History(const HistoryQuery& que
     *next_token = std::to_string(ids[static_cast<std::size_t>(query.limit) - 1]);
   }
   return out;
+}
+
+Result<std::int64_t> AlarmService::PruneHistory(TimePoint before, std::size_t limit) {
+  Result<store::Statement> d = db_->Prepare(
+      "DELETE FROM alarm_history WHERE id IN (SELECT id FROM alarm_history WHERE timestamp < ? "
+      "ORDER BY timestamp LIMIT ?)");
+  if (!d.ok()) return d.status();
+  d->BindAll(ToEpochMillis(before), static_cast<std::int64_t>(limit));
+  TW_RETURN_IF_ERROR(d->Run());
+  return db_->Changes();
 }
 
 }  // namespace tw::server

@@ -70,6 +70,9 @@ class AlarmService {
   // Newest first unless ascending; the token is opaque.
   Result<std::vector<HistoryRecord>> History(const HistoryQuery& query,
                                              std::optional<std::string>* next_token);
+  // Deletes up to `limit` history items older than `before`, oldest first,
+  // of any alarm (deleted alarms' too). Returns how many were deleted.
+  Result<std::int64_t> PruneHistory(TimePoint before, std::size_t limit);
 
  private:
   explicit AlarmService(store::Database* db) : db_(db) {}

@@ -46,6 +46,12 @@ struct EngineOptions {
   // data arrives, so ALARM goes out within a second (trailwatch extension).
   bool early_alarm = false;
   std::size_t evidence_per_transition = 10;
+  // How long finished deliveries (delivered or dead, with their attempts)
+  // and alarm history items are kept; Maintain() removes older ones.
+  // Pending deliveries are kept whatever their age. (serve
+  // --keep-history-days; the default follows the 30 days AWS is said to
+  // keep alarm history for, see engine.cc.)
+  Duration history_retention = std::chrono::days(30);
   // Called (under the engine's lock) for each transition, for the log.
   std::function<void(const std::string& alarm, const alarm::Evaluation&)> on_transition;
 };
@@ -105,7 +111,9 @@ class Engine {
                        const std::string& reason_data);
   // Evaluates every alarm at `now` (a minute boundary).
   Status EvaluateAlarms(TimePoint now);
-  // Retention of log events and metric minutes.
+  // Retention of log events and metric minutes, then of finished
+  // deliveries and alarm history (options().history_retention), in
+  // batches that each take the lock briefly.
   Status Maintain();
 
  private:

@@ -76,7 +76,8 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
     n->mail_ = std::move(mail).value();
   }
   notify::DelivererOptions deliverer;
-  deliverer.workers = options.workers;
+  deliverer.http_workers = options.http_workers;
+  deliverer.mail_workers = options.mail_workers;
   deliverer.on_attempt = options.on_attempt;
   Result<std::unique_ptr<notify::Deliverer>> d = notify::Deliverer::Open(
       n->layout_.database(), n->http_.get(), n->mail_.get(), clock, std::move(deliverer));

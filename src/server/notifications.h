@@ -58,7 +58,10 @@ struct NotifierOptions {
   // "127.0.0.1/32" for a receiver on this machine (notify/address_policy.h).
   // The SMTP server is not subject to the policy.
   std::vector<std::string> allowed_endpoints;
-  int workers = 4;
+  // Delivery workers of each lane (notify/outbox.h: a dead webhook holds at
+  // most one HTTP worker, and never a mail one).
+  int http_workers = 4;
+  int mail_workers = 2;
   // Called (from delivery threads) after every attempt, e.g. to log it.
   std::function<void(const notify::Delivery&, const notify::AttemptRecord&)> on_attempt;
 };

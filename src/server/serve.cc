@@ -261,6 +261,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   engine_options.account_id = delivery.account_id;
   engine_options.public_url = delivery.public_url;
   engine_options.early_alarm = options.early_alarm;
+  engine_options.history_retention = std::chrono::days(options.keep_history_days);
   engine_options.on_transition = [](const std::string& name, const alarm::Evaluation& e) {
     LogInfo("alarm " + name + " is " + alarm::StateName(e.state.value) + ": " + e.state.reason);
   };

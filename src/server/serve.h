@@ -41,6 +41,8 @@ struct ServeOptions {
   std::string cloudtrail_dir;
   std::string log_group = "CloudTrail/DefaultLogGroup";
   bool early_alarm = false;
+  // How long finished deliveries and alarm history are kept (--keep-history-days).
+  int keep_history_days = 30;
   bool public_url_given = false;  // else it follows the listen address
 };
 

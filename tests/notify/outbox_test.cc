@@ -1,5 +1,8 @@
-// The outbox and its Deliverer against a real HTTP receiver on 127.0.0.1,
-// with a ManualClock so that retry schedules are checked to the second.
+// The outbox and its Deliverer against a real HTTP receiver on 127.0.0.1
+// (and, for the mail lane, a real SMTP server), with a ManualClock so that
+// retry schedules are checked to the second. The isolation tests use the
+// wall clock and endpoints that hang: they assert what has arrived while a
+// hanging request is still open, never how long anything took.
 
 #include "notify/outbox.h"
 
@@ -11,6 +14,7 @@
 #include <string>
 
 #include "support/net/http_receiver.h"
+#include "support/net/smtp_sink.h"
 
 namespace tw::notify {
 namespace {
@@ -242,10 +246,17 @@ TEST_F(OutboxTest, WorkersDeliverEachRowExactlyOnce) {
   });
   SystemClock wall;
   Result<std::unique_ptr<Deliverer>> d =
-      Deliverer::Open(db_path_, http_.get(), nullptr, &wall, {.workers = 4});
+      Deliverer::Open(db_path_, http_.get(), nullptr, &wall, {.http_workers = 4});
   ASSERT_TRUE(d.ok());
   constexpr int kRows = 40;
-  for (int i = 0; i < kRows; ++i) Enqueue(HttpItem("m-" + std::to_string(i), {seconds(1)}));
+  for (int i = 0; i < kRows; ++i) {
+    // Four endpoints, so that four workers can be busy at once (each endpoint
+    // has one attempt in flight at a time).
+    OutboxItem item = HttpItem("m-" + std::to_string(i), {seconds(1)});
+    item.endpoint = receiver_->url("/hook-" + std::to_string(i % 4));
+    item.http->url = item.endpoint;
+    Enqueue(item);
+  }
   (*d)->Start();
   ASSERT_TRUE((*d)->WaitUntilIdle(wall.Now() + kWait));
   (*d)->Stop();
@@ -264,7 +275,7 @@ TEST_F(OutboxTest, RowsWrittenByAnotherConnectionAreFoundWithoutAWake) {
   SystemClock wall;
   Result<std::unique_ptr<Deliverer>> d =
       Deliverer::Open(db_path_, http_.get(), nullptr, &wall,
-                      {.workers = 1, .poll_interval = std::chrono::milliseconds(50)});
+                      {.http_workers = 1, .poll_interval = std::chrono::milliseconds(50)});
   ASSERT_TRUE(d.ok());
   (*d)->Start();
   Outbox outbox(&*db_);
@@ -311,6 +322,279 @@ TEST_F(OutboxTest, AnItemMustCarryExactlyOneRequest) {
   item.mail = MailEnvelope{"a@b", {"c@d"}, "x"};
   Outbox outbox(&*db_);
   EXPECT_EQ(outbox.Enqueue(item, clock_.Now()).status().code(), StatusCode::kInternal);
+}
+
+// --- Isolation: a slow or dead endpoint never delays the others -------------
+
+class IsolationTest : public OutboxTest {
+ protected:
+  void SetUp() override {
+    OutboxTest::SetUp();
+    // Longer than the test: the hanging requests stay open until the test
+    // stops their receiver.
+    HttpSenderOptions http;
+    http.timeout = seconds(120);
+    http.address_policy = AddressPolicy({*Cidr::Parse("127.0.0.1/32")});
+    http_ = MakeHttpSender(http);
+    Result<std::unique_ptr<HttpReceiver>> dead =
+        HttpReceiver::Start({.behaviour = HttpReceiver::Hang(seconds(300))});
+    ASSERT_TRUE(dead.ok()) << dead.status().ToString();
+    dead_ = std::move(dead).value();
+  }
+  void TearDown() override {
+    dead_.reset();  // answers the hanging requests, so Stop() need not wait
+    OutboxTest::TearDown();
+  }
+
+  OutboxItem DeadItem(const std::string& message_id, const std::string& path) {
+    OutboxItem item = HttpItem(message_id, {seconds(60)});
+    item.subscription_arn = item.topic_arn + ":dead" + path;
+    item.endpoint = dead_->url(path);
+    item.http->url = item.endpoint;
+    return item;
+  }
+
+  std::vector<Delivery> Rows(const std::string& subscription_arn) {
+    Outbox outbox(&*db_);
+    Result<std::vector<Delivery>> rows = outbox.List({.subscription_arn = subscription_arn});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? *rows : std::vector<Delivery>{};
+  }
+
+  SystemClock wall_;
+  std::unique_ptr<HttpReceiver> dead_;
+};
+
+TEST_F(IsolationTest, ADeadEndpointHoldsOneWorkerWhileTheOthersAreDelivered) {
+  StartReceiver(HttpReceiver::Always(200));
+  // More rows for the dead endpoint than a claim looks at, all due before
+  // the healthy endpoint's row.
+  constexpr int kDeadRows = 12;
+  for (int i = 0; i < kDeadRows; ++i) Enqueue(DeadItem("m-dead-" + std::to_string(i), "/dead"));
+  OutboxItem fast = HttpItem("m-fast", {seconds(60)});
+  fast.subscription_arn = fast.topic_arn + ":fast";
+  std::int64_t fast_id = Enqueue(fast);
+
+  Result<std::unique_ptr<Deliverer>> d =
+      Deliverer::Open(db_path_, http_.get(), nullptr, &wall_, {.http_workers = 4});
+  ASSERT_TRUE(d.ok());
+  deliverer_ = std::move(d).value();
+  deliverer_->Start();
+  ASSERT_EQ(receiver_->WaitForRequests(1, kWait).size(), 1u);
+  std::vector<testing::ReceivedRequest> dead = dead_->WaitForRequests(1, kWait);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].Header("x-amz-sns-message-id"), "m-dead-0");  // the oldest first
+
+  // The healthy row is done while the dead endpoint's one request is still
+  // open: that attempt has no outcome yet, and no second one was started.
+  EXPECT_EQ(receiver_->requests()[0].Header("x-amz-sns-message-id"), "m-fast");
+  Delivery delivered = Get(fast_id);
+  for (int i = 0; i < 100 && delivered.state == DeliveryState::kPending; ++i) {
+    deliverer_->WaitUntilIdle(wall_.Now() + std::chrono::milliseconds(20));
+    delivered = Get(fast_id);
+  }
+  EXPECT_EQ(delivered.state, DeliveryState::kDelivered);
+  std::vector<Delivery> waiting = Rows(fast.topic_arn + ":dead/dead");
+  ASSERT_EQ(waiting.size(), static_cast<std::size_t>(kDeadRows));
+  for (const Delivery& row : waiting) {
+    EXPECT_EQ(row.state, DeliveryState::kPending);
+    EXPECT_EQ(row.attempts, 0);
+  }
+  EXPECT_EQ(dead_->requests().size(), 1u);
+}
+
+TEST_F(IsolationTest, MailIsNotKeptWaitingByWebhooksThatHang) {
+  Result<std::unique_ptr<testing::SmtpSink>> sink = testing::SmtpSink::Start();
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  Result<std::unique_ptr<MailSender>> mail = MakeSmtpSender({.url = (*sink)->url()});
+  ASSERT_TRUE(mail.ok());
+  StartReceiver(HttpReceiver::Always(200));
+  // Two dead endpoints take both HTTP workers.
+  for (int i = 0; i < 3; ++i) {
+    Enqueue(DeadItem("m-a-" + std::to_string(i), "/a"));
+    Enqueue(DeadItem("m-b-" + std::to_string(i), "/b"));
+  }
+  OutboxItem item = HttpItem("m-mail", {seconds(60)});
+  item.http.reset();
+  item.protocol = "email";
+  item.endpoint = "ops@example.com";
+  item.subscription_arn = item.topic_arn + ":mail";
+  item.mail = MailEnvelope{"alerts@example.com",
+                           {"ops@example.com"},
+                           "From: alerts@example.com\r\nTo: ops@example.com\r\n"
+                           "Subject: ALARM\r\n\r\nbody\r\n"};
+  std::int64_t mail_id = Enqueue(item);
+
+  Result<std::unique_ptr<Deliverer>> d = Deliverer::Open(
+      db_path_, http_.get(), mail->get(), &wall_, {.http_workers = 2, .mail_workers = 1});
+  ASSERT_TRUE(d.ok());
+  deliverer_ = std::move(d).value();
+  deliverer_->Start();
+  std::vector<testing::ReceivedMail> mails = (*sink)->WaitForMessages(1, kWait);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].rcpt_tos, std::vector<std::string>{"ops@example.com"});
+  // Both webhooks' first requests are open, one each, and none has an outcome.
+  std::vector<testing::ReceivedRequest> dead = dead_->WaitForRequests(2, kWait);
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(std::set<std::string>({dead[0].path, dead[1].path}),
+            (std::set<std::string>{"/a", "/b"}));
+  for (const std::string path : {"/a", "/b"}) {
+    for (const Delivery& row : Rows(item.topic_arn + ":dead" + path)) {
+      EXPECT_EQ(row.attempts, 0) << path;
+    }
+  }
+  Delivery sent = Get(mail_id);
+  for (int i = 0; i < 100 && sent.state == DeliveryState::kPending; ++i) {
+    deliverer_->WaitUntilIdle(wall_.Now() + std::chrono::milliseconds(20));
+    sent = Get(mail_id);
+  }
+  EXPECT_EQ(sent.state, DeliveryState::kDelivered);
+  EXPECT_EQ(dead_->requests().size(), 2u);
+  dead_.reset();
+  deliverer_.reset();  // before the mail sender it uses
+}
+
+TEST(EndpointKeyTest, LanesAndKeys) {
+  EXPECT_EQ(LaneOf("email"), Lane::kMail);
+  EXPECT_EQ(LaneOf("email-json"), Lane::kMail);
+  EXPECT_EQ(LaneOf("http"), Lane::kHttp);
+  EXPECT_EQ(LaneOf("https"), Lane::kHttp);
+  EXPECT_EQ(LaneOf("slack"), Lane::kHttp);
+  EXPECT_EQ(EndpointKey("https", "https://hooks.example/a"), "https https://hooks.example/a");
+}
+
+TEST_F(OutboxTest, DueSkipsBusyEndpointsThrottledSubscriptionsAndOtherLanes) {
+  StartReceiver(HttpReceiver::Always(200));
+  OutboxItem a = HttpItem("m-a", {});
+  OutboxItem b = HttpItem("m-b", {});
+  b.endpoint = receiver_->url("/other");
+  b.http->url = b.endpoint;
+  b.subscription_arn = b.topic_arn + ":sub-2";
+  OutboxItem mail = HttpItem("m-mail", {});
+  mail.http.reset();
+  mail.protocol = "email-json";
+  mail.endpoint = "ops@example.com";
+  mail.mail = MailEnvelope{"a@example.com", {"ops@example.com"}, "x"};
+  const std::int64_t a_id = Enqueue(a), b_id = Enqueue(b), mail_id = Enqueue(mail);
+  Outbox outbox(&*db_);
+  auto ids = [&](const DueFilter& filter) {
+    std::vector<std::int64_t> out;
+    Result<std::vector<Delivery>> rows = outbox.Due(clock_.Now(), filter, 10);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const Delivery& d : *rows) out.push_back(d.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids({}), (std::vector<std::int64_t>{a_id, b_id, mail_id}));
+  EXPECT_EQ(ids({.lane = Lane::kHttp}), (std::vector<std::int64_t>{a_id, b_id}));
+  EXPECT_EQ(ids({.lane = Lane::kMail}), std::vector<std::int64_t>{mail_id});
+  EXPECT_EQ(ids({.lane = Lane::kHttp, .exclude_endpoints = {EndpointKey("http", a.endpoint)}}),
+            std::vector<std::int64_t>{b_id});
+  EXPECT_EQ(ids({.exclude_ids = {b_id}, .exclude_subscriptions = {a.subscription_arn}}),
+            std::vector<std::int64_t>{});
+  EXPECT_EQ(ids({.exclude_subscriptions = {b.subscription_arn, "x"}}),
+            (std::vector<std::int64_t>{a_id, mail_id}));
+}
+
+// --- Deleted subscriptions and pruning ----------------------------------------
+
+TEST_F(OutboxTest, RowsDroppedWhileBackingOffAreNeverSent) {
+  StartReceiver(HttpReceiver::FailFirst(1, 503));
+  OpenDeliverer();
+  const std::int64_t id = Enqueue(HttpItem("m-retry", {seconds(5), seconds(5)}));
+  OutboxItem goodbye = HttpItem("m-bye", {});
+  goodbye.type = "UnsubscribeConfirmation";
+  EXPECT_EQ(DeliverDueAt(seconds(0)), 1);  // 503: backing off for 5 s
+  EXPECT_EQ(Get(id).state, DeliveryState::kPending);
+  const std::int64_t goodbye_id = Enqueue(goodbye);
+  Outbox outbox(&*db_);
+  Result<std::int64_t> dropped = outbox.DropUnsentToSubscription(goodbye.subscription_arn);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_EQ(*dropped, 1);
+  EXPECT_EQ(outbox.Get(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(outbox.Request(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(DeliverDueAt(seconds(10)), 1);  // the UnsubscribeConfirmation only
+  std::vector<testing::ReceivedRequest> got = receiver_->requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].Header("x-amz-sns-message-id"), "m-retry");
+  EXPECT_EQ(got[1].Header("x-amz-sns-message-id"), "m-bye");
+  EXPECT_EQ(Get(goodbye_id).state, DeliveryState::kDelivered);
+  Result<OutboxCounts> counts = outbox.Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->delivered, 1);
+}
+
+TEST_F(OutboxTest, DroppingATopicLeavesOtherTopicsAndFinishedRows) {
+  StartReceiver(HttpReceiver::Always(200));
+  OpenDeliverer();
+  const std::int64_t done = Enqueue(HttpItem("m-done", {}));
+  EXPECT_EQ(DeliverDueAt(seconds(0)), 1);
+  const std::int64_t waiting = Enqueue(HttpItem("m-waiting", {}));
+  OutboxItem other = HttpItem("m-other", {});
+  other.topic_arn = "arn:aws:sns:us-east-1:000000000000:other";
+  other.subscription_arn = other.topic_arn + ":sub-1";
+  const std::int64_t other_id = Enqueue(other);
+  Outbox outbox(&*db_);
+  Result<std::int64_t> dropped = outbox.DropUnsentToTopic(HttpItem("x", {}).topic_arn);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 1);
+  EXPECT_EQ(outbox.Get(waiting).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Get(done).state, DeliveryState::kDelivered);
+  EXPECT_EQ(Get(other_id).state, DeliveryState::kPending);
+}
+
+TEST_F(OutboxTest, PruningRemovesOnlyFinishedRowsOlderThanTheCutoff) {
+  StartReceiver([](const testing::ReceivedRequest& r) {
+    testing::HttpReply reply;
+    reply.status = r.path == "/gone" ? 404 : r.path == "/down" ? 503 : 200;
+    return reply;
+  });
+  OpenDeliverer();
+  auto at = [&](std::string id, std::string path, std::vector<seconds> delays) {
+    OutboxItem item = HttpItem(std::move(id), std::move(delays));
+    item.endpoint = receiver_->url(path);
+    item.http->url = item.endpoint;
+    return Enqueue(item);
+  };
+  const std::int64_t delivered = at("m-delivered", "/ok", {});
+  const std::int64_t dead = at("m-dead", "/down", {});
+  const std::int64_t retrying = at("m-retrying", "/down", {seconds(3600 * 24 * 365)});
+  const std::int64_t refused = at("m-refused", "/gone", {});  // 4xx: delivered, not retried
+  EXPECT_EQ(DeliverDueAt(seconds(0)), 4);
+  EXPECT_EQ(Get(dead).state, DeliveryState::kDead);
+  EXPECT_EQ(Get(retrying).state, DeliveryState::kPending);
+  const seconds day(86400);
+  const std::int64_t young = at("m-young", "/ok", {});
+  EXPECT_EQ(DeliverDueAt(40 * day), 1);  // finishes on day 40
+  const std::int64_t unattempted = Enqueue(HttpItem("m-never", {}));
+
+  Outbox outbox(&*db_);
+  const TimePoint cutoff = start_ + 10 * day;
+  Result<std::int64_t> pruned = outbox.PruneFinished(cutoff, 2);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(*pruned, 2);
+  pruned = outbox.PruneFinished(cutoff, 2);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 1);
+  pruned = outbox.PruneFinished(cutoff, 2);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(*pruned, 0);
+  for (std::int64_t gone : {delivered, dead, refused}) {
+    EXPECT_EQ(outbox.Get(gone).status().code(), StatusCode::kNotFound) << gone;
+  }
+  EXPECT_EQ(Get(retrying).state, DeliveryState::kPending);
+  EXPECT_EQ(Get(retrying).history.size(), 1u);
+  EXPECT_EQ(Get(young).state, DeliveryState::kDelivered);
+  EXPECT_EQ(Get(unattempted).state, DeliveryState::kPending);
+  // The attempts went with their rows.
+  Result<store::Statement> attempts =
+      db_->Prepare("SELECT count(*), min(delivery_id) FROM delivery_attempts");
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_TRUE(*attempts->Step());
+  EXPECT_EQ(attempts->ColumnInt(0), 2);  // retrying's and young's
+  EXPECT_EQ(attempts->ColumnInt(1), retrying);
 }
 
 }  // namespace

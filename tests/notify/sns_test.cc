@@ -329,6 +329,71 @@ TEST_F(SnsTest, UnsubscribeSendsAnUnsubscribeConfirmationWhoseLinkRestores) {
   EXPECT_TRUE(sns_->GetSubscription(sub->arn).ok());
 }
 
+TEST_F(SnsTest, UnsubscribingWhileADeliveryBacksOffStopsItsRetries) {
+  Result<std::unique_ptr<HttpReceiver>> flaky =
+      HttpReceiver::Start({.behaviour = HttpReceiver::FailFirst(1, 503)});
+  ASSERT_TRUE(flaky.ok());
+  Topic topic = MakeTopic();
+  Result<Subscription> sub = sns_->Subscribe(
+      topic.arn, "http", (*flaky)->url("/flaky"),
+      {{"DeliveryPolicy",
+        R"({"healthyRetryPolicy":{"numRetries":3,"minDelayTarget":5,"maxDelayTarget":5}})"}},
+      true);
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  ASSERT_TRUE(sns_->Publish(topic.arn, {.message = "x"}).ok());
+  DeliverDue();  // 503: due again in 5 s
+  Outbox outbox(&*db_);
+  Result<std::vector<Delivery>> rows = outbox.List({.subscription_arn = sub->arn});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().state, DeliveryState::kPending);
+  EXPECT_EQ(rows->front().attempts, 1);
+
+  ASSERT_TRUE(sns_->Unsubscribe(sub->arn, Authentication::kSigned).ok());
+  clock_.Advance(seconds(60));
+  DeliverDue();
+  std::vector<testing::ReceivedRequest> got = (*flaky)->requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].Header("x-amz-sns-message-type"), "Notification");
+  EXPECT_EQ(got[1].Header("x-amz-sns-message-type"), "UnsubscribeConfirmation");
+  rows = outbox.List({.subscription_arn = sub->arn});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().item.type, "UnsubscribeConfirmation");
+  EXPECT_EQ(rows->front().state, DeliveryState::kDelivered);
+}
+
+TEST_F(SnsTest, DeletingATopicDropsWhatItsSubscribersWereNotYetSent) {
+  Result<std::unique_ptr<HttpReceiver>> flaky =
+      HttpReceiver::Start({.behaviour = HttpReceiver::FailFirst(2, 503)});
+  ASSERT_TRUE(flaky.ok());
+  UseSmtp();
+  Topic topic = MakeTopic();
+  ASSERT_TRUE(sns_->Subscribe(topic.arn, "http", (*flaky)->url("/x"), {}, true).ok());
+  ASSERT_TRUE(sns_->Subscribe(topic.arn, "http", (*flaky)->url("/y"), {}, true).ok());
+  // Pending confirmation: its SubscriptionConfirmation mail is delivered.
+  ASSERT_TRUE(sns_->Subscribe(topic.arn, "email", "ops@example.com", {}).ok());
+  ASSERT_TRUE(sns_->Publish(topic.arn, {.message = "x"}).ok());
+  DeliverDue();  // the webhooks answer 503 and back off
+  EXPECT_EQ((*flaky)->requests().size(), 2u);
+  EXPECT_EQ(sink_->WaitForMessages(1, kWait).size(), 1u);
+  Outbox outbox(&*db_);
+  Result<OutboxCounts> counts = outbox.Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 2);
+  ASSERT_TRUE(sns_->DeleteTopic(topic.arn).ok());
+  counts = outbox.Counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 0);
+  clock_.Advance(seconds(3600));
+  DeliverDue();
+  EXPECT_EQ((*flaky)->requests().size(), 2u);
+  Result<std::vector<Delivery>> rows = outbox.List({.topic_arn = topic.arn});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);  // the confirmation mail, delivered
+  EXPECT_EQ(rows->front().item.type, "SubscriptionConfirmation");
+}
+
 TEST_F(SnsTest, AlarmEmailIsCloudWatchsMailWithEvidenceAndAnHtmlAlternative) {
   UseSmtp();
   Topic topic = MakeTopic({{"DisplayName", "Security alerts"}});

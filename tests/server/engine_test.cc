@@ -249,6 +249,88 @@ TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {
             StatusCode::kNotFound);
 }
 
+TEST_F(EngineTest, MaintainPrunesFinishedDeliveriesAndAlarmHistoryAfterThirtyDays) {
+  const TimePoint day0 = clock_.Now();
+  // Day 0: the template's ConfigurationUpdate (SetUp), an ALARM with its
+  // StateUpdate and Action items, and two notifications: one delivered, one
+  // still being retried (hooks.example is never reached in this test).
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "day 0", "").ok());
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kOk, "day 0 ok", "").ok());
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "day 0 again", "").ok());
+  std::vector<notify::Delivery> out = Outbox();
+  ASSERT_EQ(out.size(), 2u);  // newest first
+  const std::int64_t retrying = out[0].id, delivered = out[1].id;
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) {
+                    notify::Outbox outbox(&sv.db);
+                    notify::AttemptResult ok{notify::AttemptOutcome::kDelivered, 200, "HTTP 200",
+                                             Duration(5)};
+                    notify::AttemptResult busy{notify::AttemptOutcome::kRetryable, 503,
+                                               "HTTP 503", Duration(5)};
+                    for (auto [id, result] : {std::pair{delivered, ok}, {retrying, busy}}) {
+                      Result<notify::DeliveryState> a = outbox.RecordAttempt(id, result, day0, day0);
+                      if (!a.ok()) return a.status();
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  auto history = [&] {
+    std::optional<std::string> next;
+    Result<std::vector<HistoryRecord>> h = engine_->Locked(
+        [&](Services& sv) { return sv.alarms.History({.ascending = true}, &next); });
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    std::vector<std::string> summaries;
+    if (h.ok()) {
+      for (const HistoryRecord& r : *h) summaries.push_back(r.item.summary);
+    }
+    return summaries;
+  };
+  const std::size_t day0_items = history().size();
+  ASSERT_GE(day0_items, 4u);
+
+  // Day 29: a new change; nothing is old enough yet.
+  clock_.Set(day0 + std::chrono::days(29));
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kOk, "day 29", "").ok());
+  ASSERT_TRUE(engine_->Maintain().ok());
+  EXPECT_EQ(history().size(), day0_items + 1);
+  EXPECT_EQ(Outbox().size(), 2u);
+
+  // Day 30 and a minute: day 0's finished delivery and history are gone;
+  // the delivery still pending stays, whatever its age.
+  clock_.Set(day0 + std::chrono::days(30) + minutes(1));
+  ASSERT_TRUE(engine_->Maintain().ok());
+  EXPECT_EQ(history(), std::vector<std::string>{"Alarm updated from ALARM to OK"});
+  out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, retrying);
+  EXPECT_EQ(out[0].state, notify::DeliveryState::kPending);
+}
+
+TEST_F(EngineTest, TheHistoryRetentionIsTheOperatorsChoice) {
+  Close();
+  NotifierOptions n;
+  n.data_dir = dir_ + "/data";
+  Result<std::unique_ptr<Notifier>> notifier = Notifier::Open(n, &clock_);
+  ASSERT_TRUE(notifier.ok());
+  notifier_ = std::move(notifier).value();
+  EngineOptions options;
+  options.history_retention = std::chrono::days(2);
+  Result<std::unique_ptr<Engine>> engine = Engine::Open(notifier_.get(), options, &clock_);
+  ASSERT_TRUE(engine.ok());
+  engine_ = std::move(engine).value();
+  auto count = [&] {
+    std::optional<std::string> next;
+    return engine_->Locked([&](Services& sv) { return sv.alarms.History({}, &next)->size(); });
+  };
+  ASSERT_EQ(count(), 1u);  // the template's ConfigurationUpdate
+  clock_.Advance(std::chrono::days(2) - seconds(1));
+  ASSERT_TRUE(engine_->Maintain().ok());
+  EXPECT_EQ(count(), 1u);
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(engine_->Maintain().ok());
+  EXPECT_EQ(count(), 0u);
+}
+
 class EarlyEngineTest : public EngineTest {
  protected:
   void SetUp() override {
