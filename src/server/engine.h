@@ -19,10 +19,13 @@
 
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alarm/alarm.h"
@@ -37,6 +40,25 @@
 
 namespace tw::server {
 
+// What one committed batch of log events did, for the service's own metrics.
+struct IngestReport {
+  std::string log_group;
+  std::size_t events = 0;  // accepted and stored
+  std::size_t bytes = 0;   // of their messages
+  // Each metric filter of the group (by name) and how many of the events
+  // matched its pattern.
+  std::vector<std::pair<std::string, std::uint64_t>> filter_matches;
+  // PutLogEvents only (not the CloudTrail watcher): from the call to its
+  // commit, lock wait included (a steady-clock measurement, not event time).
+  std::optional<Duration> put_log_events_elapsed;
+};
+
+// What one retention pass deleted.
+struct RetentionReport {
+  std::int64_t log_events = 0;
+  std::int64_t metric_minutes = 0;
+};
+
 struct EngineOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -46,8 +68,13 @@ struct EngineOptions {
   // data arrives, so ALARM goes out within a second (trailwatch extension).
   bool early_alarm = false;
   std::size_t evidence_per_transition = 10;
-  // Called (under the engine's lock) for each transition, for the log.
-  std::function<void(const std::string& alarm, const alarm::Evaluation&)> on_transition;
+  // Called (under the engine's lock) for each transition, for the log and
+  // the /metrics counters; `from` is the state before it.
+  std::function<void(const std::string& alarm, alarm::StateValue from, const alarm::Evaluation&)>
+      on_transition;
+  // Called (under the engine's lock) after each committed batch of log
+  // events, for the /metrics counters. Must be quick.
+  std::function<void(const IngestReport&)> on_ingest;
 };
 
 // The services, for operations that need more than one call under one lock.
@@ -105,16 +132,18 @@ class Engine {
                        const std::string& reason_data);
   // Evaluates every alarm at `now` (a minute boundary).
   Status EvaluateAlarms(TimePoint now);
-  // Retention of log events and metric minutes.
-  Status Maintain();
+  // Retention of log events and metric minutes; returns what it deleted.
+  Result<RetentionReport> Maintain();
 
  private:
   Engine(Notifier* notifier, EngineOptions options, const Clock* clock)
       : notifier_(notifier), options_(std::move(options)), clock_(clock) {}
 
-  // The observations of `events` by `group`'s filters.
+  // The observations of `events` by `group`'s filters; fills `report`'s
+  // counts (not its elapsed time).
   Result<metrics::MetricStore> Observe(const std::string& group,
-                                       const std::vector<StoredLogEvent>& events);
+                                       const std::vector<StoredLogEvent>& events,
+                                       IngestReport* report);
   // Stores a changed evaluation and publishes it; inside a transaction.
   Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
                     const AlarmEvaluation& evidence);
