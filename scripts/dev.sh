@@ -21,7 +21,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config git
 # Only the test command needs these: test frameworks, the fuzzing toolchain, jq as an oracle,
 # sqlite3 for the recovery steps trailwatch prints for a damaged store.
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev clang libclang-rt-14-dev jq openssl
-  python3-aiosmtpd awscli python3-boto3 chromium sqlite3 iproute2)
+  python3-aiosmtpd awscli python3-boto3 chromium sqlite3 iproute2 prometheus)
 
 install_missing() {
   local missing=()

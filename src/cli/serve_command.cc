@@ -50,6 +50,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
   command->add_flag("--early-alarm", s.early_alarm,
                     "Evaluate alarms whose statistic can only grow on the current minute as soon "
                     "as data arrives, so ALARM goes out within a second");
+  command->add_option("--metrics-from", s.metrics_from,
+                      "Network (CIDR) whose clients may scrape the Prometheus metrics at "
+                      "/metrics, besides loopback (repeatable; 0.0.0.0/0 and ::/0: anyone)");
+  command->add_flag("--no-metrics", s.no_metrics, "Do not serve /metrics at all");
   command->add_option("--tls-cert", s.tls_cert_file, "PEM certificate to serve HTTPS with");
   command->add_option("--tls-key", s.tls_key_file, "PEM private key of --tls-cert");
   command->footer(

@@ -5,7 +5,7 @@
 //                    [--access-key ID:SECRET]... [--region R] [--account-id ID]
 //                    [--smtp URL --smtp-from ADDR] [--public-url URL]
 //                    [--cloudtrail-dir DIR --log-group NAME] [--early-alarm]
-//                    [--tls-cert FILE --tls-key FILE]
+//                    [--tls-cert FILE --tls-key FILE] [--metrics-from CIDR]... [--no-metrics]
 //
 // Exit status: 0 after a clean stop; 2 when it cannot start (bad options,
 // data directory in use, port in use, unusable template).

@@ -245,7 +245,8 @@ Result<MetricFilter> MetricFilter::Compile(MetricFilterSpec spec) {
 FilterSet::FilterSet(std::vector<MetricFilter> filters) : filters_(std::move(filters)) {}
 
 std::size_t FilterSet::Evaluate(event::EventView& event, TimePoint timestamp,
-                                std::vector<Observation>* out) const {
+                                std::vector<Observation>* out,
+                                std::span<std::uint64_t> matches) const {
   std::size_t matched = 0;
   // Everything up to the push_back works on the shared EventView and the
   // stack, so a non-matching event without a default value allocates nothing.
@@ -256,6 +257,7 @@ std::size_t FilterSet::Evaluate(event::EventView& event, TimePoint timestamp,
     bool is_default = false;
     if (filter.matcher_->Matches(event)) {
       ++matched;
+      if (!matches.empty()) ++matches[i];
       value = filter.matcher_->ResolveNumber(filter.compiled_->value, event);
       // Missing or non-numeric: no datapoint (§7.3, open question 8).
       if (!value || !IsPublishable(*value)) continue;

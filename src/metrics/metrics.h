@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -120,10 +121,13 @@ class FilterSet {
   // or |v| > 2^360), or one of its default value if it has one and the event
   // does not match (filter-patterns.md §7.3: per non-matching event). A
   // dimension whose reference is missing in the event is left out of that
-  // observation. Returns the number of filters that matched. Once `event` is
+  // observation. Returns the number of filters that matched, and adds one to
+  // `matches[i]` for each filter i that matched when `matches` is given (one
+  // slot per filter: the server's per-filter match counts). Once `event` is
   // warm, allocates only for the observations it appends.
   std::size_t Evaluate(event::EventView& event, TimePoint timestamp,
-                       std::vector<Observation>* out) const;
+                       std::vector<Observation>* out,
+                       std::span<std::uint64_t> matches = {}) const;
 
  private:
   std::vector<MetricFilter> filters_;

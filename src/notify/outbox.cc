@@ -303,6 +303,30 @@ Result<OutboxCounts> Outbox::Counts() {
   return counts;
 }
 
+Result<std::vector<ProtocolBacklog>> Outbox::BacklogByProtocol() {
+  // Both states are in the deliveries_due index; delivered rows (the many)
+  // are not read.
+  Result<store::Statement> query = db_->Prepare(
+      "SELECT protocol, state, count(*), min(created_at) FROM deliveries "
+      "WHERE state IN ('pending', 'dead') GROUP BY protocol, state ORDER BY protocol");
+  if (!query.ok()) return query.status();
+  std::vector<ProtocolBacklog> out;
+  while (true) {
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const std::string protocol = query->ColumnText(0);
+    if (out.empty() || out.back().protocol != protocol) out.push_back({protocol});
+    if (ParseState(query->ColumnText(1)) == DeliveryState::kPending) {
+      out.back().pending = query->ColumnInt(2);
+      out.back().oldest_pending = FromEpochMillis(query->ColumnInt(3));
+    } else {
+      out.back().dead = query->ColumnInt(2);
+    }
+  }
+  return out;
+}
+
 Result<std::optional<TimePoint>> Outbox::NextDueAfter(TimePoint now) {
   Result<store::Statement> query = db_->Prepare(
       "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending' AND next_attempt_at > "

@@ -140,6 +140,15 @@ struct OutboxCounts {
   std::int64_t dead = 0;
 };
 
+// The rows still needing attention, of one protocol (for the service's
+// metrics).
+struct ProtocolBacklog {
+  std::string protocol;  // as subscribed: "email", "https", ...
+  std::int64_t pending = 0;
+  std::optional<TimePoint> oldest_pending;  // created_at of the oldest pending row
+  std::int64_t dead = 0;
+};
+
 // The outbox's rows on a caller's database connection (not synchronized:
 // one thread at a time, as for the Database).
 class Outbox {
@@ -157,6 +166,9 @@ class Outbox {
   // One row with its request and every attempt. kNotFound if absent.
   Result<Delivery> Get(std::int64_t id);
   Result<OutboxCounts> Counts();
+  // Pending and dead rows by protocol, sorted by protocol; a protocol with
+  // neither is absent.
+  Result<std::vector<ProtocolBacklog>> BacklogByProtocol();
   // The earliest next_attempt after `now` of a pending row, if any.
   Result<std::optional<TimePoint>> NextDueAfter(TimePoint now);
 

@@ -1,5 +1,6 @@
 #include "server/engine.h"
 
+#include <chrono>
 #include <set>
 
 #include "common/json_string.h"
@@ -95,36 +96,52 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
 }
 
 Result<metrics::MetricStore> Engine::Observe(const std::string& group,
-                                             const std::vector<StoredLogEvent>& events) {
+                                             const std::vector<StoredLogEvent>& events,
+                                             IngestReport* report) {
+  report->log_group = group;
+  report->events = events.size();
+  for (const StoredLogEvent& e : events) report->bytes += e.message.size();
   metrics::MetricStore batch(options_.evidence_per_transition);
   Result<std::shared_ptr<const metrics::FilterSet>> filters = logs_->FilterSetOf(group);
   if (!filters.ok()) return filters.status();
-  if ((*filters)->filters().empty()) return batch;
+  const std::vector<metrics::MetricFilter>& list = (*filters)->filters();
+  if (list.empty()) return batch;
+  std::vector<std::uint64_t> matches(list.size(), 0);
   event::EventView view;
   std::vector<metrics::Observation> observations;
   for (const StoredLogEvent& e : events) {
     view.Reset(e.message);
     observations.clear();
-    (*filters)->Evaluate(view, FromEpochMillis(e.timestamp_ms), &observations);
+    (*filters)->Evaluate(view, FromEpochMillis(e.timestamp_ms), &observations, matches);
     for (const metrics::Observation& o : observations) batch.Record(o, e.message);
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    report->filter_matches.emplace_back(list[i].spec().filter_name, matches[i]);
   }
   return batch;
 }
 
 Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const std::string& stream,
                                                 const std::vector<InputLogEvent>& events) {
+  const auto started = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mutex_);
   store::Database& db = notifier_->db();
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();
   Result<PutLogEventsResult> put = logs_->PutLogEvents(group, stream, events, clock_->Now());
   if (!put.ok()) return put.status();
-  Result<metrics::MetricStore> batch = Observe(group, put->accepted);
+  IngestReport report;
+  Result<metrics::MetricStore> batch = Observe(group, put->accepted, &report);
   if (!batch.ok()) return batch.status();
   TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
   TW_RETURN_IF_ERROR(tx->Commit());
   metrics_->Apply(*batch);
   if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  if (options_.on_ingest) {
+    report.put_log_events_elapsed =
+        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+    options_.on_ingest(report);
+  }
   return put;
 }
 
@@ -138,13 +155,15 @@ Result<std::size_t> Engine::IngestRecords(
   Result<std::vector<StoredLogEvent>> stored =
       logs_->IngestEvents(group, stream, events, clock_->Now());
   if (!stored.ok()) return stored.status();
-  Result<metrics::MetricStore> batch = Observe(group, *stored);
+  IngestReport report;
+  Result<metrics::MetricStore> batch = Observe(group, *stored, &report);
   if (!batch.ok()) return batch.status();
   TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
   TW_RETURN_IF_ERROR(checkpoint(db));
   TW_RETURN_IF_ERROR(tx->Commit());
   metrics_->Apply(*batch);
   if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  if (options_.on_ingest) options_.on_ingest(report);
   return stored->size();
 }
 
@@ -185,7 +204,9 @@ Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& eva
     evidence_json += "]}";
   }
   TW_RETURN_IF_ERROR(alarms_->Record(alarm.spec.alarm_name, evaluation, evidence_json));
-  if (options_.on_transition) options_.on_transition(alarm.spec.alarm_name, evaluation);
+  if (options_.on_transition) {
+    options_.on_transition(alarm.spec.alarm_name, alarm.state.value, evaluation);
+  }
   if (evaluation.actions.empty()) return Status::Ok();
   TransitionFacts facts;
   facts.old_state = alarm.state.value;
@@ -269,7 +290,8 @@ Status Engine::EarlyAlarms(const metrics::MetricStore& batch) {
   return Status::Ok();
 }
 
-Status Engine::Maintain() {
+Result<RetentionReport> Engine::Maintain() {
+  RetentionReport report;
   TimePoint now;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -277,10 +299,13 @@ Status Engine::Maintain() {
     store::Database& db = notifier_->db();
     Result<store::Transaction> tx = store::Transaction::Begin(db);
     if (!tx.ok()) return tx.status();
-    Result<std::int64_t> removed = logs_->ApplyRetention(now);
-    if (!removed.ok()) return removed.status();
-    TW_RETURN_IF_ERROR(metrics_->DropExpired(now));
+    Result<std::int64_t> log_events = logs_->ApplyRetention(now);
+    if (!log_events.ok()) return log_events.status();
+    Result<std::int64_t> metric_minutes = metrics_->DropExpired(now);
+    if (!metric_minutes.ok()) return metric_minutes.status();
     TW_RETURN_IF_ERROR(tx->Commit());
+    report.log_events = *log_events;
+    report.metric_minutes = *metric_minutes;
   }
   // AWS's documents disagree on how long alarm history is kept: the CLI
   // reference of mon-describe-alarm-history and the CloudWatch blog ("the
@@ -302,9 +327,11 @@ Status Engine::Maintain() {
     Result<std::int64_t> history = alarms_->PruneHistory(cutoff, kBatch);
     if (!history.ok()) return history.status();
     TW_RETURN_IF_ERROR(tx->Commit());
+    report.deliveries += *deliveries;
+    report.alarm_history += *history;
     if (*deliveries < static_cast<std::int64_t>(kBatch) &&
         *history < static_cast<std::int64_t>(kBatch)) {
-      return Status::Ok();
+      return report;
     }
   }
 }

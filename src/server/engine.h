@@ -19,10 +19,13 @@
 
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alarm/alarm.h"
@@ -36,6 +39,27 @@
 #include "server/template.h"
 
 namespace tw::server {
+
+// What one committed batch of log events did, for the service's own metrics.
+struct IngestReport {
+  std::string log_group;
+  std::size_t events = 0;  // accepted and stored
+  std::size_t bytes = 0;   // of their messages
+  // Each metric filter of the group (by name) and how many of the events
+  // matched its pattern.
+  std::vector<std::pair<std::string, std::uint64_t>> filter_matches;
+  // PutLogEvents only (not the CloudTrail watcher): from the call to its
+  // commit, lock wait included (a steady-clock measurement, not event time).
+  std::optional<Duration> put_log_events_elapsed;
+};
+
+// What one retention pass deleted.
+struct RetentionReport {
+  std::int64_t log_events = 0;
+  std::int64_t metric_minutes = 0;
+  std::int64_t deliveries = 0;     // finished, with their attempts
+  std::int64_t alarm_history = 0;  // history items
+};
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -52,8 +76,13 @@ struct EngineOptions {
   // --keep-history-days; the default follows the 30 days AWS is said to
   // keep alarm history for, see engine.cc.)
   Duration history_retention = std::chrono::days(30);
-  // Called (under the engine's lock) for each transition, for the log.
-  std::function<void(const std::string& alarm, const alarm::Evaluation&)> on_transition;
+  // Called (under the engine's lock) for each transition, for the log and
+  // the /metrics counters; `from` is the state before it.
+  std::function<void(const std::string& alarm, alarm::StateValue from, const alarm::Evaluation&)>
+      on_transition;
+  // Called (under the engine's lock) after each committed batch of log
+  // events, for the /metrics counters. Must be quick.
+  std::function<void(const IngestReport&)> on_ingest;
 };
 
 // The services, for operations that need more than one call under one lock.
@@ -113,16 +142,18 @@ class Engine {
   Status EvaluateAlarms(TimePoint now);
   // Retention of log events and metric minutes, then of finished
   // deliveries and alarm history (options().history_retention), in
-  // batches that each take the lock briefly.
-  Status Maintain();
+  // batches that each take the lock briefly; returns what it deleted.
+  Result<RetentionReport> Maintain();
 
  private:
   Engine(Notifier* notifier, EngineOptions options, const Clock* clock)
       : notifier_(notifier), options_(std::move(options)), clock_(clock) {}
 
-  // The observations of `events` by `group`'s filters.
+  // The observations of `events` by `group`'s filters; fills `report`'s
+  // counts (not its elapsed time).
   Result<metrics::MetricStore> Observe(const std::string& group,
-                                       const std::vector<StoredLogEvent>& events);
+                                       const std::vector<StoredLogEvent>& events,
+                                       IngestReport* report);
   // Stores a changed evaluation and publishes it; inside a transaction.
   Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
                     const AlarmEvaluation& evidence);

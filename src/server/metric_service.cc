@@ -140,14 +140,15 @@ Status MetricService::Persist(const metrics::MetricStore& batch) {
 
 void MetricService::Apply(const metrics::MetricStore& batch) { store_.Merge(batch); }
 
-Status MetricService::DropExpired(TimePoint now) {
+Result<std::int64_t> MetricService::DropExpired(TimePoint now) {
   const TimePoint cutoff = now - kRetention;
   Result<store::Statement> d = db_->Prepare("DELETE FROM metric_minutes WHERE minute < ?");
   if (!d.ok()) return d.status();
   d->Bind(1, ToEpochMillis(cutoff));
   TW_RETURN_IF_ERROR(d->Run());
+  const std::int64_t deleted = db_->Changes();
   store_.DropBefore(cutoff);
-  return Status::Ok();
+  return deleted;
 }
 
 std::vector<MetricDatapoint> MetricService::Datapoints(const MetricQuery& q) const {

@@ -54,7 +54,8 @@ class MetricService {
   // Adds `batch` to memory; call after the transaction of Persist() committed.
   void Apply(const metrics::MetricStore& batch);
   // Forgets minutes older than the retention, in memory and in the store.
-  Status DropExpired(TimePoint now);
+  // Returns how many stored minute rows were deleted.
+  Result<std::int64_t> DropExpired(TimePoint now);
 
   // One datapoint per period of [start, end) that holds samples, ascending.
   std::vector<MetricDatapoint> Datapoints(const MetricQuery& query) const;

@@ -19,6 +19,7 @@
 #include "server/console.h"
 #include "server/engine.h"
 #include "server/operations.h"
+#include "server/service_metrics.h"
 
 namespace tw::server {
 namespace {
@@ -202,7 +203,16 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
                           (listen->first == "0.0.0.0" ? "127.0.0.1" : listen->first) + ":" +
                           std::to_string(listen->second);
   }
-  delivery.on_attempt = [](const notify::Delivery& d, const notify::AttemptRecord& a) {
+  Result<MetricsAccess> metrics_access =
+      options.no_metrics ? Result<MetricsAccess>(MetricsAccess::Off())
+                         : MetricsAccess::Allowing(options.metrics_from);
+  if (!metrics_access.ok()) {
+    LogError(metrics_access.status().message());
+    return 2;
+  }
+  ServiceMetrics metrics(DataDirLayout{delivery.data_dir}.database());
+  delivery.on_attempt = [&metrics](const notify::Delivery& d, const notify::AttemptRecord& a) {
+    metrics.OnAttempt(d);
     std::string what = d.item.type + " " + d.item.message_id + " to " + d.item.protocol + " " +
                        RedactUrlPasswords(d.item.endpoint) + " (attempt " +
                        std::to_string(a.number) + "): " + RedactUrlPasswords(a.detail);
@@ -262,9 +272,12 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   engine_options.public_url = delivery.public_url;
   engine_options.early_alarm = options.early_alarm;
   engine_options.history_retention = std::chrono::days(options.keep_history_days);
-  engine_options.on_transition = [](const std::string& name, const alarm::Evaluation& e) {
+  engine_options.on_transition = [&metrics](const std::string& name, alarm::StateValue from,
+                                            const alarm::Evaluation& e) {
+    metrics.OnTransition(name, from, e.state.value);
     LogInfo("alarm " + name + " is " + alarm::StateName(e.state.value) + ": " + e.state.reason);
   };
+  engine_options.on_ingest = [&metrics](const IngestReport& r) { metrics.OnIngest(r); };
   Result<std::unique_ptr<Engine>> engine = Engine::Open(notifier->get(), engine_options, &clock);
   if (!engine.ok()) {
     LogError(engine.status().message());
@@ -309,11 +322,18 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   // and the public URL's hosts, besides IP literals and localhost.
   Console console(engine_ptr, secrets, tls, &clock,
                   {listen->first, UrlHost(delivery.public_url)});
-  router_options.local_routes = [engine_ptr, &console](const api::HttpRequest& r) {
+  const MetricsAccess& access = *metrics_access;
+  router_options.local_routes = [engine_ptr, &console, &metrics,
+                                 &access](const api::HttpRequest& r) {
+    if (std::optional<api::HttpResponse> scrape = metrics.Handle(r, access, *engine_ptr)) {
+      return scrape;
+    }
     if (std::optional<api::HttpResponse> page = console.Handle(r)) return page;
     return LocalRoute(r, *engine_ptr);
   };
-  router_options.on_response = [](const api::CallContext& c, const api::HttpResponse& r) {
+  router_options.on_response = [&metrics, &operations](const api::CallContext& c,
+                                                       const api::HttpResponse& r) {
+    metrics.OnResponse(operations, c, r);
     if (r.status >= 400) {
       LogWarning(std::string(api::ServiceName(c.service)) + " " + c.operation + " answered " +
                  std::to_string(r.status));
@@ -345,6 +365,11 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   }
   LogInfo(std::string("listening on ") + (tls ? "https://" : "http://") + listen->first + ":" +
           std::to_string((*server)->port()) + " (data directory " + delivery.data_dir + ")");
+  if (access.enabled()) {
+    std::string from = "loopback";
+    for (const std::string& cidr : options.metrics_from) from += ", " + cidr;
+    LogInfo("Prometheus metrics at /metrics for " + from);
+  }
   // 7-9. Workers.
   (*notifier)->deliverer().Start();
   auto ticker = std::make_unique<MinuteTicker>(
@@ -353,9 +378,13 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
         Status s = engine_ptr->EvaluateAlarms(boundary);
         if (!s.ok()) LogError("alarm evaluation: " + s.message());
       },
-      [engine_ptr] {
-        Status s = engine_ptr->Maintain();
-        if (!s.ok()) LogError("retention: " + s.message());
+      [engine_ptr, &metrics] {
+        Result<RetentionReport> deleted = engine_ptr->Maintain();
+        if (!deleted.ok()) {
+          LogError("retention: " + deleted.status().message());
+        } else {
+          metrics.OnRetention(*deleted);
+        }
       });
   std::unique_ptr<CloudTrailWatcher> watcher;
   if (!options.cloudtrail_dir.empty()) {

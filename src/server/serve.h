@@ -44,6 +44,10 @@ struct ServeOptions {
   // How long finished deliveries and alarm history are kept (--keep-history-days).
   int keep_history_days = 30;
   bool public_url_given = false;  // else it follows the listen address
+  // Who may scrape GET /metrics besides loopback (--metrics-from CIDR), and
+  // whether it is served at all (--no-metrics); service_metrics.h.
+  std::vector<std::string> metrics_from;
+  bool no_metrics = false;
 };
 
 // Parses "HOST:PORT" ("[::1]:4566" for IPv6). kInvalidArgument otherwise.
