@@ -34,6 +34,8 @@ CREATE TABLE log_streams (
   stored_bytes   INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (group_name, name)
 );
+-- One row per event: how events were kept before store::EventLog's blocks.
+-- LogService::Open moves any rows into blocks and drops the table.
 CREATE TABLE log_events (
   id         INTEGER PRIMARY KEY,
   group_name TEXT NOT NULL,
@@ -182,11 +184,8 @@ std::string PositionText(std::int64_t timestamp, std::int64_t id) {
   return std::to_string(timestamp) + "/" + std::to_string(id);
 }
 
-constexpr const char* kEventColumns = "id, stream, timestamp, ingestion, message";
-
-StoredLogEvent ReadEvent(const store::Statement& row) {
-  return {row.ColumnInt(0), row.ColumnText(1), row.ColumnInt(2), row.ColumnInt(3),
-          row.ColumnText(4)};
+StoredLogEvent ToStored(const store::LoggedEvent& e) {
+  return {e.id, std::string(e.stream), e.timestamp_ms, e.ingestion_ms, std::string(e.message)};
 }
 
 }  // namespace
@@ -199,7 +198,61 @@ std::string StoredLogEvent::event_id() const {
 Result<std::unique_ptr<LogService>> LogService::Open(store::Database* db, std::string region,
                                                      std::string account_id) {
   TW_RETURN_IF_ERROR(db->Migrate("logs", kSchema));
-  return std::unique_ptr<LogService>(new LogService(db, std::move(region), std::move(account_id)));
+  std::unique_ptr<LogService> service(new LogService(db, std::move(region), std::move(account_id)));
+  Result<std::unique_ptr<store::EventLog>> events = store::EventLog::Open(db);
+  if (!events.ok()) return events.status();
+  service->events_ = std::move(events).value();
+  TW_RETURN_IF_ERROR(service->ImportRowEvents());
+  return service;
+}
+
+Status LogService::ImportRowEvents() {
+  Result<store::Statement> exists =
+      db_->Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'log_events'");
+  if (!exists.ok()) return exists.status();
+  Result<bool> found = exists->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::Ok();
+  exists->Reset();
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  Result<store::Statement> rows = db_->Prepare(
+      "SELECT group_name, stream, id, timestamp, ingestion, message FROM log_events "
+      "ORDER BY group_name, stream, id");
+  if (!rows.ok()) return rows.status();
+  // One block per batch-sized run of a stream, as PutLogEvents would have made.
+  std::string group, stream;
+  std::vector<std::string> messages;
+  std::vector<store::EventLog::StoredEvent> batch;
+  std::int64_t batch_bytes = 0;
+  auto flush = [&]() -> Status {
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].message = messages[i];
+    Status written = events_->WriteBlock(group, stream, batch);
+    batch.clear();
+    messages.clear();
+    batch_bytes = 0;
+    return written;
+  };
+  while (true) {
+    Result<bool> row = rows->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::string row_group = rows->ColumnText(0), row_stream = rows->ColumnText(1);
+    if (!batch.empty() && (row_group != group || row_stream != stream ||
+                           static_cast<int>(batch.size()) >= kMaxEvents ||
+                           batch_bytes >= kMaxBatchBytes)) {
+      TW_RETURN_IF_ERROR(flush());
+    }
+    group = std::move(row_group);
+    stream = std::move(row_stream);
+    messages.push_back(rows->ColumnText(5));
+    batch_bytes += static_cast<std::int64_t>(messages.back().size());
+    batch.push_back({rows->ColumnInt(2), rows->ColumnInt(3), rows->ColumnInt(4), {}});
+  }
+  if (!batch.empty()) TW_RETURN_IF_ERROR(flush());
+  rows->Reset();
+  TW_RETURN_IF_ERROR(db_->Execute("DROP TABLE log_events"));
+  return tx->Commit();
 }
 
 std::string LogService::GroupArn(const std::string& group) const {
@@ -257,14 +310,11 @@ Status LogService::DeleteLogGroup(const std::string& name) {
   TW_RETURN_IF_ERROR(RequireGroup(name));
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
-  // Events first: the cascade through streams would visit them one by one.
-  for (const char* sql :
-       {"DELETE FROM log_events WHERE group_name = ?", "DELETE FROM log_groups WHERE name = ?"}) {
-    Result<store::Statement> d = db_->Prepare(sql);
-    if (!d.ok()) return d.status();
-    d->Bind(1, name);
-    TW_RETURN_IF_ERROR(d->Run());
-  }
+  TW_RETURN_IF_ERROR(events_->DeleteGroup(name));
+  Result<store::Statement> d = db_->Prepare("DELETE FROM log_groups WHERE name = ?");
+  if (!d.ok()) return d.status();
+  d->Bind(1, name);
+  TW_RETURN_IF_ERROR(d->Run());
   TW_RETURN_IF_ERROR(tx->Commit());
   filter_sets_.erase(name);
   return Status::Ok();
@@ -339,13 +389,12 @@ Status LogService::DeleteLogStream(const std::string& group, const std::string& 
   TW_RETURN_IF_ERROR(RequireStream(group, stream));
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
-  for (const char* sql : {"DELETE FROM log_events WHERE group_name = ? AND stream = ?",
-                          "DELETE FROM log_streams WHERE group_name = ? AND name = ?"}) {
-    Result<store::Statement> d = db_->Prepare(sql);
-    if (!d.ok()) return d.status();
-    d->BindAll(group, stream);
-    TW_RETURN_IF_ERROR(d->Run());
-  }
+  TW_RETURN_IF_ERROR(events_->DeleteStream(group, stream));
+  Result<store::Statement> d =
+      db_->Prepare("DELETE FROM log_streams WHERE group_name = ? AND name = ?");
+  if (!d.ok()) return d.status();
+  d->BindAll(group, stream);
+  TW_RETURN_IF_ERROR(d->Run());
   return tx->Commit();
 }
 
@@ -404,20 +453,22 @@ Result<std::vector<StoredLogEvent>> LogService::Insert(const std::string& group,
                                                        TimePoint now) {
   std::vector<StoredLogEvent> stored;
   if (events.empty()) return stored;
-  Result<store::Statement> insert = db_->Prepare(
-      "INSERT INTO log_events (group_name, stream, timestamp, ingestion, message) "
-      "VALUES (?, ?, ?, ?, ?)");
-  if (!insert.ok()) return insert.status();
   const std::int64_t ingestion = ToEpochMillis(now);
   std::int64_t bytes = 0, first = events.front().timestamp_ms, last = first;
-  stored.reserve(events.size());
+  std::vector<store::EventToAppend> block;
+  block.reserve(events.size());
   for (const InputLogEvent& e : events) {
-    insert->BindAll(group, stream, e.timestamp_ms, ingestion, e.message);
-    TW_RETURN_IF_ERROR(insert->Run());
-    stored.push_back({db_->LastInsertRowId(), stream, e.timestamp_ms, ingestion, e.message});
+    block.push_back({e.timestamp_ms, e.message});
     bytes += static_cast<std::int64_t>(e.message.size());
     first = std::min(first, e.timestamp_ms);
     last = std::max(last, e.timestamp_ms);
+  }
+  Result<std::int64_t> first_id = events_->Append(group, stream, ingestion, block);
+  if (!first_id.ok()) return first_id.status();
+  stored.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    stored.push_back({*first_id + static_cast<std::int64_t>(i), stream, events[i].timestamp_ms,
+                      ingestion, events[i].message});
   }
   Result<store::Statement> update = db_->Prepare(
       "UPDATE log_streams SET first_event = min(coalesce(first_event, ?1), ?1), "
@@ -535,33 +586,23 @@ Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
     if (!from) return BadToken();
   }
   const std::int64_t lo = start_ms.value_or(INT64_MIN), hi = end_ms.value_or(INT64_MAX);
-  std::string sql = std::string("SELECT ") + kEventColumns +
-                    " FROM log_events WHERE group_name = ? AND stream = ? AND timestamp >= ? AND "
-                    "timestamp < ?";
-  if (from) sql += forward ? " AND (timestamp, id) > (?, ?)" : " AND (timestamp, id) < (?, ?)";
-  sql += forward ? " ORDER BY timestamp, id" : " ORDER BY timestamp DESC, id DESC";
-  sql += " LIMIT ?";
-  Result<store::Statement> q = db_->Prepare(sql);
-  if (!q.ok()) return q.status();
-  q->BindAll(group, stream, lo, hi);
-  int index = 4;
-  if (from) {
-    q->Bind(5, from->timestamp);
-    q->Bind(6, from->id);
-    index = 6;
-  }
-  q->Bind(index + 1, limit);
   GetLogEventsResult result;
+  if (hi == INT64_MIN) return result;
+  store::EventScan scan;
+  scan.group = group;
+  scan.stream_filter = [&stream](std::string_view s) { return s == stream; };
+  scan.from_ms = lo;
+  scan.to_ms = hi - 1;  // endTime is exclusive
+  if (from) scan.after = store::EventPosition{from->timestamp, from->id};
+  scan.newest_first = !forward;
   std::int64_t bytes = 0;
-  while (true) {
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    StoredLogEvent e = ReadEvent(*q);
+  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+    if (static_cast<int>(result.events.size()) >= limit) return false;
     bytes += static_cast<std::int64_t>(e.message.size()) + kEventOverheadBytes;
-    if (bytes > kMaxPageBytes && !result.events.empty()) break;
-    result.events.push_back(std::move(e));
-  }
+    if (bytes > kMaxPageBytes && !result.events.empty()) return false;
+    result.events.push_back(ToStored(e));
+    return true;
+  }));
   if (!forward) std::reverse(result.events.begin(), result.events.end());
   if (result.events.empty()) {
     // At either end the client gets its own token back and stops.
@@ -601,42 +642,42 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
     after = *p;
   }
   std::set<std::string> streams(query.stream_names.begin(), query.stream_names.end());
-  const std::int64_t lo = query.start_ms.value_or(INT64_MIN);
-  const std::int64_t hi = query.end_ms.value_or(INT64_MAX);
-  Result<store::Statement> q = db_->Prepare(
-      std::string("SELECT ") + kEventColumns +
-      " FROM log_events WHERE group_name = ? AND timestamp >= ? AND timestamp <= ? AND "
-      "(timestamp, id) > (?, ?) ORDER BY timestamp, id LIMIT ?");
-  if (!q.ok()) return q.status();
-  q->BindAll(group, lo, hi, after.timestamp, after.id, kMaxScannedPerCall);
+  store::EventScan scan;
+  scan.group = group;
+  if (!streams.empty()) {
+    scan.stream_filter = [&streams](std::string_view s) { return streams.count(std::string(s)) > 0; };
+  } else if (!query.stream_prefix.empty()) {
+    scan.stream_filter = [&query](std::string_view s) { return s.starts_with(query.stream_prefix); };
+  }
+  scan.from_ms = query.start_ms.value_or(INT64_MIN);
+  scan.to_ms = query.end_ms.value_or(INT64_MAX);
+  if (query.next_token) scan.after = store::EventPosition{after.timestamp, after.id};
   std::vector<StoredLogEvent> out;
   event::EventView view;
   std::int64_t bytes = 0;
   int scanned = 0;
   std::optional<Position> last_scanned;
   bool more = false;
-  while (true) {
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+    if (scanned >= kMaxScannedPerCall) {
+      more = true;
+      return false;
+    }
     ++scanned;
-    StoredLogEvent e = ReadEvent(*q);
     if (static_cast<int>(out.size()) >= query.limit ||
         (bytes + static_cast<std::int64_t>(e.message.size()) > kMaxPageBytes && !out.empty())) {
       more = true;
-      break;
+      return false;
     }
     last_scanned = Position{e.timestamp_ms, e.id};
-    if (!streams.empty() && !streams.count(e.stream)) continue;
-    if (!query.stream_prefix.empty() && !e.stream.starts_with(query.stream_prefix)) continue;
     if (matcher) {
       view.Reset(e.message);
-      if (!matcher->Matches(view)) continue;
+      if (!matcher->Matches(view)) return true;
     }
     bytes += static_cast<std::int64_t>(e.message.size());
-    out.push_back(std::move(e));
-  }
-  if (scanned >= kMaxScannedPerCall) more = true;
+    out.push_back(ToStored(e));
+    return true;
+  }));
   page->next_token.reset();
   if (more && last_scanned)
     page->next_token = PositionText(last_scanned->timestamp, last_scanned->id);
@@ -645,18 +686,15 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
 
 Result<std::vector<StoredLogEvent>> LogService::RecentEvents(const std::string& group, int limit) {
   TW_RETURN_IF_ERROR(RequireGroup(group));
-  Result<store::Statement> q = db_->Prepare(
-      std::string("SELECT ") + kEventColumns +
-      " FROM log_events WHERE group_name = ? ORDER BY timestamp DESC, id DESC LIMIT ?");
-  if (!q.ok()) return q.status();
-  q->BindAll(group, limit);
   std::vector<StoredLogEvent> out;
-  while (true) {
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.push_back(ReadEvent(*q));
-  }
+  store::EventScan scan;
+  scan.group = group;
+  scan.newest_first = true;
+  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+    if (static_cast<int>(out.size()) >= limit) return false;
+    out.push_back(ToStored(e));
+    return true;
+  }));
   return out;
 }
 
@@ -758,14 +796,47 @@ Status LogService::PutRetentionPolicy(const std::string& group, std::optional<in
 }
 
 Result<std::int64_t> LogService::ApplyRetention(TimePoint now) {
-  Result<store::Statement> d = db_->Prepare(
-      "DELETE FROM log_events WHERE id IN (SELECT e.id FROM log_events e JOIN log_groups g ON "
-      "g.name = e.group_name WHERE g.retention IS NOT NULL AND e.timestamp < ? - g.retention * "
-      "86400000)");
-  if (!d.ok()) return d.status();
-  d->Bind(1, ToEpochMillis(now));
-  TW_RETURN_IF_ERROR(d->Run());
-  return db_->Changes();
+  Result<store::Statement> q =
+      db_->Prepare("SELECT name, retention FROM log_groups WHERE retention IS NOT NULL");
+  if (!q.ok()) return q.status();
+  std::vector<std::pair<std::string, std::int64_t>> groups;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    groups.emplace_back(q->ColumnText(0), q->ColumnInt(1));
+  }
+  std::int64_t removed = 0;
+  for (const auto& [group, days] : groups) {
+    Result<std::int64_t> n = events_->DeleteOlderThan(group, ToEpochMillis(now) - days * kDayMs);
+    if (!n.ok()) return n.status();
+    removed += *n;
+  }
+  return removed;
+}
+
+Result<std::int64_t> LogService::CompactEvents() {
+  Result<store::Statement> q = db_->Prepare("SELECT name FROM log_groups ORDER BY name");
+  if (!q.ok()) return q.status();
+  std::vector<std::string> groups;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    groups.push_back(q->ColumnText(0));
+  }
+  std::int64_t merged = 0;
+  for (const std::string& group : groups) {
+    Result<std::int64_t> n = events_->Compact(group);
+    if (!n.ok()) return n.status();
+    merged += *n;
+  }
+  return merged;
+}
+
+Result<store::EventLogUsage> LogService::EventUsage(const std::string& group) {
+  TW_RETURN_IF_ERROR(RequireGroup(group));
+  return events_->Usage(group);
 }
 
 Status LogService::TagResource(const std::string& arn,

@@ -23,6 +23,7 @@
 #include "common/time.h"
 #include "metrics/metrics.h"
 #include "store/database.h"
+#include "store/event_log.h"
 
 namespace tw::server {
 
@@ -161,8 +162,15 @@ class LogService {
   Result<std::shared_ptr<const metrics::FilterSet>> FilterSetOf(const std::string& group);
 
   Status PutRetentionPolicy(const std::string& group, std::optional<int> days);
-  // Deletes events older than each group's retention; returns how many.
+  // Deletes events older than each group's retention (whole blocks: an
+  // older event stays until the newest event of its block expires, as AWS
+  // too deletes expired events eventually rather than at once); returns how
+  // many.
   Result<std::int64_t> ApplyRetention(TimePoint now);
+  // Merges each group's small event blocks (see store::EventLog::Compact);
+  // returns how many blocks were merged away.
+  Result<std::int64_t> CompactEvents();
+  Result<store::EventLogUsage> EventUsage(const std::string& group);
 
   // Tags by ARN of a log group (TagResource & co.).
   Status TagResource(const std::string& arn, const std::map<std::string, std::string>& tags);
@@ -181,8 +189,12 @@ class LogService {
   Result<std::vector<StoredLogEvent>> Insert(const std::string& group, const std::string& stream,
                                              const std::vector<InputLogEvent>& events,
                                              TimePoint now);
+  // Moves the events of a database written before the block store (one row
+  // per event in log_events) into blocks, keeping their ids.
+  Status ImportRowEvents();
 
   store::Database* db_;
+  std::unique_ptr<store::EventLog> events_;
   std::string region_, account_id_;
   std::map<std::string, std::shared_ptr<const metrics::FilterSet>> filter_sets_;
 };

@@ -354,6 +354,12 @@ std::string Statement::ColumnText(int column) const {
   return text ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size))
               : std::string();
 }
+std::string_view Statement::ColumnBlob(int column) const {
+  const void* bytes = sqlite3_column_blob(handle_.get(), column);
+  int size = sqlite3_column_bytes(handle_.get(), column);
+  return bytes ? std::string_view(static_cast<const char*>(bytes), static_cast<std::size_t>(size))
+               : std::string_view();
+}
 std::optional<std::string> Statement::ColumnOptionalText(int column) const {
   if (ColumnIsNull(column)) return std::nullopt;
   return ColumnText(column);

@@ -146,6 +146,9 @@ class Statement {
   std::int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;
   std::string ColumnText(int column) const;
+  // The bytes of a BLOB (or TEXT) column, valid until the next Step(),
+  // Reset() or column call on this statement.
+  std::string_view ColumnBlob(int column) const;
   std::optional<std::string> ColumnOptionalText(int column) const;
   std::optional<std::int64_t> ColumnOptionalInt(int column) const;
   bool ColumnIsNull(int column) const;

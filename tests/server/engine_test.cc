@@ -185,6 +185,47 @@ TEST_F(EngineTest, MetricsAndEventsSurviveARestart) {
   EXPECT_EQ(events->events.size(), 2u);
 }
 
+TEST_F(EngineTest, EventsKeptOneRowEachMoveIntoBlocksWithTheirIds) {
+  // A data directory from before the block store: events in log_events.
+  const std::string path = notifier_->layout().database();
+  Close();
+  {
+    Result<store::Database> db = store::Database::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db->Execute("CREATE TABLE log_events (id INTEGER PRIMARY KEY, group_name TEXT "
+                            "NOT NULL, stream TEXT NOT NULL, timestamp INTEGER NOT NULL, "
+                            "ingestion INTEGER NOT NULL, message TEXT NOT NULL)")
+                    .ok());
+    const std::int64_t now = ToEpochMillis(clock_.Now());
+    ASSERT_TRUE(db->Execute("INSERT INTO log_events VALUES (7, 'trail', 's', " +
+                            std::to_string(now + 2) + ", 1, 'third'), (41, 'trail', 's', " +
+                            std::to_string(now) + ", 2, 'first'), (40, 'trail', 's', " +
+                            std::to_string(now + 1) + ", 3, 'second')")
+                    .ok());
+  }
+  Open();
+  Result<GetLogEventsResult> events = engine_->Locked([](Services& sv) {
+    return sv.logs.GetLogEvents("trail", "s", std::nullopt, std::nullopt, std::nullopt, 100, true);
+  });
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  std::vector<std::pair<std::int64_t, std::string>> got;
+  for (const StoredLogEvent& e : events->events) got.emplace_back(e.id, e.message);
+  EXPECT_EQ(got, (std::vector<std::pair<std::int64_t, std::string>>{
+                     {41, "first"}, {40, "second"}, {7, "third"}}));
+  EXPECT_EQ(events->events[0].ingestion_ms, 2);
+  Result<PutLogEventsResult> put = Put({{seconds(3), "fourth"}});
+  ASSERT_TRUE(put.ok());
+  EXPECT_EQ(put->accepted.at(0).id, 42);
+  const bool old_table = engine_->Locked([](Services& sv) {
+    Result<store::Statement> q =
+        sv.db.Prepare("SELECT 1 FROM sqlite_schema WHERE name = 'log_events'");
+    if (!q.ok()) return true;
+    Result<bool> row = q->Step();
+    return !row.ok() || *row;
+  });
+  EXPECT_FALSE(old_table);
+}
+
 TEST_F(EngineTest, AMinuteEvaluationStoresTheTransitionAndQueuesItsNotification) {
   ASSERT_TRUE(Put({{seconds(0), Event("DeletePolicy")}}).ok());
   EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);
