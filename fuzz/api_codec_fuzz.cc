@@ -7,6 +7,8 @@
 //     dropped and Maps read back as Structures, for every v without NaN or
 //     invalid UTF-8 (the encoder replaces those);
 //   - JSON round-trips the same way for what DecodeJson gave;
+//   - DecodeJson (simdjson first) and DecodeJsonReference (nlohmann alone)
+//     give the same Value or the same error;
 //   - every InputReader accessor, on every member, either succeeds or gives
 //     AWS's ValidationError text.
 //
@@ -26,6 +28,29 @@ namespace {
 
 using tw::api::InputReader;
 using tw::api::Value;
+
+// Value's == compares doubles numerically: -0.0 equals 0.0, so the sign of
+// zero is compared here, with every kind down the tree.
+bool SameKinds(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kDouble:
+      return std::signbit(a.AsDouble()) == std::signbit(b.AsDouble());
+    case Value::Kind::kList:
+      for (std::size_t i = 0; i < a.items().size(); ++i) {
+        if (!SameKinds(a.items()[i], b.items()[i])) return false;
+      }
+      return true;
+    case Value::Kind::kStructure:
+    case Value::Kind::kMap:
+      for (std::size_t i = 0; i < a.members().size(); ++i) {
+        if (!SameKinds(a.members()[i].second, b.members()[i].second)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
 
 void Check(bool condition) {
   if (!condition) std::abort();
@@ -144,6 +169,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
 
   tw::Result<Value> json = tw::api::DecodeJson(bytes);
+  tw::Result<Value> reference = tw::api::DecodeJsonReference(bytes);
+  Check(json.ok() == reference.ok());
+  Check(json.ok() ? *json == *reference && SameKinds(*json, *reference)
+                  : json.status().message() == reference.status().message());
   if (json.ok()) {
     Exercise(*json, /*from_json=*/true);
   } else {

@@ -38,6 +38,9 @@ inline constexpr int kMaxNestingDepth = 64;
 // numbers Doubles. Strings must be valid UTF-8. Errors read
 // "request body is not valid JSON: <what, with line and column>".
 Result<Value> DecodeJson(std::string_view body);
+// DecodeJson without its simdjson fast path: nlohmann's parser alone, the
+// reference the fast path must agree with (codec_test, api_codec_fuzz).
+Result<Value> DecodeJsonReference(std::string_view body);
 // Timestamps are written as epoch seconds (with a millisecond fraction when
 // not whole: 1700000000.123), as JSON 1.0 clients expect; Blobs as base64
 // strings; Maps and Structures as objects; Doubles in the shortest form that

@@ -2,11 +2,19 @@
 // interface: it reports integers and floats apart (so 5 and 5.0 stay
 // distinct), validates UTF-8, does not recurse, and returns its errors
 // instead of throwing them; we only add the depth bound.
+//
+// A valid body is first tried with simdjson, which reads a 0.76 MB
+// PutLogEvents body about ten times faster (nlohmann's lexer was a quarter
+// of the request's time). Whenever simdjson refuses a body, or it is nested
+// too deep, nlohmann decodes it again, so that every error keeps its words;
+// the two agree on every valid body (codec_test's differential cases).
 
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,6 +111,74 @@ class ValueBuilder final : public nlohmann::json_sax<Json> {
   std::string error_;
 };
 
+// simdjson's document as a Value; false where nlohmann must decide.
+bool FromSimdjson(simdjson::dom::element element, int depth, Value* out) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      *out = Value();
+      return true;
+    case simdjson::dom::element_type::BOOL:
+      *out = Value::Bool(bool(element));
+      return true;
+    case simdjson::dom::element_type::INT64:
+      *out = Value::Integer(std::int64_t(element));
+      return true;
+    case simdjson::dom::element_type::UINT64: {
+      const std::uint64_t u = std::uint64_t(element);
+      *out = u > static_cast<std::uint64_t>(INT64_MAX) ? Value::Double(static_cast<double>(u))
+                                                       : Value::Integer(static_cast<std::int64_t>(u));
+      return true;
+    }
+    case simdjson::dom::element_type::DOUBLE:
+      *out = Value::Double(double(element));
+      return true;
+    case simdjson::dom::element_type::STRING:
+      *out = Value::String(std::string(std::string_view(element)));
+      return true;
+    case simdjson::dom::element_type::ARRAY: {
+      if (depth >= kMaxNestingDepth) return false;
+      std::vector<Value> items;
+      simdjson::dom::array array;
+      if (element.get_array().get(array) != simdjson::SUCCESS) return false;
+      items.reserve(array.size());
+      for (simdjson::dom::element item : array) {
+        items.emplace_back();
+        if (!FromSimdjson(item, depth + 1, &items.back())) return false;
+      }
+      *out = Value::List(std::move(items));
+      return true;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      if (depth >= kMaxNestingDepth) return false;
+      Value::Members members;
+      simdjson::dom::object object;
+      if (element.get_object().get(object) != simdjson::SUCCESS) return false;
+      for (simdjson::dom::key_value_pair member : object) {
+        members.emplace_back(std::string(member.key), Value());
+        if (!FromSimdjson(member.value, depth + 1, &members.back().second)) return false;
+      }
+      *out = Value::MergedStructure(std::move(members));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<Value> DecodeWithSimdjson(std::string_view body) {
+  // One parser per worker thread, so that its buffers are reused from
+  // request to request; one grown by an unusually large body is let go.
+  thread_local simdjson::dom::parser parser;
+  constexpr std::size_t kKeptCapacity = std::size_t{4} << 20;
+  std::optional<Value> decoded;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) == simdjson::SUCCESS) {
+    Value value;
+    if (FromSimdjson(root, 0, &value)) decoded = std::move(value);
+  }
+  if (parser.capacity() > kKeptCapacity) parser = simdjson::dom::parser();
+  return decoded;
+}
+
 // Epoch seconds with the milliseconds as a fraction, trailing zeros dropped:
 // 1700000000, 1700000000.12, -1.5.
 void AppendEpochSeconds(std::string* out, TimePoint t) {
@@ -185,6 +261,12 @@ void AppendJson(std::string* out, const Value& value) {
 }  // namespace
 
 Result<Value> DecodeJson(std::string_view body) {
+  if (body.empty()) return Value::Structure();
+  if (std::optional<Value> fast = DecodeWithSimdjson(body)) return std::move(*fast);
+  return DecodeJsonReference(body);
+}
+
+Result<Value> DecodeJsonReference(std::string_view body) {
   if (body.empty()) return Value::Structure();
   ValueBuilder builder;
   bool parsed = false;

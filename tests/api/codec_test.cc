@@ -8,9 +8,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tw::api {
 namespace {
@@ -647,6 +649,57 @@ TEST(JsonCodecTest, RoundTripsWhatItDecodes) {
     Result<Value> second = DecodeJson(EncodeJson(*first));
     ASSERT_TRUE(second.ok()) << EncodeJson(*first);
     EXPECT_EQ(*second, *first) << EncodeJson(*first);
+  }
+}
+
+// DecodeJson tries simdjson first; what it gives must be exactly what
+// nlohmann alone gives, value for value (the sign of zero included) and
+// error for error.
+TEST(JsonCodecTest, TheFastPathAgreesWithTheReference) {
+  std::vector<std::string> bodies = {
+      "", " ", "null", "true", "[]", "{}", "0", "-0", "-0.0", "0.0", "5", "5.0", "1E2", "1e-2",
+      "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+      "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+      "123456789012345678901234567890", "1e400", "-1e400", "1.7976931348623157e308",
+      "4.9e-324", "2.2250738585072011e-308", "0.1", "01", "1.", ".5", "+1", "-", "NaN",
+      R"({"a":1,"b":2,"a":3})", R"({"a":{"a":[{"a":null}]}})", R"("\u00e9\ud83d\ude00")",
+      R"("\ud800")", R"("\udc00\ud800")", R"("\u0000")", "\"\xFF\"", "\"\xC3\xA9\"",
+      "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"a\tb\"", "\"a\x01b\"",
+      "\xEF\xBB\xBF{}", "{} x", "{}  \n", "[1,]", "{\"a\":}", "{\"a\" 1}", "[1 2]",
+      std::string("[\"a\0b\"]", 7), "[true, false, nul]", R"({"logEvents":[{"timestamp":1,"message":"{\"eventName\":\"DeletePolicy\"}"}]})",
+      std::string(kMaxNestingDepth, '[') + std::string(kMaxNestingDepth, ']'),
+      std::string(kMaxNestingDepth + 1, '[') + std::string(kMaxNestingDepth + 1, ']'),
+      "{\"a\":" + std::string(kMaxNestingDepth, '[') + std::string(kMaxNestingDepth, ']') + "}",
+  };
+  std::function<bool(const Value&, const Value&)> same_kinds = [&](const Value& a,
+                                                                   const Value& b) {
+    if (a.kind() != b.kind()) return false;
+    if (a.kind() == Value::Kind::kDouble) {
+      return std::signbit(a.AsDouble()) == std::signbit(b.AsDouble());
+    }
+    if (a.kind() == Value::Kind::kList) {
+      for (std::size_t i = 0; i < a.items().size(); ++i) {
+        if (!same_kinds(a.items()[i], b.items()[i])) return false;
+      }
+    }
+    if (a.kind() == Value::Kind::kStructure) {
+      for (std::size_t i = 0; i < a.members().size(); ++i) {
+        if (!same_kinds(a.members()[i].second, b.members()[i].second)) return false;
+      }
+    }
+    return true;
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body.substr(0, 80));
+    Result<Value> fast = DecodeJson(body);
+    Result<Value> reference = DecodeJsonReference(body);
+    ASSERT_EQ(fast.ok(), reference.ok()) << (fast.ok() ? reference : fast).status().message();
+    if (fast.ok()) {
+      EXPECT_EQ(*fast, *reference);
+      EXPECT_TRUE(same_kinds(*fast, *reference));
+    } else {
+      EXPECT_EQ(fast.status().message(), reference.status().message());
+    }
   }
 }
 
