@@ -118,6 +118,21 @@ void BM_PutLogEvents(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(sent));
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  // What the events cost on disk: their compressed blocks alone, and the
+  // whole database (metric minutes, indexes, free pages) once the WAL is
+  // checkpointed into it.
+  Result<store::EventLogUsage> usage =
+      (*engine)->Locked([](server::Services& sv) { return sv.logs.EventUsage("trail"); });
+  if (!usage.ok() || usage->events != static_cast<std::int64_t>(sent)) Die("event usage");
+  Status checkpoint = (*engine)->Locked(
+      [](server::Services& sv) { return sv.db.Execute("PRAGMA wal_checkpoint(TRUNCATE)"); });
+  if (!checkpoint.ok()) Die(checkpoint.ToString());
+  const double file_bytes =
+      static_cast<double>(fs::file_size((*notifier)->layout().database()));
+  state.counters["block_bytes_per_event"] =
+      static_cast<double>(usage->stored_bytes) / static_cast<double>(sent);
+  state.counters["file_bytes_per_event"] = file_bytes / static_cast<double>(sent);
+  state.counters["raw_bytes_per_event"] = static_cast<double>(bytes) / static_cast<double>(sent);
   engine->reset();
   notifier->reset();
   fs::remove_all(dir);
