@@ -252,10 +252,10 @@ TEST_F(ServiceMetricsTest, RetentionDeletionsAreCounted) {
   metrics_->OnRetention({1, 0, 0, 1});
   EXPECT_EQ(
       Samples(Scrape(), "trailwatch_retention_deleted_total"),
-      (std::vector<std::string>{"trailwatch_retention_deleted_total{kind=\"log_events\"} 8",
-                                "trailwatch_retention_deleted_total{kind=\"metric_minutes\"} 3",
+      (std::vector<std::string>{"trailwatch_retention_deleted_total{kind=\"alarm_history\"} 3",
                                 "trailwatch_retention_deleted_total{kind=\"deliveries\"} 5",
-                                "trailwatch_retention_deleted_total{kind=\"alarm_history\"} 3"}));
+                                "trailwatch_retention_deleted_total{kind=\"log_events\"} 8",
+                                "trailwatch_retention_deleted_total{kind=\"metric_minutes\"} 3"}));
 }
 
 TEST_F(ServiceMetricsTest, OperationsOutsideTheTableShareOneLabel) {
