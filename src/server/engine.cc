@@ -95,25 +95,23 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
   return tx->Commit();
 }
 
-Result<metrics::MetricStore> Engine::Observe(const std::string& group,
-                                             const std::vector<StoredLogEvent>& events,
-                                             IngestReport* report) {
+metrics::MetricStore Engine::Observe(const metrics::FilterSet& filters, const std::string& group,
+                                     std::span<const InputLogEvent* const> events,
+                                     IngestReport* report) const {
   report->log_group = group;
   report->events = events.size();
-  for (const StoredLogEvent& e : events) report->bytes += e.message.size();
+  for (const InputLogEvent* e : events) report->bytes += e->message.size();
   metrics::MetricStore batch(options_.evidence_per_transition);
-  Result<std::shared_ptr<const metrics::FilterSet>> filters = logs_->FilterSetOf(group);
-  if (!filters.ok()) return filters.status();
-  const std::vector<metrics::MetricFilter>& list = (*filters)->filters();
+  const std::vector<metrics::MetricFilter>& list = filters.filters();
   if (list.empty()) return batch;
   std::vector<std::uint64_t> matches(list.size(), 0);
   event::EventView view;
   std::vector<metrics::Observation> observations;
-  for (const StoredLogEvent& e : events) {
-    view.Reset(e.message);
+  for (const InputLogEvent* e : events) {
+    view.Reset(e->message);
     observations.clear();
-    (*filters)->Evaluate(view, FromEpochMillis(e.timestamp_ms), &observations, matches);
-    for (const metrics::Observation& o : observations) batch.Record(o, e.message);
+    filters.Evaluate(view, FromEpochMillis(e->timestamp_ms), &observations, matches);
+    for (const metrics::Observation& o : observations) batch.Record(o, e->message);
   }
   for (std::size_t i = 0; i < list.size(); ++i) {
     report->filter_matches.emplace_back(list[i].spec().filter_name, matches[i]);
@@ -121,28 +119,140 @@ Result<metrics::MetricStore> Engine::Observe(const std::string& group,
   return batch;
 }
 
+// A PutLogEvents batch ready to be written: decoded, checked, matched and
+// compressed by its own thread, stored by whichever thread commits it.
+struct Engine::PendingPut {
+  const std::string* group = nullptr;
+  const std::string* stream = nullptr;
+  const store::EncodedEvents* encoded = nullptr;
+  std::int64_t message_bytes = 0;
+  const metrics::MetricStore* batch = nullptr;
+  Result<std::int64_t> first_id = Internal("not committed");
+  bool done = false;  // under commit_mutex_
+};
+
 Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const std::string& stream,
                                                 const std::vector<InputLogEvent>& events) {
   const auto started = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mutex_);
-  store::Database& db = notifier_->db();
-  Result<store::Transaction> tx = store::Transaction::Begin(db);
-  if (!tx.ok()) return tx.status();
-  Result<PutLogEventsResult> put = logs_->PutLogEvents(group, stream, events, clock_->Now());
-  if (!put.ok()) return put.status();
+  TW_RETURN_IF_ERROR(LogService::CheckPutLogEvents(events));
+  PutLogEventsResult result;
+  std::vector<std::size_t> kept;
+  std::shared_ptr<const metrics::FilterSet> filters;
+  TimePoint now;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    now = clock_->Now();
+    Result<std::vector<std::size_t>> window =
+        logs_->WindowPutLogEvents(group, stream, events, now, &result.rejected);
+    if (!window.ok()) return window.status();
+    kept = std::move(window).value();
+    Result<std::shared_ptr<const metrics::FilterSet>> set = logs_->FilterSetOf(group);
+    if (!set.ok()) return set.status();
+    filters = std::move(set).value();
+  }
+  std::int64_t first_id = 0;
   IngestReport report;
-  Result<metrics::MetricStore> batch = Observe(group, put->accepted, &report);
-  if (!batch.ok()) return batch.status();
-  TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
-  TW_RETURN_IF_ERROR(tx->Commit());
-  metrics_->Apply(*batch);
-  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  const std::int64_t ingestion = ToEpochMillis(now);
+  if (!kept.empty()) {
+    // Off the lock: matching and compressing, in parallel with other
+    // requests; then one commit (one fsync) for every batch ready by then.
+    std::vector<const InputLogEvent*> accepted;
+    std::vector<store::EventToAppend> append;
+    accepted.reserve(kept.size());
+    append.reserve(kept.size());
+    std::int64_t message_bytes = 0;
+    for (std::size_t i : kept) {
+      accepted.push_back(&events[i]);
+      append.push_back({events[i].timestamp_ms, events[i].message});
+      message_bytes += static_cast<std::int64_t>(events[i].message.size());
+    }
+    const metrics::MetricStore batch = Observe(*filters, group, accepted, &report);
+    Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, append);
+    if (!encoded.ok()) return encoded.status();
+    PendingPut put;
+    put.group = &group;
+    put.stream = &stream;
+    put.encoded = &*encoded;
+    put.message_bytes = message_bytes;
+    put.batch = &batch;
+    Result<std::int64_t> committed = CommitTogether(&put);
+    if (!committed.ok()) return committed.status();
+    first_id = *committed;
+  }
+  result.accepted = kept.size();
+  result.first_id = first_id;
+  const std::int64_t last_id =
+      kept.empty() ? 0 : first_id + static_cast<std::int64_t>(kept.size()) - 1;
+  result.next_sequence_token = StoredLogEvent{last_id, "", 0, 0, ""}.event_id();
   if (options_.on_ingest) {
+    report.log_group = group;
     report.put_log_events_elapsed =
         std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
     options_.on_ingest(report);
   }
-  return put;
+  return result;
+}
+
+Result<std::int64_t> Engine::CommitTogether(PendingPut* put) {
+  std::unique_lock<std::mutex> queue(commit_mutex_);
+  commit_queue_.push_back(put);
+  while (!put->done) {
+    if (committing_) {
+      commit_done_.wait(queue);
+      continue;
+    }
+    // No commit running: this thread commits everything queued so far (its
+    // own batch included, unless an earlier commit took it).
+    committing_ = true;
+    std::vector<PendingPut*> together = std::exchange(commit_queue_, {});
+    queue.unlock();
+    CommitPuts(together);
+    queue.lock();
+    committing_ = false;
+    for (PendingPut* p : together) p->done = true;
+    commit_done_.notify_all();
+  }
+  return put->first_id;
+}
+
+void Engine::CommitPuts(const std::vector<PendingPut*>& puts) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  Result<store::Transaction> tx = store::Transaction::Begin(db);
+  if (!tx.ok()) {
+    for (PendingPut* p : puts) p->first_id = tx.status();
+    return;
+  }
+  // The metric minutes of every batch that stored, written once: a minute
+  // row (its evidence JSON) is read and rewritten once per commit, not once
+  // per batch.
+  metrics::MetricStore observed(options_.evidence_per_transition);
+  for (PendingPut* p : puts) {
+    // Each batch in a savepoint: one that fails (its stream deleted since
+    // it was checked) leaves the others whole.
+    Result<store::Transaction> one = store::Transaction::Begin(db);
+    if (!one.ok()) {
+      p->first_id = one.status();
+      continue;
+    }
+    Result<std::int64_t> first =
+        logs_->StoreEvents(*p->group, *p->stream, *p->encoded, p->message_bytes);
+    Status stored = first.ok() ? one->Commit() : first.status();
+    p->first_id = stored.ok() ? std::move(first) : Result<std::int64_t>(stored);
+    if (stored.ok()) observed.Merge(*p->batch);
+  }
+  Status committed = metrics_->Persist(observed);
+  if (committed.ok()) committed = tx->Commit();
+  if (committed.ok()) metrics_->Apply(observed);
+  Status early = committed.ok() && options_.early_alarm ? EarlyAlarms(observed) : Status::Ok();
+  for (PendingPut* p : puts) {
+    if (!p->first_id.ok()) continue;
+    if (!committed.ok()) {
+      p->first_id = committed;
+    } else if (!early.ok()) {
+      p->first_id = early;
+    }
+  }
 }
 
 Result<std::size_t> Engine::IngestRecords(
@@ -155,9 +265,14 @@ Result<std::size_t> Engine::IngestRecords(
   Result<std::vector<StoredLogEvent>> stored =
       logs_->IngestEvents(group, stream, events, clock_->Now());
   if (!stored.ok()) return stored.status();
+  Result<std::shared_ptr<const metrics::FilterSet>> filters = logs_->FilterSetOf(group);
+  if (!filters.ok()) return filters.status();
+  std::vector<const InputLogEvent*> observed;
+  observed.reserve(events.size());
+  for (const InputLogEvent& e : events) observed.push_back(&e);
   IngestReport report;
-  Result<metrics::MetricStore> batch = Observe(group, *stored, &report);
-  if (!batch.ok()) return batch.status();
+  const metrics::MetricStore batch_store = Observe(**filters, group, observed, &report);
+  const metrics::MetricStore* batch = &batch_store;
   TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
   TW_RETURN_IF_ERROR(checkpoint(db));
   TW_RETURN_IF_ERROR(tx->Commit());

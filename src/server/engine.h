@@ -20,10 +20,12 @@
 #pragma once
 
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,8 +82,9 @@ struct EngineOptions {
   // the /metrics counters; `from` is the state before it.
   std::function<void(const std::string& alarm, alarm::StateValue from, const alarm::Evaluation&)>
       on_transition;
-  // Called (under the engine's lock) after each committed batch of log
-  // events, for the /metrics counters. Must be quick.
+  // Called after each committed batch of log events, for the /metrics
+  // counters, on the thread that sent the batch (PutLogEvents: not under the
+  // engine's lock). Must be quick and thread-safe.
   std::function<void(const IngestReport&)> on_ingest;
 };
 
@@ -149,11 +152,18 @@ class Engine {
   Engine(Notifier* notifier, EngineOptions options, const Clock* clock)
       : notifier_(notifier), options_(std::move(options)), clock_(clock) {}
 
-  // The observations of `events` by `group`'s filters; fills `report`'s
-  // counts (not its elapsed time).
-  Result<metrics::MetricStore> Observe(const std::string& group,
-                                       const std::vector<StoredLogEvent>& events,
-                                       IngestReport* report);
+  // The observations of `events` by `filters` (those of `group`); fills
+  // `report`'s counts (not its elapsed time). Needs no lock.
+  metrics::MetricStore Observe(const metrics::FilterSet& filters, const std::string& group,
+                               std::span<const InputLogEvent* const> events,
+                               IngestReport* report) const;
+  // Group commit: queues `put` and waits until a commit has written it,
+  // running that commit itself when none is running. Returns its first id.
+  struct PendingPut;
+  Result<std::int64_t> CommitTogether(PendingPut* put);
+  // Writes `puts` in one transaction, each in its own savepoint, under the
+  // engine's lock, and sets each one's outcome.
+  void CommitPuts(const std::vector<PendingPut*>& puts);
   // Stores a changed evaluation and publishes it; inside a transaction.
   Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
                     const AlarmEvaluation& evidence);
@@ -161,6 +171,11 @@ class Engine {
   Status EarlyAlarms(const metrics::MetricStore& batch);
 
   std::mutex mutex_;
+  // The group commit's queue (CommitTogether); taken without mutex_ held.
+  std::mutex commit_mutex_;
+  std::condition_variable commit_done_;
+  std::vector<PendingPut*> commit_queue_;
+  bool committing_ = false;
   Notifier* notifier_;
   EngineOptions options_;
   const Clock* clock_;

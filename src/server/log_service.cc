@@ -447,48 +447,34 @@ Result<std::vector<LogStreamInfo>> LogService::DescribeLogStreams(
 
 // --- Events --------------------------------------------------------------------
 
-Result<std::vector<StoredLogEvent>> LogService::Insert(const std::string& group,
-                                                       const std::string& stream,
-                                                       const std::vector<InputLogEvent>& events,
-                                                       TimePoint now) {
-  std::vector<StoredLogEvent> stored;
-  if (events.empty()) return stored;
-  const std::int64_t ingestion = ToEpochMillis(now);
-  std::int64_t bytes = 0, first = events.front().timestamp_ms, last = first;
-  std::vector<store::EventToAppend> block;
-  block.reserve(events.size());
-  for (const InputLogEvent& e : events) {
-    block.push_back({e.timestamp_ms, e.message});
-    bytes += static_cast<std::int64_t>(e.message.size());
-    first = std::min(first, e.timestamp_ms);
-    last = std::max(last, e.timestamp_ms);
-  }
-  Result<std::int64_t> first_id = events_->Append(group, stream, ingestion, block);
-  if (!first_id.ok()) return first_id.status();
-  stored.reserve(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    stored.push_back({*first_id + static_cast<std::int64_t>(i), stream, events[i].timestamp_ms,
-                      ingestion, events[i].message});
+Result<std::int64_t> LogService::StoreEvents(const std::string& group, const std::string& stream,
+                                             const store::EncodedEvents& encoded,
+                                             std::int64_t message_bytes) {
+  TW_RETURN_IF_ERROR(RequireStream(group, stream));
+  Result<std::int64_t> first_id = events_->Insert(group, stream, encoded);
+  if (!first_id.ok() || encoded.blocks.empty()) return first_id;
+  std::int64_t first = encoded.blocks.front().first_ts, last = encoded.blocks.front().last_ts;
+  for (const store::EncodedEvents::Block& block : encoded.blocks) {
+    first = std::min(first, block.first_ts);
+    last = std::max(last, block.last_ts);
   }
   Result<store::Statement> update = db_->Prepare(
       "UPDATE log_streams SET first_event = min(coalesce(first_event, ?1), ?1), "
       "last_event = max(coalesce(last_event, ?2), ?2), last_ingestion = ?3, "
       "stored_bytes = stored_bytes + ?4 WHERE group_name = ?5 AND name = ?6");
   if (!update.ok()) return update.status();
-  update->BindAll(first, last, ingestion, bytes, group, stream);
+  update->BindAll(first, last, encoded.blocks.front().first_ingestion, message_bytes, group,
+                  stream);
   TW_RETURN_IF_ERROR(update->Run());
   Result<store::Statement> group_bytes =
       db_->Prepare("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE name = ?");
   if (!group_bytes.ok()) return group_bytes.status();
-  group_bytes->BindAll(bytes, group);
+  group_bytes->BindAll(message_bytes, group);
   TW_RETURN_IF_ERROR(group_bytes->Run());
-  return stored;
+  return first_id;
 }
 
-Result<PutLogEventsResult> LogService::PutLogEvents(const std::string& group,
-                                                    const std::string& stream,
-                                                    const std::vector<InputLogEvent>& events,
-                                                    TimePoint now) {
+Status LogService::CheckPutLogEvents(const std::vector<InputLogEvent>& events) {
   if (events.empty()) {
     return Constraint("[]", "logEvents", "Member must have length greater than or equal to 1");
   }
@@ -518,41 +504,42 @@ Result<PutLogEventsResult> LogService::PutLogEvents(const std::string& group,
           "Log events in a single PutLogEvents request must be in chronological order.");
     }
   }
+  return Status::Ok();
+}
+
+Result<std::vector<std::size_t>> LogService::WindowPutLogEvents(
+    const std::string& group, const std::string& stream, const std::vector<InputLogEvent>& events,
+    TimePoint now, RejectedLogEvents* rejected) {
   TW_RETURN_IF_ERROR(RequireStream(group, stream));
   Result<LogGroupInfo> info = GetLogGroup(group);
   if (!info.ok()) return info.status();
-
   const std::int64_t now_ms = ToEpochMillis(now);
-  PutLogEventsResult result;
-  std::vector<InputLogEvent> kept;
+  std::vector<std::size_t> kept;
+  kept.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     const std::int64_t t = events[i].timestamp_ms;
     const int index = static_cast<int>(i);
     if (t > now_ms + kTooNewMs) {
-      if (!result.rejected.too_new_start) result.rejected.too_new_start = index;
+      if (!rejected->too_new_start) rejected->too_new_start = index;
       continue;
     }
     if (t < now_ms - kTooOldMs) {
-      result.rejected.too_old_end = index;
+      rejected->too_old_end = index;
       continue;
     }
     if (info->retention_in_days && t < now_ms - *info->retention_in_days * kDayMs) {
-      result.rejected.expired_end = index;
+      rejected->expired_end = index;
       continue;
     }
-    kept.push_back(events[i]);
+    kept.push_back(i);
   }
-  if (!kept.empty() && kept.back().timestamp_ms - kept.front().timestamp_ms > kDayMs) {
+  if (!kept.empty() &&
+      events[kept.back()].timestamp_ms - events[kept.front()].timestamp_ms > kDayMs) {
     return InvalidArgument(
         "The batch of log events in a single PutLogEvents request cannot span "
         "more than 24 hours.");
   }
-  Result<std::vector<StoredLogEvent>> stored = Insert(group, stream, kept, now);
-  if (!stored.ok()) return stored.status();
-  result.accepted = std::move(stored).value();
-  std::int64_t last_id = result.accepted.empty() ? 0 : result.accepted.back().id;
-  result.next_sequence_token = StoredLogEvent{last_id, "", 0, 0, ""}.event_id();
-  return result;
+  return kept;
 }
 
 Result<std::vector<StoredLogEvent>> LogService::IngestEvents(
@@ -565,8 +552,28 @@ Result<std::vector<StoredLogEvent>> LogService::IngestEvents(
   } else {
     TW_RETURN_IF_ERROR(exists);
   }
-  return Insert(group, stream, events, now);
+  std::vector<StoredLogEvent> stored;
+  if (events.empty()) return stored;
+  const std::int64_t ingestion = ToEpochMillis(now);
+  std::vector<store::EventToAppend> block;
+  block.reserve(events.size());
+  std::int64_t bytes = 0;
+  for (const InputLogEvent& e : events) {
+    block.push_back({e.timestamp_ms, e.message});
+    bytes += static_cast<std::int64_t>(e.message.size());
+  }
+  Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, block);
+  if (!encoded.ok()) return encoded.status();
+  Result<std::int64_t> first_id = StoreEvents(group, stream, *encoded, bytes);
+  if (!first_id.ok()) return first_id.status();
+  stored.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    stored.push_back({*first_id + static_cast<std::int64_t>(i), stream, events[i].timestamp_ms,
+                      ingestion, events[i].message});
+  }
+  return stored;
 }
+
 
 Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
                                                     const std::string& stream,

@@ -72,7 +72,9 @@ struct RejectedLogEvents {
 
 struct PutLogEventsResult {
   RejectedLogEvents rejected;
-  std::vector<StoredLogEvent> accepted;  // in batch order
+  // The events stored, in batch order, have ids first_id, first_id + 1, ...
+  std::size_t accepted = 0;
+  std::int64_t first_id = 0;
   std::string next_sequence_token;
 };
 
@@ -125,12 +127,25 @@ class LogService {
                                                         const std::optional<std::string>& token,
                                                         int limit, Page* page);
 
-  // Validates the batch (§3.1.1: 10,000 events, 1 MiB with 26 bytes per
-  // event, chronological order, 24 h span), drops too-new (> 2 h ahead),
-  // too-old (> 14 days) and expired (older than retention) events and
-  // reports them, and stores the rest with `now` as ingestion time.
-  Result<PutLogEventsResult> PutLogEvents(const std::string& group, const std::string& stream,
-                                          const std::vector<InputLogEvent>& events, TimePoint now);
+  // PutLogEvents in steps, so that the engine holds its lock only to read
+  // and write the store, and decodes, matches and compresses outside it:
+  // 1. (no lock) The batch's own limits (§3.1.1: 1 to 10,000 events, 1 MiB
+  //    with 26 bytes per event, 256 KiB per event, chronological order).
+  static Status CheckPutLogEvents(const std::vector<InputLogEvent>& events);
+  // 2. The stream must exist. Drops too-new (> 2 h ahead), too-old
+  //    (> 14 days) and expired (older than retention) events, reporting them
+  //    in `rejected`, and returns the indexes of the others, which may span
+  //    24 h at most.
+  Result<std::vector<std::size_t>> WindowPutLogEvents(const std::string& group,
+                                                      const std::string& stream,
+                                                      const std::vector<InputLogEvent>& events,
+                                                      TimePoint now, RejectedLogEvents* rejected);
+  // 3. (no lock) store::EventLog::Encode of the kept events.
+  // 4. Stores them (the stream must still exist); returns the first one's
+  //    id. `message_bytes`: their messages' size, for the stream's count.
+  Result<std::int64_t> StoreEvents(const std::string& group, const std::string& stream,
+                                   const store::EncodedEvents& encoded,
+                                   std::int64_t message_bytes);
   // Stores events as they are (no time window): CloudTrail files being
   // ingested from a directory. The stream is created if needed.
   Result<std::vector<StoredLogEvent>> IngestEvents(const std::string& group,

@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "store/database.h"
@@ -71,6 +72,20 @@ struct EventScan {
   bool newest_first = false;
 };
 
+// A batch of events framed and compressed, not yet stored (see
+// EventLog::Encode): the costly part of an append, which needs no database.
+struct EncodedEvents {
+  struct Block {
+    std::int64_t first_ts = 0, last_ts = 0;
+    std::int64_t first_id = 0, last_id = 0;  // relative to the batch's first event
+    std::int64_t first_ingestion = 0;
+    std::int64_t events = 0, raw_bytes = 0;
+    std::string frame;  // zstd
+  };
+  std::vector<Block> blocks;
+  std::int64_t events = 0;
+};
+
 // What a group's blocks hold.
 struct EventLogUsage {
   std::int64_t blocks = 0;
@@ -96,9 +111,15 @@ class EventLog {
 
   // Stores `events` of one stream, with `ingestion_ms` as their ingestion
   // time, as one block (or several, each up to kMaxBlockRawBytes). Returns
-  // the id of events[0]; events[i] has that + i.
+  // the id of events[0]; events[i] has that + i. The same as Insert(Encode()).
   Result<std::int64_t> Append(std::string_view group, std::string_view stream,
                               std::int64_t ingestion_ms, std::span<const EventToAppend> events);
+  // Append in two steps, so that framing and compressing (thread-safe, no
+  // database) can run outside the caller's lock, and Insert under it.
+  static Result<EncodedEvents> Encode(std::int64_t ingestion_ms,
+                                      std::span<const EventToAppend> events);
+  Result<std::int64_t> Insert(std::string_view group, std::string_view stream,
+                              const EncodedEvents& encoded);
 
   // Visits the events `scan` selects, in order, until `visit` returns false.
   // kDataLoss if a block cannot be read back.
@@ -134,10 +155,12 @@ class EventLog {
  ~EventLog();
 
  private:
-  // zstd's contexts and the buffers they fill, kept from call to call: a
-  // fresh context per block cost a megabyte of fresh pages (page faults and
-  // memset) per PutLogEvents, a fifth of its time.
+  // zstd's decompression context, kept from call to call (compression's is
+  // per thread, in event_log.cc).
   struct Codec;
+
+  Status InsertBlock(std::string_view group, std::string_view stream,
+                     const EncodedEvents::Block& block, std::int64_t id_offset);
 
   explicit EventLog(Database* db);
 

@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "server/cloudtrail_watcher.h"
@@ -143,7 +145,7 @@ TEST_F(EngineTest, PutLogEventsStoresWhatFitsTheWindowAndCountsIt) {
   EXPECT_EQ(put->rejected.too_old_end, 0);
   EXPECT_EQ(put->rejected.too_new_start, 3);
   EXPECT_FALSE(put->rejected.expired_end.has_value());
-  ASSERT_EQ(put->accepted.size(), 2u);
+  ASSERT_EQ(put->accepted, 2u);
   std::optional<metrics::Aggregate> m = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->statistics.sample_count, 2);  // one match, one default
@@ -185,6 +187,64 @@ TEST_F(EngineTest, MetricsAndEventsSurviveARestart) {
   EXPECT_EQ(events->events.size(), 2u);
 }
 
+// Concurrent batches share commits (group commit): each still gets its own
+// consecutive ids, every event is stored once, and the metric counts each
+// match once.
+TEST_F(EngineTest, ConcurrentBatchesAreStoredWholeAndCountedOnce) {
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) {
+                    return sv.logs.CreateLogStream("trail", "t", clock_.Now());
+                  })
+                  .ok());
+  constexpr int kThreads = 6, kBatches = 15, kEvents = 8;
+  std::vector<std::vector<std::pair<std::int64_t, std::size_t>>> firsts(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<InputLogEvent> batch;
+        for (int e = 0; e < kEvents; ++e) {
+          batch.push_back({ToEpochMillis(clock_.Now()),
+                           Event(e == 0 ? "DeletePolicy" : "GetUser",
+                                 "10.0." + std::to_string(t) + "." + std::to_string(b))});
+        }
+        Result<PutLogEventsResult> put = engine_->PutLogEvents("trail", t % 2 ? "s" : "t", batch);
+        if (put.ok()) firsts[t].emplace_back(put->first_id, put->accepted);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::int64_t> ids;
+  for (const auto& per_thread : firsts) {
+    ASSERT_EQ(per_thread.size(), static_cast<std::size_t>(kBatches));
+    for (const auto& [first, count] : per_thread) {
+      ASSERT_EQ(count, static_cast<std::size_t>(kEvents));
+      for (int i = 0; i < kEvents; ++i) EXPECT_TRUE(ids.insert(first + i).second) << first + i;
+    }
+  }
+  std::size_t stored = 0;
+  for (const char* stream : {"s", "t"}) {
+    Result<GetLogEventsResult> events = engine_->Locked([&](Services& sv) {
+      return sv.logs.GetLogEvents("trail", stream, std::nullopt, std::nullopt, std::nullopt,
+                                  10000, true);
+    });
+    ASSERT_TRUE(events.ok()) << events.status().ToString();
+    for (const StoredLogEvent& e : events->events) EXPECT_EQ(ids.count(e.id), 1u) << e.id;
+    stored += events->events.size();
+  }
+  EXPECT_EQ(stored, ids.size());
+  std::optional<metrics::Aggregate> m = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->statistics.sample_count, kThreads * kBatches * kEvents);
+  EXPECT_EQ(m->statistics.sum, kThreads * kBatches);
+  // The same after a restart: what was acknowledged was committed.
+  Close();
+  Open();
+  m = Metric(FloorTo(clock_.Now(), minutes(1)), minutes(1));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->statistics.sum, kThreads * kBatches);
+}
+
 TEST_F(EngineTest, EventsKeptOneRowEachMoveIntoBlocksWithTheirIds) {
   // A data directory from before the block store: events in log_events.
   const std::string path = notifier_->layout().database();
@@ -215,7 +275,7 @@ TEST_F(EngineTest, EventsKeptOneRowEachMoveIntoBlocksWithTheirIds) {
   EXPECT_EQ(events->events[0].ingestion_ms, 2);
   Result<PutLogEventsResult> put = Put({{seconds(3), "fourth"}});
   ASSERT_TRUE(put.ok());
-  EXPECT_EQ(put->accepted.at(0).id, 42);
+  EXPECT_EQ(put->first_id, 42);
   const bool old_table = engine_->Locked([](Services& sv) {
     Result<store::Statement> q =
         sv.db.Prepare("SELECT 1 FROM sqlite_schema WHERE name = 'log_events'");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -73,6 +74,25 @@ TEST_F(EventLogTest, AnAppendGetsConsecutiveIdsInBatchOrder) {
                                          {2, 10, 100, "s", "a"},
                                          {3, 20, 100, "s", "b"},
                                          {1, 30, 100, "s", "c"}}));
+}
+
+TEST_F(EventLogTest, EncodedBatchesGetTheirIdsWhenInserted) {
+  // Encoded apart (as request threads do), inserted in the other order.
+  std::vector<EventToAppend> first = {{10, "a"}, {11, "b"}}, second = {{5, "c"}};
+  Result<EncodedEvents> one = Internal("not run"), two = Internal("not run");
+  std::thread([&] { one = EventLog::Encode(100, first); }).join();
+  std::thread([&] { two = EventLog::Encode(200, second); }).join();
+  ASSERT_TRUE(one.ok() && two.ok());
+  Result<std::int64_t> at = log_->Insert("g", "s", *two);
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(*at, 1);
+  at = log_->Insert("g", "s", *one);
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(*at, 2);
+  EXPECT_EQ(Scan({}), (std::vector<Seen>{{1, 5, 200, "s", "c"},
+                                         {2, 10, 100, "s", "a"},
+                                         {3, 11, 100, "s", "b"}}));
+  EXPECT_EQ(Append("s", 1, {{1, "d"}}), 4);
 }
 
 TEST_F(EventLogTest, EqualTimestampsAreOrderedByIdBothWays) {
