@@ -1,4 +1,4 @@
-"""Acceptance test 4: `trailwatch serve` is SIGKILLed while two boto3 clients
+"""Acceptance test 4: `trailwatch serve` is SIGKILLed while four boto3 clients
 are sending PutLogEvents batches of 100 events; after a restart on the same
 data directory:
 
@@ -32,7 +32,7 @@ except ImportError as e:
     IMPORT_ERROR = str(e)
 
 GROUP = "app/durability"
-WRITERS = 2
+WRITERS = 4  # concurrent batches share commits (group commit)
 BATCH = 100
 MATCHING_PER_BATCH = 25  # seq % 4 == 0 is an ERROR
 PATTERN = '{ $.level = "ERROR" }'
