@@ -12,7 +12,8 @@
 //   auto stats = store.Query(key, start, std::chrono::seconds(300), std::nullopt);
 //
 // Thread safety: MetricFilter and FilterSet are immutable and shareable;
-// MetricStore is not synchronized (one writer; the server wraps it).
+// MetricStore is not synchronized (one writer; the server wraps it);
+// DimensionLimit is synchronized.
 
 #pragma once
 
@@ -22,7 +23,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -131,6 +134,35 @@ class FilterSet {
 
  private:
   std::vector<MetricFilter> filters_;
+};
+
+// AWS's bound on a filter's dimensions: "CloudWatch Logs might disable a
+// metric filter if it generates 1,000 different name/value pairs for your
+// specified dimensions within one hour" (PutMetricFilter). trailwatch keeps
+// the filter: in each clock hour the first 1,000 distinct dimension sets of
+// a filter are published as they are, and an observation with any other set
+// is published without its dimensions, so the dimensionless metric (and an
+// alarm on it) still counts it while the number of series stays bounded.
+// Thread-safe.
+class DimensionLimit {
+ public:
+  static constexpr std::size_t kPerFilterPerHour = 1000;
+  explicit DimensionLimit(std::size_t per_filter_per_hour = kPerFilterPerHour);
+
+  // Clears the dimensions of those `observations` (made by `filters` of log
+  // group `group`) whose set is new past the limit in the hour of `now`.
+  // Returns how many it cleared.
+  std::size_t Apply(std::string_view group, const FilterSet& filters, TimePoint now,
+                    std::vector<Observation>* observations);
+
+ private:
+  struct Seen {
+    std::int64_t hour = 0;
+    std::set<Dimensions> sets;
+  };
+  const std::size_t limit_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Seen> by_filter_;  // (group, filter name)
 };
 
 // A mergeable quantile sketch with bounded relative error (DDSketch-style

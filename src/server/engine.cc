@@ -96,8 +96,8 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
 }
 
 metrics::MetricStore Engine::Observe(const metrics::FilterSet& filters, const std::string& group,
-                                     std::span<const InputLogEvent* const> events,
-                                     IngestReport* report) const {
+                                     std::span<const InputLogEvent* const> events, TimePoint now,
+                                     IngestReport* report) {
   report->log_group = group;
   report->events = events.size();
   for (const InputLogEvent* e : events) report->bytes += e->message.size();
@@ -111,6 +111,7 @@ metrics::MetricStore Engine::Observe(const metrics::FilterSet& filters, const st
     view.Reset(e->message);
     observations.clear();
     filters.Evaluate(view, FromEpochMillis(e->timestamp_ms), &observations, matches);
+    report->dimensions_dropped += dimension_limit_.Apply(group, filters, now, &observations);
     for (const metrics::Observation& o : observations) batch.Record(o, e->message);
   }
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -166,7 +167,7 @@ Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const 
       append.push_back({events[i].timestamp_ms, events[i].message});
       message_bytes += static_cast<std::int64_t>(events[i].message.size());
     }
-    const metrics::MetricStore batch = Observe(*filters, group, accepted, &report);
+    const metrics::MetricStore batch = Observe(*filters, group, accepted, now, &report);
     Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, append);
     if (!encoded.ok()) return encoded.status();
     PendingPut put;
@@ -271,7 +272,7 @@ Result<std::size_t> Engine::IngestRecords(
   observed.reserve(events.size());
   for (const InputLogEvent& e : events) observed.push_back(&e);
   IngestReport report;
-  const metrics::MetricStore batch_store = Observe(**filters, group, observed, &report);
+  const metrics::MetricStore batch_store = Observe(**filters, group, observed, clock_->Now(), &report);
   const metrics::MetricStore* batch = &batch_store;
   TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
   TW_RETURN_IF_ERROR(checkpoint(db));

@@ -50,6 +50,9 @@ struct IngestReport {
   // Each metric filter of the group (by name) and how many of the events
   // matched its pattern.
   std::vector<std::pair<std::string, std::uint64_t>> filter_matches;
+  // Observations published without their dimensions: new dimension sets
+  // past metrics::DimensionLimit's 1,000 per filter and hour.
+  std::size_t dimensions_dropped = 0;
   // PutLogEvents only (not the CloudTrail watcher): from the call to its
   // commit, lock wait included (a steady-clock measurement, not event time).
   std::optional<Duration> put_log_events_elapsed;
@@ -152,11 +155,12 @@ class Engine {
   Engine(Notifier* notifier, EngineOptions options, const Clock* clock)
       : notifier_(notifier), options_(std::move(options)), clock_(clock) {}
 
-  // The observations of `events` by `filters` (those of `group`); fills
-  // `report`'s counts (not its elapsed time). Needs no lock.
+  // The observations of `events` by `filters` (those of `group`), ingested
+  // at `now`, within the dimension limit; fills `report`'s counts (not its
+  // elapsed time). Needs no lock.
   metrics::MetricStore Observe(const metrics::FilterSet& filters, const std::string& group,
-                               std::span<const InputLogEvent* const> events,
-                               IngestReport* report) const;
+                               std::span<const InputLogEvent* const> events, TimePoint now,
+                               IngestReport* report);
   // Group commit: queues `put` and waits until a commit has written it,
   // running that commit itself when none is running. Returns its first id.
   struct PendingPut;
@@ -182,6 +186,7 @@ class Engine {
   std::unique_ptr<LogService> logs_;
   std::unique_ptr<MetricService> metrics_;
   std::unique_ptr<AlarmService> alarms_;
+  metrics::DimensionLimit dimension_limit_;
 };
 
 }  // namespace tw::server

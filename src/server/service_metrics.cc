@@ -108,6 +108,11 @@ ServiceMetrics::ServiceMetrics(std::string database_path)
           "trailwatch_metric_filter_matches_total",
           "Log events that matched a metric filter's pattern, by log group and filter.",
           {"log_group", "filter"})),
+      dimensions_dropped_(registry_.AddCounter(
+          "trailwatch_metric_filter_dimensions_dropped_total",
+          "Observations published without their dimensions: new dimension sets past 1,000 per "
+          "filter and hour, by log group.",
+          {"log_group"})),
       alarm_state_(registry_.AddGauge("trailwatch_alarm_state",
                                       "1 for the state an alarm is in, 0 for the other two.",
                                       {"alarm", "state"})),
@@ -161,6 +166,9 @@ void ServiceMetrics::OnIngest(const IngestReport& report) {
   for (const auto& [filter, matches] : report.filter_matches) {
     // Every filter of the group appears, so that a rate of 0 is a 0, not a gap.
     filter_matches_.With({report.log_group, filter}).Add(matches);
+  }
+  if (report.dimensions_dropped > 0) {
+    dimensions_dropped_.With({report.log_group}).Add(report.dimensions_dropped);
   }
   if (report.put_log_events_elapsed) {
     put_log_events_seconds_.With({}).Observe(

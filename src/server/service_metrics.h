@@ -102,6 +102,7 @@ class ServiceMetrics {
   telemetry::CounterFamily& ingested_bytes_;
   telemetry::HistogramFamily& put_log_events_seconds_;
   telemetry::CounterFamily& filter_matches_;
+  telemetry::CounterFamily& dimensions_dropped_;
   telemetry::GaugeFamily& alarm_state_;
   telemetry::CounterFamily& alarm_transitions_;
   telemetry::GaugeFamily& outbox_pending_;

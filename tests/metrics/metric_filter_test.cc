@@ -362,6 +362,47 @@ TEST(FilterSetTest, JsonFieldValueWithDimensionsSortedAndMissingOnesOmitted) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(DimensionLimitTest, NewSetsPastTheLimitLoseTheirDimensionsUntilTheHourTurns) {
+  MetricFilterSpec by_user =
+      Spec(R"({ $.eventName = "PutObject" })", "1", {{"User", "$.user"}});
+  MetricFilterSpec other = by_user;
+  other.filter_name = "Other";
+  FilterSet set({MustCompile(by_user), MustCompile(other)});
+  DimensionLimit limit(2);
+  auto emit = [&](const std::string& user, TimePoint now, std::size_t* cleared) {
+    std::vector<Observation> out =
+        Emit(set, R"({"eventName":"PutObject","user":")" + user + R"("})");
+    *cleared = limit.Apply("group", set, now, &out);
+    std::vector<std::string> keys;
+    for (const Observation& o : out) keys.push_back(o.key.ToString());
+    return keys;
+  };
+  std::size_t cleared = 0;
+  const TimePoint hour = FromEpochMillis(1'700'002'800'000);  // 2023-11-14T23:00:00Z
+  EXPECT_EQ(emit("a", hour, &cleared),
+            (std::vector<std::string>{"CloudTrailMetrics/ConsoleLoginCount{User=a}",
+                                      "CloudTrailMetrics/ConsoleLoginCount{User=a}"}));
+  emit("b", hour + std::chrono::minutes(1), &cleared);
+  EXPECT_EQ(cleared, 0u);
+  // A third set in the hour: published without dimensions, by both filters.
+  EXPECT_EQ(emit("c", hour + std::chrono::minutes(59), &cleared),
+            (std::vector<std::string>{"CloudTrailMetrics/ConsoleLoginCount",
+                                      "CloudTrailMetrics/ConsoleLoginCount"}));
+  EXPECT_EQ(cleared, 2u);
+  // Sets seen in the hour keep their dimensions.
+  EXPECT_EQ(emit("a", hour + std::chrono::minutes(59), &cleared).at(0),
+            "CloudTrailMetrics/ConsoleLoginCount{User=a}");
+  EXPECT_EQ(cleared, 0u);
+  // The next hour counts afresh.
+  EXPECT_EQ(emit("c", hour + std::chrono::hours(1), &cleared).at(0),
+            "CloudTrailMetrics/ConsoleLoginCount{User=c}");
+  EXPECT_EQ(cleared, 0u);
+  // Another log group's filter of the same name has its own count.
+  std::vector<Observation> out = Emit(set, R"({"eventName":"PutObject","user":"z"})");
+  EXPECT_EQ(limit.Apply("elsewhere", set, hour, &out), 0u);
+  EXPECT_EQ(DimensionLimit::kPerFilterPerHour, 1000u);
+}
+
 TEST(FilterSetTest, DelimitedNamedAndPositionalReferences) {
   const char* pattern = "[ip, user, status=4*, bytes]";
   FilterSet set({MustCompile(Spec(pattern, "$bytes", {{"Status", "$status"}})),

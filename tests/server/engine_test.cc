@@ -245,6 +245,43 @@ TEST_F(EngineTest, ConcurrentBatchesAreStoredWholeAndCountedOnce) {
   EXPECT_EQ(m->statistics.sum, kThreads * kBatches);
 }
 
+TEST_F(EngineTest, AFilterPublishesAtMostAThousandDimensionSetsAnHour) {
+  metrics::MetricFilterSpec spec;
+  spec.filter_name = "by-ip";
+  spec.log_group_name = "trail";
+  spec.filter_pattern = "{ $.eventName = GetUser }";
+  spec.transformation = {"Ips", "Calls", "1", std::nullopt, {{"Ip", "$.sourceIPAddress"}}, "None"};
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) { return sv.logs.PutMetricFilter(spec, clock_.Now()); })
+                  .ok());
+  std::vector<std::pair<Duration, std::string>> events;
+  for (int i = 0; i < 1005; ++i) {
+    events.emplace_back(seconds(0),
+                        Event("GetUser", "10.0." + std::to_string(i / 250) + "." +
+                                             std::to_string(i % 250)));
+  }
+  ASSERT_TRUE(Put(events).ok());
+  ASSERT_TRUE(Put({{seconds(1), Event("GetUser", "10.0.0.0")}}).ok());  // seen: keeps it
+  std::size_t with_ip = 0;
+  double without_ip = -1, first_ip = -1;
+  engine_->Locked([&](Services& sv) {
+    for (const metrics::MetricKey& key : sv.metrics.store().Keys()) {
+      if (key.metric_name != "Calls") continue;
+      const double samples = sv.metrics.store().Total(key).sample_count;
+      if (key.dimensions.empty()) {
+        without_ip = samples;
+      } else {
+        ++with_ip;
+        if (key.dimensions[0].second == "10.0.0.0") first_ip = samples;
+      }
+    }
+    return 0;
+  });
+  EXPECT_EQ(with_ip, 1000u);
+  EXPECT_EQ(without_ip, 5);
+  EXPECT_EQ(first_ip, 2);
+}
+
 TEST_F(EngineTest, EventsKeptOneRowEachMoveIntoBlocksWithTheirIds) {
   // A data directory from before the block store: events in log_events.
   const std::string path = notifier_->layout().database();
