@@ -14,8 +14,13 @@ trailwatch_ingested_events_total) against what wrk saw answered, so a server
 that answers without storing produces no number. At the end it reports the
 bytes on disk per stored event.
 
+With --soak-events N it then keeps four connections sending until the store
+holds N events, sampling serve's RSS every second, and restarts serve on
+that data directory to read its RSS again (memory must stay flat in stored
+data).
+
   bench/put_log_events_load.py [--binary build/trailwatch] [--seconds 20]
-                               [--connections 1,4]
+                               [--connections 1,4] [--soak-events 10000000]
 
 Needs Debian's wrk and python3-botocore (python3-boto3 brings it).
 """
@@ -103,11 +108,92 @@ def ingested(url):
                re.findall(r'^trailwatch_ingested_events_total\{[^}]*\} (\S+)$', text, re.M))
 
 
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024
+
+
+SPREAD_SCRIPT = r"""
+local requests = {}
+for i = 1, %(count)d do
+  local f = assert(io.open("%(dir)s/body-" .. i .. ".json", "rb"))
+  local body = f:read("*a")
+  f:close()
+  local headers = {}
+  for line in io.lines("%(dir)s/headers-" .. i .. ".txt") do
+    local name, value = line:match("^([^:]+): (.*)$")
+    headers[name] = value
+  end
+  requests[i] = wrk.format("POST", "/", headers, body)
+end
+local next_request = 0
+request = function()
+  next_request = next_request %% #requests + 1
+  return requests[next_request]
+end
+"""
+
+
+def spread_script(work, url, messages, bodies=288):
+    """A wrk script cycling through `bodies` signed requests whose events are
+    spread over the last 14 days (one request: 500 events over 500 s), so the
+    metric store sees thousands of distinct minutes, as months of use would."""
+    directory = os.path.join(work, "spread")
+    os.makedirs(directory)
+    now = int(time.time() * 1000)
+    span = 13 * 24 * 3600 * 1000  # inside the 14 days PutLogEvents accepts
+    for i in range(1, bodies + 1):
+        start = now - span + (i - 1) * span // bodies
+        events = [{"timestamp": start + 1000 * j, "message": m} for j, m in enumerate(messages)]
+        body = json.dumps({"logGroupName": GROUP, "logStreamName": "load",
+                           "logEvents": events}).encode()
+        with open(os.path.join(directory, f"body-{i}.json"), "wb") as f:
+            f.write(body)
+        with open(os.path.join(directory, f"headers-{i}.txt"), "w") as f:
+            # The signed Host: wrk.format does not know it when the script loads.
+            f.write(f"Host: {url.split('//', 1)[1]}\n")
+            for k, v in signed_request(url + "/", body).items():
+                if k.lower() not in ("content-length", "host"):
+                    f.write(f"{k}: {v}\n")
+    script = os.path.join(work, "spread.lua")
+    with open(script, "w") as f:
+        f.write(SPREAD_SCRIPT % {"count": bodies, "dir": directory})
+    return script
+
+
+def soak(url, script, pid, events):
+    """Four connections until `events` more are stored; RSS sampled each second."""
+    start = ingested(url)
+    wrk = subprocess.Popen(["wrk", "-t2", "-c4", "-d3600s", "--timeout", "30s", "-s", script,
+                            url + "/"], stdout=subprocess.DEVNULL)
+    samples = []
+    began = time.monotonic()
+    try:
+        while True:
+            time.sleep(1)
+            stored = ingested(url) - start
+            samples.append((stored, rss_mb(pid)))
+            if len(samples) % 15 == 0:
+                print(f"  soak: {start + stored:,} events stored, RSS {samples[-1][1]:.0f} MB",
+                      flush=True)
+            if stored >= events:
+                break
+            if wrk.poll() is not None:
+                die("wrk stopped during the soak")
+    finally:
+        wrk.terminate()
+        wrk.wait()
+    elapsed = time.monotonic() - began
+    print(f"soak: {start + samples[-1][0]:,} events stored ({samples[-1][0] / elapsed:,.0f}/s); "
+          f"RSS max {max(r for _, r in samples):.0f} MB, at the end {samples[-1][1]:.0f} MB")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(SOURCE, "build", "trailwatch"))
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", default="1,4")
+    parser.add_argument("--soak-events", type=int, default=0)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         die("wrk is not installed (apt-get install wrk)")
@@ -115,21 +201,26 @@ def main():
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, TRAILWATCH_ACCESS_KEYS=f"{KEY_ID}:{SECRET}")
-    log = open(os.path.join(work, "serve.log"), "w")
-    server = subprocess.Popen(
-        [args.binary, "serve", "--data-dir", os.path.join(work, "data"), "--listen",
-         f"127.0.0.1:{port}", "--template", os.path.join(SOURCE, "examples", "cis-benchmark.yaml")],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 30
+    log = open(os.path.join(work, "serve.log"), "a")
+
+    def start():
+        process = subprocess.Popen(
+            [args.binary, "serve", "--data-dir", os.path.join(work, "data"), "--listen",
+             f"127.0.0.1:{port}", "--template",
+             os.path.join(SOURCE, "examples", "cis-benchmark.yaml")],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 600
         while True:
             try:
                 ingested(url)
-                break
+                return process
             except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is not None or time.monotonic() > deadline:
                     die("serve did not start; see " + log.name)
                 time.sleep(0.05)
+
+    server = start()
+    try:
         with open(os.path.join(SOURCE, "examples", "cis-benchmark.yaml")) as f:
             template = f.read()
         group = GROUP
@@ -181,9 +272,19 @@ def main():
             print(f"{connections} connection(s): {rate:,.0f} events/s ({requests} requests), "
                   f"batch latency p50 {p50 / 1000:.1f} ms, p99 {p99 / 1000:.1f} ms, "
                   f"max {worst / 1000:.1f} ms")
+        if args.soak_events > total:
+            soak(url, spread_script(work, url, records()), server.pid, args.soak_events - total)
+            total = ingested(url)
         server.send_signal(signal.SIGTERM)
         if server.wait(timeout=60) != 0:
             die("serve did not stop cleanly; see " + log.name)
+        if args.soak_events:
+            started = time.monotonic()
+            server = start()
+            print(f"restarted on that data directory in {time.monotonic() - started:.1f} s: "
+                  f"RSS {rss_mb(server.pid):.0f} MB")
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
         on_disk = sum(os.path.getsize(p) for p in glob.glob(os.path.join(work, "data", "trailwatch.db*")))
         print(f"on disk: {on_disk / 1e6:.1f} MB for {total} events: "
               f"{on_disk / total:.0f} bytes per event (raw {len(body) / BATCH:.0f})")

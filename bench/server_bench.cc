@@ -127,8 +127,7 @@ void BM_PutLogEvents(benchmark::State& state) {
   Status checkpoint = (*engine)->Locked(
       [](server::Services& sv) { return sv.db.Execute("PRAGMA wal_checkpoint(TRUNCATE)"); });
   if (!checkpoint.ok()) Die(checkpoint.ToString());
-  const double file_bytes =
-      static_cast<double>(fs::file_size((*notifier)->layout().database()));
+  const double file_bytes = static_cast<double>(fs::file_size((*notifier)->layout().database()));
   state.counters["block_bytes_per_event"] =
       static_cast<double>(usage->stored_bytes) / static_cast<double>(sent);
   state.counters["file_bytes_per_event"] = file_bytes / static_cast<double>(sent);

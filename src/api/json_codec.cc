@@ -9,12 +9,13 @@
 // too deep, nlohmann decodes it again, so that every error keeps its words;
 // the two agree on every valid body (codec_test's differential cases).
 
+#include <simdjson.h>
+
 #include <cmath>
 #include <cstdint>
 #include <exception>
-#include <optional>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -125,8 +126,9 @@ bool FromSimdjson(simdjson::dom::element element, int depth, Value* out) {
       return true;
     case simdjson::dom::element_type::UINT64: {
       const std::uint64_t u = std::uint64_t(element);
-      *out = u > static_cast<std::uint64_t>(INT64_MAX) ? Value::Double(static_cast<double>(u))
-                                                       : Value::Integer(static_cast<std::int64_t>(u));
+      *out = u > static_cast<std::uint64_t>(INT64_MAX)
+                 ? Value::Double(static_cast<double>(u))
+                 : Value::Integer(static_cast<std::int64_t>(u));
       return true;
     }
     case simdjson::dom::element_type::DOUBLE:

@@ -1,6 +1,6 @@
-#include "metrics/metrics.h"
-
 #include <algorithm>
+
+#include "metrics/metrics.h"
 
 namespace tw::metrics {
 
@@ -16,8 +16,8 @@ std::size_t DimensionLimit::Apply(std::string_view group, const FilterSet& filte
   std::lock_guard<std::mutex> lock(mutex_);
   for (Observation& o : *observations) {
     if (o.key.dimensions.empty()) continue;
-    Seen& seen = by_filter_[{std::string(group),
-                             filters.filters().at(o.filter_index).spec().filter_name}];
+    Seen& seen =
+        by_filter_[{std::string(group), filters.filters().at(o.filter_index).spec().filter_name}];
     if (seen.hour != hour) {
       seen.hour = hour;
       seen.sets.clear();

@@ -272,13 +272,12 @@ Result<std::size_t> Engine::IngestRecords(
   observed.reserve(events.size());
   for (const InputLogEvent& e : events) observed.push_back(&e);
   IngestReport report;
-  const metrics::MetricStore batch_store = Observe(**filters, group, observed, clock_->Now(), &report);
-  const metrics::MetricStore* batch = &batch_store;
-  TW_RETURN_IF_ERROR(metrics_->Persist(*batch));
+  const metrics::MetricStore batch = Observe(**filters, group, observed, clock_->Now(), &report);
+  TW_RETURN_IF_ERROR(metrics_->Persist(batch));
   TW_RETURN_IF_ERROR(checkpoint(db));
   TW_RETURN_IF_ERROR(tx->Commit());
-  metrics_->Apply(*batch);
-  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(*batch));
+  metrics_->Apply(batch);
+  if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(batch));
   if (options_.on_ingest) options_.on_ingest(report);
   return stored->size();
 }

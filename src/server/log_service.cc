@@ -238,9 +238,9 @@ Status LogService::ImportRowEvents() {
     if (!row.ok()) return row.status();
     if (!*row) break;
     std::string row_group = rows->ColumnText(0), row_stream = rows->ColumnText(1);
-    if (!batch.empty() && (row_group != group || row_stream != stream ||
-                           static_cast<int>(batch.size()) >= kMaxEvents ||
-                           batch_bytes >= kMaxBatchBytes)) {
+    if (!batch.empty() &&
+        (row_group != group || row_stream != stream ||
+         static_cast<int>(batch.size()) >= kMaxEvents || batch_bytes >= kMaxBatchBytes)) {
       TW_RETURN_IF_ERROR(flush());
     }
     group = std::move(row_group);
@@ -574,7 +574,6 @@ Result<std::vector<StoredLogEvent>> LogService::IngestEvents(
   return stored;
 }
 
-
 Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
                                                     const std::string& stream,
                                                     std::optional<std::int64_t> start_ms,
@@ -652,9 +651,13 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
   store::EventScan scan;
   scan.group = group;
   if (!streams.empty()) {
-    scan.stream_filter = [&streams](std::string_view s) { return streams.count(std::string(s)) > 0; };
+    scan.stream_filter = [&streams](std::string_view s) {
+      return streams.count(std::string(s)) > 0;
+    };
   } else if (!query.stream_prefix.empty()) {
-    scan.stream_filter = [&query](std::string_view s) { return s.starts_with(query.stream_prefix); };
+    scan.stream_filter = [&query](std::string_view s) {
+      return s.starts_with(query.stream_prefix);
+    };
   }
   scan.from_ms = query.start_ms.value_or(INT64_MIN);
   scan.to_ms = query.end_ms.value_or(INT64_MAX);

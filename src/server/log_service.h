@@ -144,8 +144,7 @@ class LogService {
   // 4. Stores them (the stream must still exist); returns the first one's
   //    id. `message_bytes`: their messages' size, for the stream's count.
   Result<std::int64_t> StoreEvents(const std::string& group, const std::string& stream,
-                                   const store::EncodedEvents& encoded,
-                                   std::int64_t message_bytes);
+                                   const store::EncodedEvents& encoded, std::int64_t message_bytes);
   // Stores events as they are (no time window): CloudTrail files being
   // ingested from a directory. The stream is created if needed.
   Result<std::vector<StoredLogEvent>> IngestEvents(const std::string& group,

@@ -161,7 +161,7 @@ Result<std::unique_ptr<DecodedBlock>> Decode(ZSTD_DCtx* context, std::string_vie
 // A scan's place in one loaded block.
 struct Cursor {
   std::shared_ptr<DecodedBlock> block;
-  std::size_t next = 0;  // index into `order`
+  std::size_t next = 0;              // index into `order`
   std::vector<std::uint32_t> order;  // the selected events, in scan order
   const LoggedEvent& current() const { return block->events[order[next]]; }
 };
@@ -288,8 +288,8 @@ Result<EncodedEvents> EventLog::Encode(std::int64_t ingestion_ms,
         static_cast<std::int64_t>(events[i].message.size()) + kMaxFramingBytes;
     if (!block.empty() && block_bytes + bytes > kMaxBlockRawBytes) TW_RETURN_IF_ERROR(flush());
     // Ids relative to the batch's first: Insert adds where the batch lands.
-    block.push_back({static_cast<std::int64_t>(i), events[i].timestamp_ms, ingestion_ms,
-                     events[i].message});
+    block.push_back(
+        {static_cast<std::int64_t>(i), events[i].timestamp_ms, ingestion_ms, events[i].message});
     block_bytes += bytes;
   }
   TW_RETURN_IF_ERROR(flush());
@@ -303,8 +303,8 @@ Status EventLog::InsertBlock(std::string_view group, std::string_view stream,
       "first_ingestion, events, raw_bytes, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return insert.status();
   const std::int64_t last_id = block.last_id + id_offset;
-  insert->BindAll(group, stream, block.first_ts, block.last_ts, block.first_id + id_offset,
-                  last_id, block.first_ingestion, block.events, block.raw_bytes);
+  insert->BindAll(group, stream, block.first_ts, block.last_ts, block.first_id + id_offset, last_id,
+                  block.first_ingestion, block.events, block.raw_bytes);
   insert->BindBlob(10, block.frame);
   TW_RETURN_IF_ERROR(insert->Run());
   if (last_id >= next_id_) {
@@ -344,13 +344,14 @@ Result<std::int64_t> EventLog::Append(std::string_view group, std::string_view s
   return Insert(group, stream, *encoded);
 }
 
-Status EventLog::Scan(const EventScan& scan,
-                      const std::function<bool(const LoggedEvent&)>& visit) {
+Status EventLog::Scan(const EventScan& scan, const std::function<bool(const LoggedEvent&)>& visit) {
   const bool forward = !scan.newest_first;
   std::int64_t lo = scan.from_ms, hi = scan.to_ms;
   if (scan.after) {
-    if (forward) lo = std::max(lo, scan.after->timestamp_ms);
-    else hi = std::min(hi, scan.after->timestamp_ms);
+    if (forward)
+      lo = std::max(lo, scan.after->timestamp_ms);
+    else
+      hi = std::min(hi, scan.after->timestamp_ms);
   }
   if (lo > hi) return Status::Ok();
   // Oldest first: blocks by their oldest event; a block can hold nothing
@@ -400,7 +401,8 @@ Status EventLog::Scan(const EventScan& scan,
     while (more_blocks &&
            (heap.empty() || (forward ? next.first_ts <= heap.top()->current().timestamp_ms
                                      : next.last_ts >= heap.top()->current().timestamp_ms))) {
-      Result<std::unique_ptr<DecodedBlock>> block = Decode(codec_->decompress, scan.group, next, blocks->ColumnBlob(9));
+      Result<std::unique_ptr<DecodedBlock>> block =
+          Decode(codec_->decompress, scan.group, next, blocks->ColumnBlob(9));
       if (!block.ok()) return block.status();
       auto cursor = std::make_unique<Cursor>();
       cursor->block = std::move(block).value();
@@ -487,7 +489,8 @@ Result<std::int64_t> EventLog::Compact(std::string_view group, std::int64_t max_
     if (!row.ok()) return row.status();
     if (!*row) break;
     BlockMeta meta = ReadMeta(*small);
-    Result<std::unique_ptr<DecodedBlock>> block = Decode(codec_->decompress, group, meta, small->ColumnBlob(9));
+    Result<std::unique_ptr<DecodedBlock>> block =
+        Decode(codec_->decompress, group, meta, small->ColumnBlob(9));
     if (!block.ok()) return block.status();
     input_bytes += meta.raw_bytes;
     candidates.push_back({std::move(meta), std::move(block).value()});

@@ -152,7 +152,7 @@ class EventLog {
   Status WriteBlock(std::string_view group, std::string_view stream,
                     std::span<const StoredEvent> events);
 
- ~EventLog();
+  ~EventLog();
 
  private:
   // zstd's decompression context, kept from call to call (compression's is

@@ -363,8 +363,7 @@ TEST(FilterSetTest, JsonFieldValueWithDimensionsSortedAndMissingOnesOmitted) {
 }
 
 TEST(DimensionLimitTest, NewSetsPastTheLimitLoseTheirDimensionsUntilTheHourTurns) {
-  MetricFilterSpec by_user =
-      Spec(R"({ $.eventName = "PutObject" })", "1", {{"User", "$.user"}});
+  MetricFilterSpec by_user = Spec(R"({ $.eventName = "PutObject" })", "1", {{"User", "$.user"}});
   MetricFilterSpec other = by_user;
   other.filter_name = "Other";
   FilterSet set({MustCompile(by_user), MustCompile(other)});

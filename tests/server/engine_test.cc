@@ -9,9 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-#include <nlohmann/json.hpp>
 
 #include "server/cloudtrail_watcher.h"
 
@@ -225,8 +225,8 @@ TEST_F(EngineTest, ConcurrentBatchesAreStoredWholeAndCountedOnce) {
   std::size_t stored = 0;
   for (const char* stream : {"s", "t"}) {
     Result<GetLogEventsResult> events = engine_->Locked([&](Services& sv) {
-      return sv.logs.GetLogEvents("trail", stream, std::nullopt, std::nullopt, std::nullopt,
-                                  10000, true);
+      return sv.logs.GetLogEvents("trail", stream, std::nullopt, std::nullopt, std::nullopt, 10000,
+                                  true);
     });
     ASSERT_TRUE(events.ok()) << events.status().ToString();
     for (const StoredLogEvent& e : events->events) EXPECT_EQ(ids.count(e.id), 1u) << e.id;
@@ -251,14 +251,13 @@ TEST_F(EngineTest, AFilterPublishesAtMostAThousandDimensionSetsAnHour) {
   spec.log_group_name = "trail";
   spec.filter_pattern = "{ $.eventName = GetUser }";
   spec.transformation = {"Ips", "Calls", "1", std::nullopt, {{"Ip", "$.sourceIPAddress"}}, "None"};
-  ASSERT_TRUE(engine_
-                  ->Locked([&](Services& sv) { return sv.logs.PutMetricFilter(spec, clock_.Now()); })
-                  .ok());
+  ASSERT_TRUE(
+      engine_->Locked([&](Services& sv) { return sv.logs.PutMetricFilter(spec, clock_.Now()); })
+          .ok());
   std::vector<std::pair<Duration, std::string>> events;
   for (int i = 0; i < 1005; ++i) {
-    events.emplace_back(seconds(0),
-                        Event("GetUser", "10.0." + std::to_string(i / 250) + "." +
-                                             std::to_string(i % 250)));
+    events.emplace_back(seconds(0), Event("GetUser", "10.0." + std::to_string(i / 250) + "." +
+                                                         std::to_string(i % 250)));
   }
   ASSERT_TRUE(Put(events).ok());
   ASSERT_TRUE(Put({{seconds(1), Event("GetUser", "10.0.0.0")}}).ok());  // seen: keeps it
@@ -403,10 +402,11 @@ TEST_F(EngineTest, MaintainPrunesFinishedDeliveriesAndAlarmHistoryAfterThirtyDay
                     notify::Outbox outbox(&sv.db);
                     notify::AttemptResult ok{notify::AttemptOutcome::kDelivered, 200, "HTTP 200",
                                              Duration(5)};
-                    notify::AttemptResult busy{notify::AttemptOutcome::kRetryable, 503,
-                                               "HTTP 503", Duration(5)};
+                    notify::AttemptResult busy{notify::AttemptOutcome::kRetryable, 503, "HTTP 503",
+                                               Duration(5)};
                     for (auto [id, result] : {std::pair{delivered, ok}, {retrying, busy}}) {
-                      Result<notify::DeliveryState> a = outbox.RecordAttempt(id, result, day0, day0);
+                      Result<notify::DeliveryState> a =
+                          outbox.RecordAttempt(id, result, day0, day0);
                       if (!a.ok()) return a.status();
                     }
                     return Status::Ok();

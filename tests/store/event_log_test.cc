@@ -20,8 +20,8 @@ struct Seen {
 };
 
 std::ostream& operator<<(std::ostream& os, const Seen& s) {
-  return os << "{id " << s.id << ", ts " << s.timestamp_ms << ", " << s.stream << ", "
-            << s.message << "}";
+  return os << "{id " << s.id << ", ts " << s.timestamp_ms << ", " << s.stream << ", " << s.message
+            << "}";
 }
 
 class EventLogTest : public ::testing::Test {
@@ -49,8 +49,8 @@ class EventLogTest : public ::testing::Test {
     if (scan.group.empty()) scan.group = "g";
     std::vector<Seen> out;
     Status s = log_->Scan(scan, [&](const LoggedEvent& e) {
-      out.push_back({e.id, e.timestamp_ms, e.ingestion_ms, std::string(e.stream),
-                     std::string(e.message)});
+      out.push_back(
+          {e.id, e.timestamp_ms, e.ingestion_ms, std::string(e.stream), std::string(e.message)});
       return true;
     });
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -89,9 +89,8 @@ TEST_F(EventLogTest, EncodedBatchesGetTheirIdsWhenInserted) {
   at = log_->Insert("g", "s", *one);
   ASSERT_TRUE(at.ok());
   EXPECT_EQ(*at, 2);
-  EXPECT_EQ(Scan({}), (std::vector<Seen>{{1, 5, 200, "s", "c"},
-                                         {2, 10, 100, "s", "a"},
-                                         {3, 11, 100, "s", "b"}}));
+  EXPECT_EQ(Scan({}), (std::vector<Seen>{
+                          {1, 5, 200, "s", "c"}, {2, 10, 100, "s", "a"}, {3, 11, 100, "s", "b"}}));
   EXPECT_EQ(Append("s", 1, {{1, "d"}}), 4);
 }
 
@@ -314,8 +313,7 @@ TEST_F(EventLogTest, CloudTrailLikeEventsAreStoredCompressed) {
 
 TEST_F(EventLogTest, ADamagedBlockIsReportedNotReadPastOrCrashedOn) {
   for (const char* damage :
-       {"UPDATE event_blocks SET data = x'00'",
-        "UPDATE event_blocks SET events = 3",
+       {"UPDATE event_blocks SET data = x'00'", "UPDATE event_blocks SET events = 3",
         "UPDATE event_blocks SET raw_bytes = 1 << 40",
         "UPDATE event_blocks SET data = zeroblob(8)"}) {
     SCOPED_TRACE(damage);
