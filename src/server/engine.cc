@@ -126,7 +126,6 @@ struct Engine::PendingPut {
   const std::string* group = nullptr;
   const std::string* stream = nullptr;
   const store::EncodedEvents* encoded = nullptr;
-  std::int64_t message_bytes = 0;
   const metrics::MetricStore* batch = nullptr;
   Result<std::int64_t> first_id = Internal("not committed");
   bool done = false;  // under commit_mutex_
@@ -161,11 +160,9 @@ Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const 
     std::vector<store::EventToAppend> append;
     accepted.reserve(kept.size());
     append.reserve(kept.size());
-    std::int64_t message_bytes = 0;
     for (std::size_t i : kept) {
       accepted.push_back(&events[i]);
       append.push_back({events[i].timestamp_ms, events[i].message});
-      message_bytes += static_cast<std::int64_t>(events[i].message.size());
     }
     const metrics::MetricStore batch = Observe(*filters, group, accepted, now, &report);
     Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, append);
@@ -174,7 +171,6 @@ Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const 
     put.group = &group;
     put.stream = &stream;
     put.encoded = &*encoded;
-    put.message_bytes = message_bytes;
     put.batch = &batch;
     Result<std::int64_t> committed = CommitTogether(&put);
     if (!committed.ok()) return committed.status();
@@ -236,8 +232,7 @@ void Engine::CommitPuts(const std::vector<PendingPut*>& puts) {
       p->first_id = one.status();
       continue;
     }
-    Result<std::int64_t> first =
-        logs_->StoreEvents(*p->group, *p->stream, *p->encoded, p->message_bytes);
+    Result<std::int64_t> first = logs_->StoreEvents(*p->group, *p->stream, *p->encoded);
     Status stored = first.ok() ? one->Commit() : first.status();
     p->first_id = stored.ok() ? std::move(first) : Result<std::int64_t>(stored);
     if (stored.ok()) observed.Merge(*p->batch);
@@ -263,8 +258,7 @@ Result<std::size_t> Engine::IngestRecords(
   store::Database& db = notifier_->db();
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();
-  Result<std::vector<StoredLogEvent>> stored =
-      logs_->IngestEvents(group, stream, events, clock_->Now());
+  Result<std::int64_t> stored = logs_->IngestEvents(group, stream, events, clock_->Now());
   if (!stored.ok()) return stored.status();
   Result<std::shared_ptr<const metrics::FilterSet>> filters = logs_->FilterSetOf(group);
   if (!filters.ok()) return filters.status();
@@ -279,7 +273,7 @@ Result<std::size_t> Engine::IngestRecords(
   metrics_->Apply(batch);
   if (options_.early_alarm) TW_RETURN_IF_ERROR(EarlyAlarms(batch));
   if (options_.on_ingest) options_.on_ingest(report);
-  return stored->size();
+  return events.size();
 }
 
 Status Engine::PutMetrics(const metrics::MetricStore& batch) {

@@ -448,8 +448,7 @@ Result<std::vector<LogStreamInfo>> LogService::DescribeLogStreams(
 // --- Events --------------------------------------------------------------------
 
 Result<std::int64_t> LogService::StoreEvents(const std::string& group, const std::string& stream,
-                                             const store::EncodedEvents& encoded,
-                                             std::int64_t message_bytes) {
+                                             const store::EncodedEvents& encoded) {
   TW_RETURN_IF_ERROR(RequireStream(group, stream));
   Result<std::int64_t> first_id = events_->Insert(group, stream, encoded);
   if (!first_id.ok() || encoded.blocks.empty()) return first_id;
@@ -463,13 +462,13 @@ Result<std::int64_t> LogService::StoreEvents(const std::string& group, const std
       "last_event = max(coalesce(last_event, ?2), ?2), last_ingestion = ?3, "
       "stored_bytes = stored_bytes + ?4 WHERE group_name = ?5 AND name = ?6");
   if (!update.ok()) return update.status();
-  update->BindAll(first, last, encoded.blocks.front().first_ingestion, message_bytes, group,
+  update->BindAll(first, last, encoded.blocks.front().first_ingestion, encoded.message_bytes, group,
                   stream);
   TW_RETURN_IF_ERROR(update->Run());
   Result<store::Statement> group_bytes =
       db_->Prepare("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE name = ?");
   if (!group_bytes.ok()) return group_bytes.status();
-  group_bytes->BindAll(message_bytes, group);
+  group_bytes->BindAll(encoded.message_bytes, group);
   TW_RETURN_IF_ERROR(group_bytes->Run());
   return first_id;
 }
@@ -542,9 +541,9 @@ Result<std::vector<std::size_t>> LogService::WindowPutLogEvents(
   return kept;
 }
 
-Result<std::vector<StoredLogEvent>> LogService::IngestEvents(
-    const std::string& group, const std::string& stream, const std::vector<InputLogEvent>& events,
-    TimePoint now) {
+Result<std::int64_t> LogService::IngestEvents(const std::string& group, const std::string& stream,
+                                              const std::vector<InputLogEvent>& events,
+                                              TimePoint now) {
   Status exists = RequireStream(group, stream);
   if (exists.code() == StatusCode::kNotFound) {
     if (!RequireGroup(group).ok()) TW_RETURN_IF_ERROR(CreateLogGroup(group, "", {}, now));
@@ -552,26 +551,12 @@ Result<std::vector<StoredLogEvent>> LogService::IngestEvents(
   } else {
     TW_RETURN_IF_ERROR(exists);
   }
-  std::vector<StoredLogEvent> stored;
-  if (events.empty()) return stored;
-  const std::int64_t ingestion = ToEpochMillis(now);
   std::vector<store::EventToAppend> block;
   block.reserve(events.size());
-  std::int64_t bytes = 0;
-  for (const InputLogEvent& e : events) {
-    block.push_back({e.timestamp_ms, e.message});
-    bytes += static_cast<std::int64_t>(e.message.size());
-  }
-  Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, block);
+  for (const InputLogEvent& e : events) block.push_back({e.timestamp_ms, e.message});
+  Result<store::EncodedEvents> encoded = store::EventLog::Encode(ToEpochMillis(now), block);
   if (!encoded.ok()) return encoded.status();
-  Result<std::int64_t> first_id = StoreEvents(group, stream, *encoded, bytes);
-  if (!first_id.ok()) return first_id.status();
-  stored.reserve(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    stored.push_back({*first_id + static_cast<std::int64_t>(i), stream, events[i].timestamp_ms,
-                      ingestion, events[i].message});
-  }
-  return stored;
+  return StoreEvents(group, stream, *encoded);
 }
 
 Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,

@@ -142,15 +142,14 @@ class LogService {
                                                       TimePoint now, RejectedLogEvents* rejected);
   // 3. (no lock) store::EventLog::Encode of the kept events.
   // 4. Stores them (the stream must still exist); returns the first one's
-  //    id. `message_bytes`: their messages' size, for the stream's count.
+  //    id.
   Result<std::int64_t> StoreEvents(const std::string& group, const std::string& stream,
-                                   const store::EncodedEvents& encoded, std::int64_t message_bytes);
+                                   const store::EncodedEvents& encoded);
   // Stores events as they are (no time window): CloudTrail files being
-  // ingested from a directory. The stream is created if needed.
-  Result<std::vector<StoredLogEvent>> IngestEvents(const std::string& group,
-                                                   const std::string& stream,
-                                                   const std::vector<InputLogEvent>& events,
-                                                   TimePoint now);
+  // ingested from a directory. The stream is created if needed. Returns the
+  // first event's id; events[i] has that + i.
+  Result<std::int64_t> IngestEvents(const std::string& group, const std::string& stream,
+                                    const std::vector<InputLogEvent>& events, TimePoint now);
 
   // GetLogEvents: [start, end) (end exclusive), pages of `limit`, tokens
   // "f/<n>" and "b/<n>"; without a token the newest page, or the oldest with

@@ -291,6 +291,7 @@ Result<EncodedEvents> EventLog::Encode(std::int64_t ingestion_ms,
     block.push_back(
         {static_cast<std::int64_t>(i), events[i].timestamp_ms, ingestion_ms, events[i].message});
     block_bytes += bytes;
+    encoded.message_bytes += static_cast<std::int64_t>(events[i].message.size());
   }
   TW_RETURN_IF_ERROR(flush());
   return encoded;

@@ -84,6 +84,7 @@ struct EncodedEvents {
   };
   std::vector<Block> blocks;
   std::int64_t events = 0;
+  std::int64_t message_bytes = 0;  // the events' messages alone
 };
 
 // What a group's blocks hold.
