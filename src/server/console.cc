@@ -629,8 +629,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     Result<pattern::Matcher, pattern::PatternError> matcher =
         pattern::Matcher::Compile(pattern_text);
     if (!matcher.ok()) return JsonResponse(400, PatternErrorJson(matcher.error()));
-    Result<std::vector<StoredLogEvent>> events = engine_->Locked(
-        [&](Services& sv) { return sv.logs.RecentEvents(*group, kMaxScannedEvents); });
+    Result<std::vector<StoredLogEvent>> events = engine_->RecentEvents(*group, kMaxScannedEvents);
     if (!events.ok()) {
       return Error(events.status().code() == StatusCode::kNotFound ? 404 : 500,
                    events.status().message());
@@ -667,9 +666,8 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
         messages.push_back(m.get<std::string>());
       }
     } else if (body.contains("group") && body["group"].is_string()) {
-      Result<std::vector<StoredLogEvent>> events = engine_->Locked([&](Services& sv) {
-        return sv.logs.RecentEvents(body["group"].get<std::string>(), 100);
-      });
+      Result<std::vector<StoredLogEvent>> events =
+          engine_->RecentEvents(body["group"].get<std::string>(), 100);
       if (!events.ok()) return Error(404, events.status().message());
       for (const StoredLogEvent& e : *events) messages.push_back(e.message);
     } else {

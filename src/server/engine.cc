@@ -56,7 +56,47 @@ Result<std::unique_ptr<Engine>> Engine::Open(Notifier* notifier, EngineOptions o
   Result<std::unique_ptr<AlarmService>> alarms = AlarmService::Open(&db);
   if (!alarms.ok()) return alarms.status();
   engine->alarms_ = std::move(alarms).value();
+  // An in-memory database (tests) has no file for a second connection to
+  // open; its scans stay under the lock.
+  if (!db.path().empty()) engine->readers_ = std::make_unique<store::EventReaders>(db.path());
   return engine;
+}
+
+Result<GetLogEventsResult> Engine::GetLogEvents(const std::string& group, const std::string& stream,
+                                                std::optional<std::int64_t> start_ms,
+                                                std::optional<std::int64_t> end_ms,
+                                                const std::optional<std::string>& token, int limit,
+                                                bool start_from_head) {
+  if (!readers_) {
+    return Locked([&](Services& sv) {
+      return sv.logs.GetLogEvents(group, stream, start_ms, end_ms, token, limit, start_from_head);
+    });
+  }
+  TW_RETURN_IF_ERROR(Locked([&](Services& sv) { return sv.logs.RequireStream(group, stream); }));
+  return readers_->With([&](store::EventLog& events) {
+    return LogService::ScanStream(events, group, stream, start_ms, end_ms, token, limit,
+                                  start_from_head);
+  });
+}
+
+Result<std::vector<StoredLogEvent>> Engine::FilterLogEvents(const std::string& group,
+                                                            const FilterLogEventsQuery& query,
+                                                            Page* page) {
+  if (!readers_) {
+    return Locked([&](Services& sv) { return sv.logs.FilterLogEvents(group, query, page); });
+  }
+  TW_RETURN_IF_ERROR(Locked([&](Services& sv) { return sv.logs.RequireGroup(group); }));
+  return readers_->With(
+      [&](store::EventLog& events) { return LogService::ScanGroup(events, group, query, page); });
+}
+
+Result<std::vector<StoredLogEvent>> Engine::RecentEvents(const std::string& group, int limit) {
+  if (!readers_) {
+    return Locked([&](Services& sv) { return sv.logs.RecentEvents(group, limit); });
+  }
+  TW_RETURN_IF_ERROR(Locked([&](Services& sv) { return sv.logs.RequireGroup(group); }));
+  return readers_->With(
+      [&](store::EventLog& events) { return LogService::ScanNewest(events, group, limit); });
 }
 
 Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::string>* warnings) {

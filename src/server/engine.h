@@ -135,6 +135,20 @@ class Engine {
   Result<std::size_t> IngestRecords(const std::string& group, const std::string& stream,
                                     const std::vector<InputLogEvent>& events,
                                     const std::function<Status(store::Database&)>& checkpoint);
+  // GetLogEvents, FilterLogEvents and the console's newest events: the
+  // group or stream is checked under the engine's lock, then the events are
+  // scanned outside it, on a reader connection of their own (WAL), so that
+  // a search through millions of events never holds up ingest.
+  Result<GetLogEventsResult> GetLogEvents(const std::string& group, const std::string& stream,
+                                          std::optional<std::int64_t> start_ms,
+                                          std::optional<std::int64_t> end_ms,
+                                          const std::optional<std::string>& token, int limit,
+                                          bool start_from_head);
+  Result<std::vector<StoredLogEvent>> FilterLogEvents(const std::string& group,
+                                                      const FilterLogEventsQuery& query,
+                                                      Page* page);
+  Result<std::vector<StoredLogEvent>> RecentEvents(const std::string& group, int limit);
+
   // PutMetricData, already validated and turned into a batch.
   Status PutMetrics(const metrics::MetricStore& batch);
 
@@ -187,6 +201,7 @@ class Engine {
   std::unique_ptr<MetricService> metrics_;
   std::unique_ptr<AlarmService> alarms_;
   metrics::DimensionLimit dimension_limit_;
+  std::unique_ptr<store::EventReaders> readers_;
 };
 
 }  // namespace tw::server

@@ -566,6 +566,16 @@ Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
                                                     const std::optional<std::string>& token,
                                                     int limit, bool start_from_head) {
   TW_RETURN_IF_ERROR(RequireStream(group, stream));
+  return ScanStream(*events_, group, stream, start_ms, end_ms, token, limit, start_from_head);
+}
+
+Result<GetLogEventsResult> LogService::ScanStream(store::EventLog& events,
+                                                  const std::string& group,
+                                                  const std::string& stream,
+                                                  std::optional<std::int64_t> start_ms,
+                                                  std::optional<std::int64_t> end_ms,
+                                                  const std::optional<std::string>& token,
+                                                  int limit, bool start_from_head) {
   bool forward = start_from_head;
   std::optional<Position> from;
   if (token) {
@@ -587,7 +597,7 @@ Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
   if (from) scan.after = store::EventPosition{from->timestamp, from->id};
   scan.newest_first = !forward;
   std::int64_t bytes = 0;
-  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+  TW_RETURN_IF_ERROR(events.Scan(scan, [&](const store::LoggedEvent& e) {
     if (static_cast<int>(result.events.size()) >= limit) return false;
     bytes += static_cast<std::int64_t>(e.message.size()) + kEventOverheadBytes;
     if (bytes > kMaxPageBytes && !result.events.empty()) return false;
@@ -614,6 +624,13 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
                                                                 const FilterLogEventsQuery& query,
                                                                 Page* page) {
   TW_RETURN_IF_ERROR(RequireGroup(group));
+  return ScanGroup(*events_, group, query, page);
+}
+
+Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& events,
+                                                          const std::string& group,
+                                                          const FilterLogEventsQuery& query,
+                                                          Page* page) {
   if (!query.stream_names.empty() && !query.stream_prefix.empty()) {
     return InvalidArgument("logStreamNames and logStreamNamePrefix are mutually exclusive");
   }
@@ -653,7 +670,7 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
   int scanned = 0;
   std::optional<Position> last_scanned;
   bool more = false;
-  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+  TW_RETURN_IF_ERROR(events.Scan(scan, [&](const store::LoggedEvent& e) {
     if (scanned >= kMaxScannedPerCall) {
       more = true;
       return false;
@@ -681,11 +698,16 @@ Result<std::vector<StoredLogEvent>> LogService::FilterLogEvents(const std::strin
 
 Result<std::vector<StoredLogEvent>> LogService::RecentEvents(const std::string& group, int limit) {
   TW_RETURN_IF_ERROR(RequireGroup(group));
+  return ScanNewest(*events_, group, limit);
+}
+
+Result<std::vector<StoredLogEvent>> LogService::ScanNewest(store::EventLog& events,
+                                                           const std::string& group, int limit) {
   std::vector<StoredLogEvent> out;
   store::EventScan scan;
   scan.group = group;
   scan.newest_first = true;
-  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+  TW_RETURN_IF_ERROR(events.Scan(scan, [&](const store::LoggedEvent& e) {
     if (static_cast<int>(out.size()) >= limit) return false;
     out.push_back(ToStored(e));
     return true;

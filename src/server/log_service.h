@@ -167,6 +167,27 @@ class LogService {
   // ingestion), for the console.
   Result<std::vector<StoredLogEvent>> RecentEvents(const std::string& group, int limit);
 
+  // The scans behind the three queries above, on any EventLog of this
+  // store: the service's own (under the engine's lock), or one on a reader
+  // connection (outside it: Engine::GetLogEvents & co.). They check nothing
+  // of the group or stream; their callers do, first.
+  static Result<GetLogEventsResult> ScanStream(store::EventLog& events, const std::string& group,
+                                               const std::string& stream,
+                                               std::optional<std::int64_t> start_ms,
+                                               std::optional<std::int64_t> end_ms,
+                                               const std::optional<std::string>& token,
+                                               int limit, bool start_from_head);
+  static Result<std::vector<StoredLogEvent>> ScanGroup(store::EventLog& events,
+                                                       const std::string& group,
+                                                       const FilterLogEventsQuery& query,
+                                                       Page* page);
+  static Result<std::vector<StoredLogEvent>> ScanNewest(store::EventLog& events,
+                                                        const std::string& group, int limit);
+
+  // kNotFound with AWS's message unless the group (the stream) exists.
+  Status RequireGroup(const std::string& group);
+  Status RequireStream(const std::string& group, const std::string& stream);
+
   Status PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePoint now);
   Status DeleteMetricFilter(const std::string& group, const std::string& name);
   // Filters of `group` (all groups when empty), by group then name.
@@ -197,11 +218,6 @@ class LogService {
  private:
   LogService(store::Database* db, std::string region, std::string account_id)
       : db_(db), region_(std::move(region)), account_id_(std::move(account_id)) {}
-  Status RequireGroup(const std::string& group);
-  Status RequireStream(const std::string& group, const std::string& stream);
-  Result<std::vector<StoredLogEvent>> Insert(const std::string& group, const std::string& stream,
-                                             const std::vector<InputLogEvent>& events,
-                                             TimePoint now);
   // Moves the events of a database written before the block store (one row
   // per event in log_events) into blocks, keeping their ids.
   Status ImportRowEvents();

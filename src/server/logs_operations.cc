@@ -309,10 +309,8 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
       return args.error();
     }
     if (auto e = CheckRange(limit, "limit", 1, 10'000)) return *e;
-    Result<GetLogEventsResult> got = engine->Locked([&](Services& sv) {
-      return sv.logs.GetLogEvents(group, stream, start, end, token, static_cast<int>(limit),
-                                  from_head);
-    });
+    Result<GetLogEventsResult> got =
+        engine->GetLogEvents(group, stream, start, end, token, static_cast<int>(limit), from_head);
     if (!got.ok()) return Fail(got.status());
     return V::Structure({{"events", EventsValue(got->events, false)},
                          {"nextForwardToken", V::String(got->next_forward_token)},
@@ -338,8 +336,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
     if (auto e = CheckRange(limit, "limit", 1, 10'000)) return *e;
     query.limit = static_cast<int>(limit);
     Page page;
-    Result<std::vector<StoredLogEvent>> events =
-        engine->Locked([&](Services& sv) { return sv.logs.FilterLogEvents(group, query, &page); });
+    Result<std::vector<StoredLogEvent>> events = engine->FilterLogEvents(group, query, &page);
     if (!events.ok()) return Fail(events.status());
     V out =
         V::Structure({{"events", EventsValue(*events, true)}, {"searchedLogStreams", V::List()}});

@@ -151,6 +151,23 @@ Result<Database> Database::Open(const std::string& path) {
   return db;
 }
 
+Result<Database> Database::OpenReader(const std::string& path) {
+  sqlite3* raw = nullptr;
+  // Read-write at the file level only so that it can use the WAL's shared
+  // memory as the writer does; query_only refuses every write.
+  int code = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+  Database db(raw, path);
+  if (code != SQLITE_OK) {
+    return Status(CodeFor(code), "cannot open database " + path + ": " +
+                                     (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code)));
+  }
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+  TW_RETURN_IF_ERROR(db.Execute("PRAGMA query_only=1;"));
+  return db;
+}
+
 Result<Database> Database::OpenInMemory() {
   sqlite3* raw = nullptr;
   int code = sqlite3_open_v2(

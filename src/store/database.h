@@ -48,6 +48,11 @@ class Database {
   // -shm files the same mode. A file SQLite cannot read as a database is
   // kDataLoss with CorruptionMessage()'s text.
   static Result<Database> Open(const std::string& path);
+  // A further connection to a database file another connection has opened,
+  // for reading beside the writer (WAL lets it read the last commit while
+  // the writer writes the next): it refuses to write (PRAGMA query_only) and
+  // changes none of the file's settings.
+  static Result<Database> OpenReader(const std::string& path);
   // A private in-memory database, for tests.
   static Result<Database> OpenInMemory();
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <vector>
 
@@ -30,6 +31,15 @@ CREATE INDEX event_blocks_newest_first ON event_blocks (group_name, last_ts, fir
 CREATE INDEX event_blocks_by_stream ON event_blocks (group_name, stream, raw_bytes);
 CREATE TABLE event_sequence (next_id INTEGER NOT NULL);
 INSERT INTO event_sequence (next_id) VALUES (1);
+)sql",
+    // Scans order blocks by (first_ts, first_id) or (last_ts, last_id): the
+    // indexes give that order, so SQLite never sorts blocks (and their data)
+    // that share a timestamp.
+    R"sql(
+DROP INDEX event_blocks_oldest_first;
+DROP INDEX event_blocks_newest_first;
+CREATE INDEX event_blocks_oldest_first ON event_blocks (group_name, first_ts, first_id, last_ts);
+CREATE INDEX event_blocks_newest_first ON event_blocks (group_name, last_ts, last_id, first_ts);
 )sql",
 };
 
@@ -106,7 +116,10 @@ BlockMeta ReadMeta(const Statement& row) {
 // A block read back: its uncompressed bytes and the events pointing into them.
 struct DecodedBlock {
   std::string stream;
-  std::string raw;
+  // Not a std::string: zstd writes every byte, so zeroing them first (a
+  // fifth of a scan's memory traffic) would be wasted.
+  std::unique_ptr<char[]> raw;
+  std::size_t capacity = 0;         // of `raw`
   std::vector<LoggedEvent> events;  // (timestamp, id) order
 };
 
@@ -116,8 +129,12 @@ Status Damaged(std::string_view group, const BlockMeta& meta, std::string_view w
                   std::string(why) + "); the database file is damaged");
 }
 
+// `spare`, a block done with, lends its memory when it is large enough: a
+// scan then touches the same pages block after block instead of faulting
+// fresh ones in.
 Result<std::unique_ptr<DecodedBlock>> Decode(ZSTD_DCtx* context, std::string_view group,
-                                             const BlockMeta& meta, std::string_view compressed) {
+                                             const BlockMeta& meta, std::string_view compressed,
+                                             std::unique_ptr<DecodedBlock> spare = nullptr) {
   if (meta.raw_bytes < 0 || meta.raw_bytes > EventLog::kLargestBlockRawBytes || meta.events < 0 ||
       meta.events > meta.raw_bytes) {
     return Damaged(group, meta, "its size is out of range");
@@ -126,16 +143,21 @@ Result<std::unique_ptr<DecodedBlock>> Decode(ZSTD_DCtx* context, std::string_vie
   if (size != static_cast<unsigned long long>(meta.raw_bytes)) {
     return Damaged(group, meta, "its frame does not hold the recorded size");
   }
-  auto block = std::make_unique<DecodedBlock>();
+  std::unique_ptr<DecodedBlock> block = std::move(spare);
+  if (!block) block = std::make_unique<DecodedBlock>();
   block->stream = meta.stream;
-  block->raw.resize(static_cast<std::size_t>(size));
+  block->events.clear();
+  if (block->capacity < size) {
+    block->raw.reset(new char[static_cast<std::size_t>(size)]);
+    block->capacity = static_cast<std::size_t>(size);
+  }
   if (context == nullptr) return Internal("zstd: cannot create a decompression context");
-  std::size_t got = ZSTD_decompressDCtx(context, block->raw.data(), block->raw.size(),
+  std::size_t got = ZSTD_decompressDCtx(context, block->raw.get(), static_cast<std::size_t>(size),
                                         compressed.data(), compressed.size());
-  if (ZSTD_isError(got) || got != block->raw.size()) {
+  if (ZSTD_isError(got) || got != size) {
     return Damaged(group, meta, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
   }
-  std::string_view in = block->raw;
+  std::string_view in(block->raw.get(), static_cast<std::size_t>(size));
   block->events.reserve(static_cast<std::size_t>(meta.events));
   std::int64_t timestamp = meta.first_ts;
   for (std::int64_t i = 0; i < meta.events; ++i) {
@@ -160,11 +182,19 @@ Result<std::unique_ptr<DecodedBlock>> Decode(ZSTD_DCtx* context, std::string_vie
 
 // A scan's place in one loaded block.
 struct Cursor {
-  std::shared_ptr<DecodedBlock> block;
+  std::unique_ptr<DecodedBlock> block;
   std::size_t next = 0;              // index into `order`
   std::vector<std::uint32_t> order;  // the selected events, in scan order
   const LoggedEvent& current() const { return block->events[order[next]]; }
 };
+
+// Whether a block may hold an event that comes before `best` in the scan's
+// order (or is it: ids are unique, so it is never in two blocks).
+bool MayComeFirst(const BlockMeta& block, const LoggedEvent& best, bool forward) {
+  return forward
+             ? std::pair(block.first_ts, block.first_id) <= std::pair(best.timestamp_ms, best.id)
+             : std::pair(block.last_ts, block.last_id) >= std::pair(best.timestamp_ms, best.id);
+}
 
 }  // namespace
 
@@ -329,6 +359,31 @@ Result<std::int64_t> EventLog::Insert(std::string_view group, std::string_view s
   return first;
 }
 
+std::unique_ptr<EventLog> EventLog::OpenForScans(Database* db) {
+  return std::unique_ptr<EventLog>(new EventLog(db));
+}
+
+Result<std::unique_ptr<EventReaders::Reader>> EventReaders::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Reader> reader = std::move(idle_.back());
+      idle_.pop_back();
+      return reader;
+    }
+  }
+  Result<Database> db = Database::OpenReader(path_);
+  if (!db.ok()) return db.status();
+  auto reader = std::unique_ptr<Reader>(new Reader{std::move(db).value(), nullptr});
+  reader->log = EventLog::OpenForScans(&reader->db);
+  return reader;
+}
+
+void EventReaders::Return(std::unique_ptr<Reader> reader) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle_.push_back(std::move(reader));
+}
+
 Status EventLog::WriteBlock(std::string_view group, std::string_view stream,
                             std::span<const StoredEvent> events) {
   if (events.empty()) return Status::Ok();
@@ -345,7 +400,10 @@ Result<std::int64_t> EventLog::Append(std::string_view group, std::string_view s
   return Insert(group, stream, *encoded);
 }
 
-Status EventLog::Scan(const EventScan& scan, const std::function<bool(const LoggedEvent&)>& visit) {
+Status EventLog::Scan(const EventScan& scan, const std::function<bool(const LoggedEvent&)>& visit,
+                      ScanStats* stats) {
+  ScanStats unused;
+  if (stats == nullptr) stats = &unused;
   const bool forward = !scan.newest_first;
   std::int64_t lo = scan.from_ms, hi = scan.to_ms;
   if (scan.after) {
@@ -355,14 +413,16 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
       hi = std::min(hi, scan.after->timestamp_ms);
   }
   if (lo > hi) return Status::Ok();
-  // Oldest first: blocks by their oldest event; a block can hold nothing
-  // older than its first_ts, so once the next block starts after the
-  // current best event, that event is the next in order. Newest first is
-  // the mirror image on last_ts.
+  // Oldest first: blocks by (first_ts, first_id), a bound below every event
+  // of the block in (timestamp, id) order, so once the next block's bound
+  // is past the current best event, that event is the next in order; and
+  // blocks with one timestamp (a burst within a millisecond or a client's
+  // fixed clock) are opened one after another, not all at once. Newest
+  // first is the mirror image on (last_ts, last_id).
   Result<Statement> blocks = db_->Prepare(
       std::string("SELECT ") + kBlockColumns +
       ", data FROM event_blocks WHERE group_name = ? AND first_ts <= ? AND last_ts >= ? " +
-      (forward ? "ORDER BY first_ts, id" : "ORDER BY last_ts DESC, id DESC"));
+      (forward ? "ORDER BY first_ts, first_id" : "ORDER BY last_ts DESC, last_id DESC"));
   if (!blocks.ok()) return blocks.status();
   blocks->BindAll(scan.group, hi, lo);
 
@@ -374,6 +434,7 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
   auto later = [&](const Cursor* a, const Cursor* b) { return before(b->current(), a->current()); };
   std::priority_queue<Cursor*, std::vector<Cursor*>, decltype(later)> heap(later);
   std::vector<std::unique_ptr<Cursor>> cursors;
+  std::unique_ptr<DecodedBlock> spare;
 
   auto selected = [&](const LoggedEvent& e) {
     if (e.timestamp_ms < scan.from_ms || e.timestamp_ms > scan.to_ms) return false;
@@ -399,11 +460,9 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
   TW_RETURN_IF_ERROR(step());
   while (true) {
     // Load every block that may hold an event before the heap's best.
-    while (more_blocks &&
-           (heap.empty() || (forward ? next.first_ts <= heap.top()->current().timestamp_ms
-                                     : next.last_ts >= heap.top()->current().timestamp_ms))) {
+    while (more_blocks && (heap.empty() || MayComeFirst(next, heap.top()->current(), forward))) {
       Result<std::unique_ptr<DecodedBlock>> block =
-          Decode(codec_->decompress, scan.group, next, blocks->ColumnBlob(9));
+          Decode(codec_->decompress, scan.group, next, blocks->ColumnBlob(9), std::move(spare));
       if (!block.ok()) return block.status();
       auto cursor = std::make_unique<Cursor>();
       cursor->block = std::move(block).value();
@@ -412,9 +471,11 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
         std::size_t index = forward ? i : events.size() - 1 - i;
         if (selected(events[index])) cursor->order.push_back(static_cast<std::uint32_t>(index));
       }
+      ++stats->blocks_read;
       if (!cursor->order.empty()) {
         heap.push(cursor.get());
         cursors.push_back(std::move(cursor));
+        stats->most_open = std::max(stats->most_open, static_cast<std::int64_t>(cursors.size()));
       }
       TW_RETURN_IF_ERROR(step());
     }
@@ -425,9 +486,10 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
     if (++best->next < best->order.size()) {
       heap.push(best);
     } else {
-      // Done with this block: free its bytes now, not at the end of the scan.
+      // Done with this block: its memory serves the next one.
       auto it = std::find_if(cursors.begin(), cursors.end(),
                              [best](const std::unique_ptr<Cursor>& c) { return c.get() == best; });
+      spare = std::move((*it)->block);
       cursors.erase(it);
     }
   }

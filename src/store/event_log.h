@@ -29,10 +29,12 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -70,6 +72,13 @@ struct EventScan {
   // Events strictly after this position in the scan's direction.
   std::optional<EventPosition> after;
   bool newest_first = false;
+};
+
+// What a scan cost: a scan holds the blocks it has open in memory, so
+// `most_open` bounds its memory (a block is at most kLargestBlockRawBytes).
+struct ScanStats {
+  std::int64_t blocks_read = 0;
+  std::int64_t most_open = 0;
 };
 
 // A batch of events framed and compressed, not yet stored (see
@@ -124,7 +133,8 @@ class EventLog {
 
   // Visits the events `scan` selects, in order, until `visit` returns false.
   // kDataLoss if a block cannot be read back.
-  Status Scan(const EventScan& scan, const std::function<bool(const LoggedEvent&)>& visit);
+  Status Scan(const EventScan& scan, const std::function<bool(const LoggedEvent&)>& visit,
+              ScanStats* stats = nullptr);
 
   Status DeleteStream(std::string_view group, std::string_view stream);
   Status DeleteGroup(std::string_view group);
@@ -141,6 +151,10 @@ class EventLog {
                                std::int64_t max_input_bytes = std::int64_t{32} << 20);
 
   Result<EventLogUsage> Usage(std::string_view group);
+
+  // An EventLog that only reads, on `db` (a reader connection of a file an
+  // EventLog::Open has set up): for scans beside the writer.
+  static std::unique_ptr<EventLog> OpenForScans(Database* db);
 
   // Writes one block with the given ids (for importing stored events).
   // `events` need not be sorted. Keeps the id sequence above every id given.
@@ -168,6 +182,40 @@ class EventLog {
   Database* db_;
   std::unique_ptr<Codec> codec_;
   std::int64_t next_id_ = 1;
+};
+
+// Scans beside the writer: EventLogs on reader connections of their own to
+// the same file (Database::OpenReader), lent one per scan, so that a long
+// FilterLogEvents holds no lock the writer needs. Connections are opened when
+// all are lent and kept for the next scan. Thread-safe.
+class EventReaders {
+ public:
+  explicit EventReaders(std::string database_path) : path_(std::move(database_path)) {}
+  EventReaders(const EventReaders&) = delete;
+  EventReaders& operator=(const EventReaders&) = delete;
+
+  // Runs `scan` with an EventLog of its own. It sees what was committed
+  // when its first statement ran.
+  template <typename F>
+  auto With(F&& scan) -> decltype(scan(std::declval<EventLog&>())) {
+    Result<std::unique_ptr<Reader>> reader = Borrow();
+    if (!reader.ok()) return reader.status();
+    auto result = scan(*(*reader)->log);
+    Return(std::move(reader).value());
+    return result;
+  }
+
+ private:
+  struct Reader {
+    Database db;
+    std::unique_ptr<EventLog> log;
+  };
+  Result<std::unique_ptr<Reader>> Borrow();
+  void Return(std::unique_ptr<Reader> reader);
+
+  const std::string path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Reader>> idle_;
 };
 
 }  // namespace tw::store

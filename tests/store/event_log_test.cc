@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -102,6 +104,31 @@ TEST_F(EventLogTest, EqualTimestampsAreOrderedByIdBothWays) {
   for (const Seen& s : Scan({.newest_first = true})) backward.push_back(s.message);
   EXPECT_EQ(forward, (std::vector<std::string>{"first", "second", "third"}));
   EXPECT_EQ(backward, (std::vector<std::string>{"third", "second", "first"}));
+}
+
+// A client with a fixed clock (or a burst within one millisecond) puts
+// many blocks with one timestamp: a scan opens them one after another, not
+// all at once, and still gives (timestamp, id) order both ways.
+TEST_F(EventLogTest, BlocksWithOneTimestampAreOpenedOneAtATime) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 50; ++i)
+    ids.push_back(Append("s" + std::to_string(i % 3), 7, {{1000, "a"}, {1000, "b"}}));
+  Append("s0", 7, {{999, "before"}, {1001, "after"}});  // overlaps all the others
+  for (bool newest_first : {false, true}) {
+    std::vector<std::int64_t> seen;
+    ScanStats stats;
+    ASSERT_TRUE(log_->Scan(
+                        {.group = "g", .newest_first = newest_first},
+                        [&](const LoggedEvent& e) { return seen.push_back(e.id), true; }, &stats)
+                    .ok());
+    std::vector<std::int64_t> expected = {ids.back() + 2};  // the overlapping block's 999
+    for (std::int64_t first : ids) expected.insert(expected.end(), {first, first + 1});
+    expected.push_back(ids.back() + 3);
+    if (newest_first) std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(seen, expected);
+    EXPECT_EQ(stats.blocks_read, 51);
+    EXPECT_EQ(stats.most_open, 2) << "the overlapping block and one of the others";
+  }
 }
 
 TEST_F(EventLogTest, RangesAreInclusiveAndAfterIsExclusive) {
@@ -327,6 +354,45 @@ TEST_F(EventLogTest, ADamagedBlockIsReportedNotReadPastOrCrashedOn) {
         << s.message();
     EXPECT_NE(s.message().find("the database file is damaged"), std::string::npos);
   }
+}
+
+// Readers scan on connections of their own: they see what is committed,
+// not what the writer has in an open transaction, and do not wait for it.
+TEST(EventReadersTest, ReadersSeeCommitsAndNeverWaitForTheWriter) {
+  std::string dir = (std::filesystem::temp_directory_path() / "tw-readers-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/t.db";
+  Result<Database> db = Database::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(&*db);
+  ASSERT_TRUE(log.ok());
+  std::vector<EventToAppend> batch = {{1, "a"}, {2, "b"}};
+  ASSERT_TRUE((*log)->Append("g", "s", 1, batch).ok());
+
+  EventReaders readers(path);
+  auto count = [&]() -> Result<int> {
+    return readers.With([&](EventLog& events) -> Result<int> {
+      int n = 0;
+      Status s = events.Scan({.group = "g"}, [&](const LoggedEvent&) { return ++n, true; });
+      if (!s.ok()) return s;
+      return n;
+    });
+  };
+  EXPECT_EQ(count().value(), 2);
+  {
+    Result<Transaction> tx = Transaction::Begin(*db);  // BEGIN IMMEDIATE: the write lock
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*log)->Append("g", "s", 1, batch).ok());
+    EXPECT_EQ(count().value(), 2);  // at once, without the uncommitted two
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  EXPECT_EQ(count().value(), 4);
+  // A reader connection refuses to write.
+  Result<Database> reader = Database::OpenReader(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE(reader->Execute("DELETE FROM event_blocks").ok());
+  EXPECT_EQ(count().value(), 4);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
