@@ -19,8 +19,17 @@ holds N events, sampling serve's RSS every second, and restarts serve on
 that data directory to read its RSS again (memory must stay flat in stored
 data).
 
+With --search-events N it fills the store to N events (as the soak does),
+then searches the whole group with FilterLogEvents and a JSON pattern (the
+CIS template's IAM policy pattern), following nextToken to the end, and
+reports the time of the whole pass, the calls it took and serve's RSS. It
+then repeats the pass while one wrk connection keeps putting events, and
+reports that connection's batch latency beside its latency alone: a search
+must not hold up ingest.
+
   bench/put_log_events_load.py [--binary build/trailwatch] [--seconds 20]
                                [--connections 1,4] [--soak-events 10000000]
+                               [--search-events 1000000]
 
 Needs Debian's wrk and python3-botocore (python3-boto3 brings it).
 """
@@ -188,12 +197,78 @@ def soak(url, script, pid, events):
           f"RSS max {max(r for _, r in samples):.0f} MB, at the end {samples[-1][1]:.0f} MB")
 
 
+IAM_PATTERN = ("{($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || "
+               "($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || "
+               "($.eventName=PutRolePolicy) || ($.eventName=PutUserPolicy) || "
+               "($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || "
+               "($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || "
+               "($.eventName=AttachRolePolicy) || ($.eventName=DetachRolePolicy) || "
+               "($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || "
+               "($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy)}")
+
+
+def search_pass(url, pid):
+    """One FilterLogEvents pass over the whole group, nextToken to the end:
+    (seconds, calls, matching events, RSS max in MB)."""
+    began = time.monotonic()
+    token, calls, matches, rss = None, 0, 0, rss_mb(pid)
+    while True:
+        payload = {"logGroupName": GROUP, "filterPattern": IAM_PATTERN}
+        if token:
+            payload["nextToken"] = token
+        page = json.loads(call(url, "Logs_20140328.FilterLogEvents", payload))
+        calls += 1
+        matches += len(page["events"])
+        rss = max(rss, rss_mb(pid))
+        token = page.get("nextToken")
+        if not token:
+            return time.monotonic() - began, calls, matches, rss
+
+
+def run_wrk(script, url, connections, seconds):
+    """(requests, micros, p50, p99, max) of one wrk run; dies on any error."""
+    return wrk_result(subprocess.run(
+        ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s",
+         "--timeout", "30s", "-s", script, url + "/"],
+        capture_output=True, text=True, check=True).stdout)
+
+
+def wrk_result(out):
+    m = re.search(r"^RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
+    if not m:
+        die("wrk printed no result:\n" + out)
+    requests, micros, status_errors, socket_errors, p50, p99, worst = map(int, m.groups())
+    if status_errors or socket_errors:
+        die(f"{status_errors} non-2xx answers and {socket_errors} socket errors:\n{out}")
+    return requests, micros, p50, p99, worst
+
+
+def search(url, pid, put_script, seconds):
+    stored = ingested(url)
+    took, calls, matches, rss = search_pass(url, pid)
+    print(f"search: FilterLogEvents with the IAM pattern over {stored:,} events: {took:.2f} s "
+          f"({stored / took:,.0f} events/s, {calls} calls, {matches:,} matches), "
+          f"serve RSS max {rss:.0f} MB")
+    _, _, alone50, alone99, _ = run_wrk(put_script, url, 1, seconds)
+    wrk = subprocess.Popen(
+        ["wrk", "-t1", "-c1", f"-d{seconds}s", "--timeout", "30s", "-s", put_script, url + "/"],
+        stdout=subprocess.PIPE, text=True)
+    passes = []
+    while wrk.poll() is None:
+        passes.append(search_pass(url, pid)[0])
+    _, _, p50, p99, _ = wrk_result(wrk.stdout.read())
+    print(f"search beside ingest: {len(passes)} passes (median {sorted(passes)[len(passes) // 2]:.2f} s); "
+          f"one connection's batch latency p50 {p50 / 1000:.1f} ms, p99 {p99 / 1000:.1f} ms "
+          f"(alone: p50 {alone50 / 1000:.1f} ms, p99 {alone99 / 1000:.1f} ms)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(SOURCE, "build", "trailwatch"))
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", default="1,4")
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--search-events", type=int, default=0)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         die("wrk is not installed (apt-get install wrk)")
@@ -253,16 +328,7 @@ def main():
         total = 0
         for connections in [int(c) for c in args.connections.split(",")]:
             before = ingested(url)
-            out = subprocess.run(
-                ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{args.seconds}s",
-                 "--timeout", "30s", "-s", script, url + "/"],
-                capture_output=True, text=True, check=True).stdout
-            m = re.search(r"^RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
-            if not m:
-                die("wrk printed no result:\n" + out)
-            requests, micros, status_errors, socket_errors, p50, p99, worst = map(int, m.groups())
-            if status_errors or socket_errors:
-                die(f"{status_errors} non-2xx answers and {socket_errors} socket errors:\n{out}")
+            requests, micros, p50, p99, worst = run_wrk(script, url, connections, args.seconds)
             time.sleep(0.5)  # requests wrk abandoned at its deadline finish
             stored = ingested(url) - before
             if not requests * BATCH <= stored <= (requests + connections) * BATCH:
@@ -272,8 +338,12 @@ def main():
             print(f"{connections} connection(s): {rate:,.0f} events/s ({requests} requests), "
                   f"batch latency p50 {p50 / 1000:.1f} ms, p99 {p99 / 1000:.1f} ms, "
                   f"max {worst / 1000:.1f} ms")
-        if args.soak_events > total:
-            soak(url, spread_script(work, url, records()), server.pid, args.soak_events - total)
+        fill = max(args.soak_events, args.search_events)
+        if fill > total:
+            soak(url, spread_script(work, url, records()), server.pid, fill - total)
+            total = ingested(url)
+        if args.search_events:
+            search(url, server.pid, script, args.seconds)
             total = ingested(url)
         server.send_signal(signal.SIGTERM)
         if server.wait(timeout=60) != 0:
