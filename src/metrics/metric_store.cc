@@ -25,24 +25,52 @@ std::int64_t FirstMinuteAtOrAfter(std::int64_t ms) {
   return floor / kMinuteMillis + (floor < ms ? 1 : 0);
 }
 
-// Evidence order: timestamp, then message, a total order, so the earliest K
-// are the same set whatever order the events arrive in.
-bool EvidenceBefore(const EvidenceEvent& a, TimePoint t, std::string_view message) {
+// Evidence order: timestamp, then event id (stored events), then message, a
+// total order, so the earliest K are the same set whatever order the events
+// arrive in.
+bool EvidenceBefore(const EvidenceEvent& a, TimePoint t, std::int64_t event_id,
+                    std::string_view message) {
   if (a.timestamp != t) return a.timestamp < t;
+  if (a.event_id != event_id) return a.event_id < event_id;
   return std::string_view(a.message) < message;
+}
+
+void Keep(MinuteData* minute, std::size_t limit, TimePoint t, std::int64_t event_id,
+          std::string_view message, std::string_view log_group) {
+  std::vector<EvidenceEvent>& kept = minute->evidence;
+  auto it = std::find_if(kept.begin(), kept.end(), [&](const EvidenceEvent& e) {
+    return !EvidenceBefore(e, t, event_id, message);
+  });
+  // Full and later than everything kept: decided before copying the message.
+  if (kept.size() >= limit && it == kept.end()) return;
+  kept.insert(it, EvidenceEvent{t, std::string(message), event_id, std::string(log_group)});
+  if (kept.size() > limit) kept.pop_back();
 }
 
 // Adds `theirs` to `ours`: statistics per unit, counts, and the earliest
 // `limit` events of both.
-void MergeMinuteData(MinuteData* ours, const MinuteData& theirs, std::size_t limit) {
+void MergeMinuteData(MinuteData* ours, const MinuteData& theirs, std::size_t limit,
+                     std::int64_t event_id_offset = 0) {
   for (const auto& [unit, statistics] : theirs.by_unit) ours->by_unit[unit].Merge(statistics);
   ours->evidence_total += theirs.evidence_total;
   std::vector<EvidenceEvent> merged;
   merged.reserve(ours->evidence.size() + theirs.evidence.size());
-  std::merge(ours->evidence.begin(), ours->evidence.end(), theirs.evidence.begin(),
-             theirs.evidence.end(), std::back_inserter(merged),
-             [](const EvidenceEvent& a, const EvidenceEvent& b) {
-               return EvidenceBefore(a, b.timestamp, b.message);
+  if (limit == 0) {
+    ours->evidence.clear();
+    return;
+  }
+  std::vector<EvidenceEvent> shifted;
+  const std::vector<EvidenceEvent>* incoming = &theirs.evidence;
+  if (event_id_offset != 0) {
+    shifted = theirs.evidence;
+    for (EvidenceEvent& e : shifted) {
+      if (e.event_id > 0) e.event_id += event_id_offset;
+    }
+    incoming = &shifted;
+  }
+  std::merge(ours->evidence.begin(), ours->evidence.end(), incoming->begin(), incoming->end(),
+             std::back_inserter(merged), [](const EvidenceEvent& a, const EvidenceEvent& b) {
+               return EvidenceBefore(a, b.timestamp, b.event_id, b.message);
              });
   if (merged.size() > limit) merged.resize(limit);
   ours->evidence = std::move(merged);
@@ -59,21 +87,23 @@ void MetricStore::Record(const Observation& observation, std::string_view eviden
   // A default value stands for an event that did not match: nothing to show.
   if (observation.is_default) return;
   ++minute.evidence_total;
-  std::vector<EvidenceEvent>& kept = minute.evidence;
-  auto it = std::find_if(kept.begin(), kept.end(), [&](const EvidenceEvent& e) {
-    return !EvidenceBefore(e, observation.timestamp, evidence);
-  });
-  // Full and later than everything kept: decided before copying the message.
-  if (kept.size() >= evidence_per_minute_ && it == kept.end()) return;
-  kept.insert(it, EvidenceEvent{observation.timestamp, std::string(evidence)});
-  if (kept.size() > evidence_per_minute_) kept.pop_back();
+  Keep(&minute, evidence_per_minute_, observation.timestamp, 0, evidence, "");
 }
 
-void MetricStore::Merge(const MetricStore& other) {
+void MetricStore::Record(const Observation& observation, std::int64_t event_id,
+                         std::string_view log_group) {
+  MinuteData& minute = series_[observation.key][MinuteOf(observation.timestamp)];
+  minute.by_unit[observation.unit].Add(observation.value);
+  if (observation.is_default) return;
+  ++minute.evidence_total;
+  Keep(&minute, evidence_per_minute_, observation.timestamp, event_id, "", log_group);
+}
+
+void MetricStore::Merge(const MetricStore& other, std::int64_t event_id_offset) {
   for (const auto& [key, minutes] : other.series_) {
     auto& series = series_[key];
     for (const auto& [epoch_minute, theirs] : minutes) {
-      MergeMinuteData(&series[epoch_minute], theirs, evidence_per_minute_);
+      MergeMinuteData(&series[epoch_minute], theirs, evidence_per_minute_, event_id_offset);
     }
   }
 }
@@ -133,6 +163,9 @@ std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint star
     if (!contributed) continue;
     aggregate.evidence_total += minute.evidence_total;
     for (const EvidenceEvent& e : minute.evidence) aggregate.evidence.push_back(&e);
+    if (minute.evidence_total > 0) {
+      aggregate.evidence_minutes.push_back(FromEpochMillis(it->first * kMinuteMillis));
+    }
   }
   if (aggregate.statistics.sample_count == 0) return std::nullopt;
   return aggregate;

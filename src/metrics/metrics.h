@@ -128,8 +128,7 @@ class FilterSet {
   // `matches[i]` for each filter i that matched when `matches` is given (one
   // slot per filter: the server's per-filter match counts). Once `event` is
   // warm, allocates only for the observations it appends.
-  std::size_t Evaluate(event::EventView& event, TimePoint timestamp,
-                       std::vector<Observation>* out,
+  std::size_t Evaluate(event::EventView& event, TimePoint timestamp, std::vector<Observation>* out,
                        std::span<std::uint64_t> matches = {}) const;
 
  private:
@@ -225,10 +224,16 @@ struct Statistics {
   std::optional<double> Get(std::string_view statistic) const;
 };
 
-// An event that matched a filter feeding a metric: the evidence.
+// An event that matched a filter feeding a metric: the evidence. Either
+// the message itself (replay), or a reference to a stored event (serve:
+// `event_id` > 0 in `log_group`), which keeps memory and the metric rows
+// small; the message is read back from the event store when an alarm needs
+// it.
 struct EvidenceEvent {
   TimePoint timestamp;
   std::string message;
+  std::int64_t event_id = 0;
+  std::string log_group;
 };
 
 // The samples and evidence of a time range of one metric.
@@ -238,6 +243,9 @@ struct Aggregate {
   // store: valid until its next Record().
   std::vector<const EvidenceEvent*> evidence;
   std::uint64_t evidence_total = 0;  // matching events in the range, shown or not
+  // The minutes that hold those events, ascending: where a store that
+  // keeps no evidence in memory (MetricStore(0)) finds it elsewhere.
+  std::vector<TimePoint> evidence_minutes;
 };
 
 // One minute of one metric as a MetricStore keeps it: statistics per unit,
@@ -257,11 +265,15 @@ class MetricStore {
   // Adds one observation; `evidence` is the event's message (ignored for
   // default-value observations, which are not evidence).
   void Record(const Observation& observation, std::string_view evidence);
+  // The same with a reference to the stored event instead of its message.
+  void Record(const Observation& observation, std::int64_t event_id, std::string_view log_group);
 
   // Adds everything `other` holds, as if its observations had been recorded
   // here (evidence stays the earliest per minute). Lets a reader collect one
   // file apart and keep it only if the whole file was readable.
-  void Merge(const MetricStore& other);
+  // `event_id_offset` is added to the ids of `other`'s evidence references
+  // (a batch numbers its events from 1 before the store gives them ids).
+  void Merge(const MetricStore& other, std::int64_t event_id_offset = 0);
 
   // The statistics of every sample with start <= timestamp < start + period.
   // Samples are kept per minute (standard resolution, as metric filters

@@ -137,7 +137,7 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
 
 metrics::MetricStore Engine::Observe(const metrics::FilterSet& filters, const std::string& group,
                                      std::span<const InputLogEvent* const> events, TimePoint now,
-                                     IngestReport* report) {
+                                     std::int64_t first_id, IngestReport* report) {
   report->log_group = group;
   report->events = events.size();
   for (const InputLogEvent* e : events) report->bytes += e->message.size();
@@ -147,12 +147,14 @@ metrics::MetricStore Engine::Observe(const metrics::FilterSet& filters, const st
   std::vector<std::uint64_t> matches(list.size(), 0);
   event::EventView view;
   std::vector<metrics::Observation> observations;
+  std::int64_t id = first_id;
   for (const InputLogEvent* e : events) {
     view.Reset(e->message);
     observations.clear();
     filters.Evaluate(view, FromEpochMillis(e->timestamp_ms), &observations, matches);
     report->dimensions_dropped += dimension_limit_.Apply(group, filters, now, &observations);
-    for (const metrics::Observation& o : observations) batch.Record(o, e->message);
+    for (const metrics::Observation& o : observations) batch.Record(o, id, group);
+    ++id;
   }
   for (std::size_t i = 0; i < list.size(); ++i) {
     report->filter_matches.emplace_back(list[i].spec().filter_name, matches[i]);
@@ -204,7 +206,7 @@ Result<PutLogEventsResult> Engine::PutLogEvents(const std::string& group, const 
       accepted.push_back(&events[i]);
       append.push_back({events[i].timestamp_ms, events[i].message});
     }
-    const metrics::MetricStore batch = Observe(*filters, group, accepted, now, &report);
+    const metrics::MetricStore batch = Observe(*filters, group, accepted, now, 1, &report);
     Result<store::EncodedEvents> encoded = store::EventLog::Encode(ingestion, append);
     if (!encoded.ok()) return encoded.status();
     PendingPut put;
@@ -275,7 +277,7 @@ void Engine::CommitPuts(const std::vector<PendingPut*>& puts) {
     Result<std::int64_t> first = logs_->StoreEvents(*p->group, *p->stream, *p->encoded);
     Status stored = first.ok() ? one->Commit() : first.status();
     p->first_id = stored.ok() ? std::move(first) : Result<std::int64_t>(stored);
-    if (stored.ok()) observed.Merge(*p->batch);
+    if (stored.ok()) observed.Merge(*p->batch, *p->first_id - 1);
   }
   Status committed = metrics_->Persist(observed);
   if (committed.ok()) committed = tx->Commit();
@@ -306,7 +308,8 @@ Result<std::size_t> Engine::IngestRecords(
   observed.reserve(events.size());
   for (const InputLogEvent& e : events) observed.push_back(&e);
   IngestReport report;
-  const metrics::MetricStore batch = Observe(**filters, group, observed, clock_->Now(), &report);
+  const metrics::MetricStore batch =
+      Observe(**filters, group, observed, clock_->Now(), *stored, &report);
   TW_RETURN_IF_ERROR(metrics_->Persist(batch));
   TW_RETURN_IF_ERROR(checkpoint(db));
   TW_RETURN_IF_ERROR(tx->Commit());
@@ -372,6 +375,26 @@ Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& eva
   return published.ok() ? Status::Ok() : published.status();
 }
 
+Status Engine::ReadEvidence(const alarm::AlarmSpec& spec, AlarmEvaluation* step) {
+  if (step->evidence_minutes.empty() || !step->evidence.empty()) return Status::Ok();
+  Result<std::vector<metrics::EvidenceEvent>> events = metrics_->StoredEvidence(
+      spec.metric(), step->evidence_minutes, options_.evidence_per_transition);
+  if (!events.ok()) return events.status();
+  for (const metrics::EvidenceEvent& e : *events) {
+    std::optional<std::string> message = e.message;
+    if (e.event_id > 0) {
+      Result<std::optional<std::string>> stored =
+          logs_->EventMessage(e.log_group, ToEpochMillis(e.timestamp), e.event_id);
+      if (!stored.ok()) return stored.status();
+      message = std::move(stored).value();
+    }
+    if (!message) continue;
+    step->evidence.push_back(DescribeEvent(*message));
+    step->evidence_messages.push_back(std::move(*message));
+  }
+  return Status::Ok();
+}
+
 Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
                              const std::string& reason, const std::string& reason_data) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -399,6 +422,7 @@ Status Engine::EvaluateAlarms(TimePoint now) {
     AlarmEvaluation step =
         EvaluateAlarm(a.spec, a.state, metrics_->store(), now, options_.evidence_per_transition);
     if (!step.evaluation.changed) continue;
+    TW_RETURN_IF_ERROR(ReadEvidence(a.spec, &step));
     TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step));
   }
   TW_RETURN_IF_ERROR(tx->Commit());
@@ -429,6 +453,7 @@ Status Engine::EarlyAlarms(const metrics::MetricStore& batch) {
     if (!step.evaluation.changed || step.evaluation.state.value != alarm::StateValue::kAlarm) {
       continue;  // only a breach is certain before the minute ends
     }
+    TW_RETURN_IF_ERROR(ReadEvidence(a.spec, &step));
     alarm::Evaluation early = alarm::SetState(a.spec, a.state, alarm::StateValue::kAlarm,
                                               step.evaluation.state.reason + kEarlySuffix,
                                               step.evaluation.state.reason_data, now);

@@ -171,10 +171,16 @@ class Engine {
 
   // The observations of `events` by `filters` (those of `group`), ingested
   // at `now`, within the dimension limit; fills `report`'s counts (not its
-  // elapsed time). Needs no lock.
+  // elapsed time). Evidence refers to the events by id, `first_id` the
+  // first's (1 when the store has not numbered them yet: see
+  // MetricStore::Merge). Needs no lock.
   metrics::MetricStore Observe(const metrics::FilterSet& filters, const std::string& group,
                                std::span<const InputLogEvent* const> events, TimePoint now,
-                               IngestReport* report);
+                               std::int64_t first_id, IngestReport* report);
+  // For a change to ALARM evaluated on the store in memory (which keeps no
+  // evidence): reads the deciding minutes' evidence from the store, then
+  // the events themselves. An event deleted since (retention) is left out.
+  Status ReadEvidence(const alarm::AlarmSpec& spec, AlarmEvaluation* step);
   // Group commit: queues `put` and waits until a commit has written it,
   // running that commit itself when none is running. Returns its first id.
   struct PendingPut;

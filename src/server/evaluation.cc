@@ -34,6 +34,9 @@ AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmSt
     for (std::size_t i = 0; i < buckets.size(); ++i) {
       if (buckets[i].start != start || !aggregates[i]) continue;
       out.evidence_total += aggregates[i]->evidence_total;
+      out.evidence_minutes.insert(out.evidence_minutes.end(),
+                                  aggregates[i]->evidence_minutes.begin(),
+                                  aggregates[i]->evidence_minutes.end());
       for (const metrics::EvidenceEvent* e : aggregates[i]->evidence) {
         if (out.evidence.size() < evidence_limit) {
           out.evidence.push_back(DescribeEvent(e->message));

@@ -22,6 +22,9 @@ struct AlarmEvaluation {
   std::vector<notify::EvidenceLine> evidence;
   std::vector<std::string> evidence_messages;  // the same events' whole messages
   std::uint64_t evidence_total = 0;
+  // The minutes of the deciding buckets that hold matching events: a
+  // store that keeps evidence elsewhere (serve) reads it from there.
+  std::vector<TimePoint> evidence_minutes;
 };
 
 // Evaluates `spec` in `state` at `now` (alarm::Evaluate over the buckets of

@@ -569,8 +569,7 @@ Result<GetLogEventsResult> LogService::GetLogEvents(const std::string& group,
   return ScanStream(*events_, group, stream, start_ms, end_ms, token, limit, start_from_head);
 }
 
-Result<GetLogEventsResult> LogService::ScanStream(store::EventLog& events,
-                                                  const std::string& group,
+Result<GetLogEventsResult> LogService::ScanStream(store::EventLog& events, const std::string& group,
                                                   const std::string& stream,
                                                   std::optional<std::int64_t> start_ms,
                                                   std::optional<std::int64_t> end_ms,
@@ -694,6 +693,21 @@ Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& event
   if (more && last_scanned)
     page->next_token = PositionText(last_scanned->timestamp, last_scanned->id);
   return out;
+}
+
+Result<std::optional<std::string>> LogService::EventMessage(const std::string& group,
+                                                            std::int64_t timestamp_ms,
+                                                            std::int64_t id) {
+  store::EventScan scan;
+  scan.group = group;
+  scan.from_ms = scan.to_ms = timestamp_ms;
+  scan.after = store::EventPosition{timestamp_ms, id - 1};
+  std::optional<std::string> message;
+  TW_RETURN_IF_ERROR(events_->Scan(scan, [&](const store::LoggedEvent& e) {
+    if (e.id == id) message = std::string(e.message);
+    return false;
+  }));
+  return message;
 }
 
 Result<std::vector<StoredLogEvent>> LogService::RecentEvents(const std::string& group, int limit) {

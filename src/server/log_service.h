@@ -175,14 +175,19 @@ class LogService {
                                                const std::string& stream,
                                                std::optional<std::int64_t> start_ms,
                                                std::optional<std::int64_t> end_ms,
-                                               const std::optional<std::string>& token,
-                                               int limit, bool start_from_head);
+                                               const std::optional<std::string>& token, int limit,
+                                               bool start_from_head);
   static Result<std::vector<StoredLogEvent>> ScanGroup(store::EventLog& events,
                                                        const std::string& group,
                                                        const FilterLogEventsQuery& query,
                                                        Page* page);
   static Result<std::vector<StoredLogEvent>> ScanNewest(store::EventLog& events,
                                                         const std::string& group, int limit);
+
+  // The message of stored event `id` at `timestamp_ms` in `group`; nullopt
+  // once it is gone (retention, a deleted stream or group).
+  Result<std::optional<std::string>> EventMessage(const std::string& group,
+                                                  std::int64_t timestamp_ms, std::int64_t id);
 
   // kNotFound with AWS's message unless the group (the stream) exists.
   Status RequireGroup(const std::string& group);

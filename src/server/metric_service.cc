@@ -15,7 +15,8 @@ CREATE TABLE metric_minutes (
   name       TEXT NOT NULL,
   dimensions TEXT NOT NULL,  -- JSON [[name, value], ...], sorted by name
   minute     INTEGER NOT NULL,  -- epoch milliseconds of the minute's start
-  data       TEXT NOT NULL,     -- JSON: {"u": {unit: statistics}, "n": total, "e": [[ms, text]]}
+  data       TEXT NOT NULL,     -- JSON: {"u": {unit: statistics}, "n": total,
+                                --        "e": [[ms, event id, log group] or [ms, text]]}
   PRIMARY KEY (namespace, name, dimensions, minute)
 );
 CREATE INDEX metric_minutes_by_time ON metric_minutes (minute);
@@ -45,7 +46,11 @@ std::string EncodeMinute(const metrics::MinuteData& data) {
   for (const auto& [unit, statistics] : data.by_unit) units[unit] = statistics.Encode();
   Json evidence = Json::array();
   for (const metrics::EvidenceEvent& e : data.evidence) {
-    evidence.push_back({ToEpochMillis(e.timestamp), e.message});
+    if (e.event_id > 0) {
+      evidence.push_back({ToEpochMillis(e.timestamp), e.event_id, e.log_group});
+    } else {
+      evidence.push_back({ToEpochMillis(e.timestamp), e.message});
+    }
   }
   Json j{{"u", units}, {"n", data.evidence_total}, {"e", evidence}};
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -68,8 +73,13 @@ Result<metrics::MinuteData> DecodeMinute(std::string_view text) {
   if (j.contains("e") && j["e"].is_array()) {
     for (const Json& e : j["e"]) {
       if (e.is_array() && e.size() == 2 && e[0].is_number_integer() && e[1].is_string()) {
+        // Written before evidence referred to stored events.
         data.evidence.push_back(
             {FromEpochMillis(e[0].get<std::int64_t>()), e[1].get<std::string>()});
+      } else if (e.is_array() && e.size() == 3 && e[0].is_number_integer() &&
+                 e[1].is_number_integer() && e[2].is_string() && e[1].get<std::int64_t>() > 0) {
+        data.evidence.push_back({FromEpochMillis(e[0].get<std::int64_t>()), "",
+                                 e[1].get<std::int64_t>(), e[2].get<std::string>()});
       }
     }
   }
@@ -139,6 +149,32 @@ Status MetricService::Persist(const metrics::MetricStore& batch) {
 }
 
 void MetricService::Apply(const metrics::MetricStore& batch) { store_.Merge(batch); }
+
+Result<std::vector<metrics::EvidenceEvent>> MetricService::StoredEvidence(
+    const metrics::MetricKey& key, const std::vector<TimePoint>& minutes, std::size_t limit) {
+  Result<store::Statement> read = db_->Prepare(
+      "SELECT data FROM metric_minutes WHERE namespace = ? AND name = ? AND dimensions = ? AND "
+      "minute = ?");
+  if (!read.ok()) return read.status();
+  const std::string dimensions = DimensionsJson(key.dimensions);
+  std::vector<metrics::EvidenceEvent> out;
+  for (TimePoint minute : minutes) {
+    if (out.size() >= limit) break;
+    read->BindAll(key.metric_namespace, key.metric_name, dimensions, ToEpochMillis(minute));
+    Result<bool> row = read->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      Result<metrics::MinuteData> stored = DecodeMinute(read->ColumnText(0));
+      if (!stored.ok()) return stored.status();
+      for (metrics::EvidenceEvent& e : stored->evidence) {
+        if (out.size() >= limit) break;
+        out.push_back(std::move(e));
+      }
+    }
+    read->Reset();
+  }
+  return out;
+}
 
 Result<std::int64_t> MetricService::DropExpired(TimePoint now) {
   const TimePoint cutoff = now - kRetention;

@@ -1,7 +1,10 @@
 // CloudWatch metrics kept in the store: the per-minute statistics of every
 // metric (from metric filters and PutMetricData) with their evidence, held
 // in memory as a metrics::MetricStore and written through to SQLite so that
-// a restart rebuilds exactly what was acknowledged.
+// a restart rebuilds exactly what was acknowledged. Evidence (the earliest
+// matching events of each minute, as references to stored events) is only
+// in the store: memory holds how many there were, and StoredEvidence()
+// reads them when an alarm needs them.
 //
 // Writes come as batches: a caller collects one request's observations in a
 // MetricStore of its own, Persist()s it inside the transaction that stores
@@ -53,6 +56,11 @@ class MetricService {
   Status Persist(const metrics::MetricStore& batch);
   // Adds `batch` to memory; call after the transaction of Persist() committed.
   void Apply(const metrics::MetricStore& batch);
+  // The evidence of the given minutes of `key`, in their order and each
+  // minute's (earliest first), at most `limit` in all.
+  Result<std::vector<metrics::EvidenceEvent>> StoredEvidence(const metrics::MetricKey& key,
+                                                             const std::vector<TimePoint>& minutes,
+                                                             std::size_t limit);
   // Forgets minutes older than the retention, in memory and in the store.
   // Returns how many stored minute rows were deleted.
   Result<std::int64_t> DropExpired(TimePoint now);
@@ -69,7 +77,7 @@ class MetricService {
       std::optional<TimePoint> active_since) const;
 
  private:
-  explicit MetricService(store::Database* db) : db_(db), store_(kEvidencePerMinute) {}
+  explicit MetricService(store::Database* db) : db_(db), store_(0) {}
   static constexpr std::size_t kEvidencePerMinute = 10;
 
   store::Database* db_;

@@ -174,6 +174,36 @@ TEST(MetricStoreTest, ZeroEvidenceLimitStillCounts) {
   EXPECT_EQ(aggregate->evidence_total, 1u);
 }
 
+// Serve's evidence: references to stored events, numbered from 1 by a
+// batch and shifted to the store's ids when merged; ordered by timestamp,
+// then id. A store without room for evidence still says where it is.
+TEST(MetricStoreTest, EvidenceReferencesAreShiftedOnMergeAndOrderedById) {
+  MetricStore batch(2);
+  batch.Record(Obs(At("2024-03-01T12:00:30Z")), 1, "trail");
+  batch.Record(Obs(At("2024-03-01T12:00:10Z")), 2, "trail");
+  batch.Record(Obs(At("2024-03-01T12:00:10Z")), 3, "trail");
+  batch.Record(Obs(At("2024-03-01T12:02:00Z")), 4, "other");
+  MetricStore merged(2);
+  merged.Merge(batch, 100);
+  const MinuteData* first = merged.FindMinute(kKey, At("2024-03-01T12:00:00Z"));
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->evidence_total, 3u);
+  ASSERT_EQ(first->evidence.size(), 2u);
+  EXPECT_EQ(first->evidence[0].event_id, 102);
+  EXPECT_EQ(first->evidence[1].event_id, 103);
+  EXPECT_EQ(first->evidence[1].log_group, "trail");
+  EXPECT_TRUE(first->evidence[0].message.empty());
+
+  MetricStore counts_only(0);
+  counts_only.Merge(batch, 100);
+  auto aggregate = counts_only.Query(kKey, At("2024-03-01T12:00:00Z"), minutes(3), std::nullopt);
+  ASSERT_TRUE(aggregate);
+  EXPECT_TRUE(aggregate->evidence.empty());
+  EXPECT_EQ(aggregate->evidence_total, 4u);
+  EXPECT_EQ(aggregate->evidence_minutes,
+            (std::vector<TimePoint>{At("2024-03-01T12:00:00Z"), At("2024-03-01T12:02:00Z")}));
+}
+
 TEST(MetricStoreTest, MinutesBeforeTheEpochFloorDownward) {
   MetricStore store;
   store.Record(Obs(FromEpochMillis(-1)), "a");       // 1969-12-31T23:59:59.999
