@@ -454,7 +454,15 @@ Status EventLog::Scan(const EventScan& scan, const std::function<bool(const Logg
       more_blocks = *row;
       if (!more_blocks) return Status::Ok();
       next = ReadMeta(*blocks);
-      if (!scan.stream_filter || scan.stream_filter(next.stream)) return Status::Ok();
+      if (scan.stream_filter && !scan.stream_filter(next.stream)) continue;
+      // Wholly at or before `after` (a later page of a search over blocks
+      // that share its timestamp): skipped unread, not decoded to be
+      // filtered out event by event.
+      if (scan.after && (forward ? EventPosition{next.last_ts, next.last_id} <= *scan.after
+                                 : EventPosition{next.first_ts, next.first_id} >= *scan.after)) {
+        continue;
+      }
+      return Status::Ok();
     }
   };
   TW_RETURN_IF_ERROR(step());

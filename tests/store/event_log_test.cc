@@ -129,6 +129,19 @@ TEST_F(EventLogTest, BlocksWithOneTimestampAreOpenedOneAtATime) {
     EXPECT_EQ(stats.blocks_read, 51);
     EXPECT_EQ(stats.most_open, 2) << "the overlapping block and one of the others";
   }
+  // A later page starts after an event of the 41st block: the 40 before it
+  // are skipped unread, both ways.
+  for (bool newest_first : {false, true}) {
+    ScanStats stats;
+    std::int64_t visited = 0;
+    EventPosition after{1000, newest_first ? ids[9] + 1 : ids[40]};
+    ASSERT_TRUE(log_->Scan(
+                        {.group = "g", .after = after, .newest_first = newest_first},
+                        [&](const LoggedEvent&) { return ++visited, true; }, &stats)
+                    .ok());
+    EXPECT_EQ(visited, 20);
+    EXPECT_EQ(stats.blocks_read, 11);
+  }
 }
 
 TEST_F(EventLogTest, RangesAreInclusiveAndAfterIsExclusive) {
