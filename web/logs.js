@@ -133,20 +133,35 @@ function eventSearch(group, initial) {
     controller?.abort();
     controller = new AbortController();
     const mine = ++sequence;
-    const params = new URLSearchParams({pattern, limit: limit.value});
-    try {
+    // The server searches a page of the group at a time (newest first);
+    // "Search older events" goes on from where the last page stopped.
+    const found = [];
+    let scanned = 0;
+    const page = async (token) => {
+      const params = new URLSearchParams({pattern, limit: limit.value});
+      if (token) params.set('token', token);
       const data = await get(`logs/${encodeURIComponent(group)}/events?${params}`, {signal: controller.signal});
       if (mine !== sequence) return;
-      const events = data.events ?? [];
+      found.push(...(data.events ?? []));
+      scanned += data.scanned ?? 0;
+      const older = data.nextToken ? h('button', {type: 'button', class: 'search-older'}, 'Search older events') : null;
+      older?.addEventListener('click', () => {
+        older.disabled = true;
+        page(data.nextToken).catch(failed);
+      });
       result.replaceChildren(
-          h('p', {class: 'muted'}, `${events.length} ${pattern ? 'matching ' : ''}event${events.length === 1 ? '' : 's'} ` +
-              `(newest first${pattern ? `; ${data.scanned ?? '?'} scanned` : ''}).`),
-          events.length ? h('ol', {class: 'events'}, events.map(eventLine)) :
-            empty(pattern ? 'No event matches.' : 'No events in this group yet.'));
-    } catch (err) {
+          h('p', {class: 'muted'}, `${found.length} ${pattern ? 'matching ' : ''}event${found.length === 1 ? '' : 's'} ` +
+              `(newest first${pattern ? `; ${scanned.toLocaleString('en')} scanned` : ''}${data.nextToken ? '; older events not searched yet' : ''}).`),
+          found.length ? h('ol', {class: 'events'}, found.map(eventLine)) :
+            empty(data.nextToken ? 'No match in the newest events.' :
+              pattern ? 'No event matches.' : 'No events in this group yet.'),
+          older);
+    };
+    const failed = (err) => {
       if (err.name === 'AbortError' || err.status === 401 || mine !== sequence) return;
       result.replaceChildren(err.status === 400 ? patternError(pattern, err.body) : errorBox(err));
-    }
+    };
+    await page(null).catch(failed);
   }
   const later = debounce(run, SEARCH_DEBOUNCE_MS);
   form.addEventListener('submit', (e) => {

@@ -20,7 +20,6 @@ using Json = nlohmann::ordered_json;
 
 constexpr Duration kSessionLifetime = std::chrono::hours(12);
 constexpr std::string_view kCookie = "tw_session";
-constexpr int kMaxScannedEvents = 5000;
 constexpr std::size_t kMaxHighlights = 50;
 // An access key ID and secret fit in far less.
 constexpr std::size_t kMaxSignInBodyBytes = 4096;
@@ -629,17 +628,27 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     Result<pattern::Matcher, pattern::PatternError> matcher =
         pattern::Matcher::Compile(pattern_text);
     if (!matcher.ok()) return JsonResponse(400, PatternErrorJson(matcher.error()));
-    Result<std::vector<StoredLogEvent>> events = engine_->RecentEvents(*group, kMaxScannedEvents);
+    // Newest first, through the whole group a page at a time (FilterLogEvents
+    // on a reader connection, beside ingest): `token` continues where the
+    // previous page stopped.
+    FilterLogEventsQuery query;
+    query.filter_pattern = pattern_text;
+    query.limit = limit;
+    query.newest_first = true;
+    if (std::string token = param("token"); !token.empty()) query.next_token = token;
+    Page page;
+    Result<std::vector<StoredLogEvent>> events = engine_->FilterLogEvents(*group, query, &page);
     if (!events.ok()) {
-      return Error(events.status().code() == StatusCode::kNotFound ? 404 : 500,
+      const StatusCode code = events.status().code();
+      return Error(code == StatusCode::kNotFound          ? 404
+                   : code == StatusCode::kInvalidArgument ? 400
+                                                          : 500,
                    events.status().message());
     }
     Json out = Json::array();
     event::EventView view;
     for (const StoredLogEvent& e : *events) {
-      if (static_cast<int>(out.size()) >= limit) break;
       view.Reset(e.message);
-      if (!matcher->Matches(view)) continue;
       out.push_back({{"stream", e.stream},
                      {"timestamp", Time(FromEpochMillis(e.timestamp_ms))},
                      {"message", e.message},
@@ -648,7 +657,10 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
                                         ? Json::array()
                                         : HighlightsJson(Highlights(*matcher, view, e.message))}});
     }
-    return JsonResponse(200, Json{{"events", out}, {"scanned", events->size()}});
+    return JsonResponse(200,
+                        Json{{"events", out},
+                             {"scanned", page.scanned},
+                             {"nextToken", page.next_token ? Json(*page.next_token) : Json()}});
   }
   if (path == "test-pattern" && request.method == "POST") {
     Json body = Json::parse(request.body, nullptr, false);

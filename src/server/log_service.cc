@@ -663,6 +663,7 @@ Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& event
   scan.from_ms = query.start_ms.value_or(INT64_MIN);
   scan.to_ms = query.end_ms.value_or(INT64_MAX);
   if (query.next_token) scan.after = store::EventPosition{after.timestamp, after.id};
+  scan.newest_first = query.newest_first;
   std::vector<StoredLogEvent> out;
   event::EventView view;
   std::int64_t bytes = 0;
@@ -674,12 +675,12 @@ Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& event
       more = true;
       return false;
     }
-    ++scanned;
     if (static_cast<int>(out.size()) >= query.limit ||
         (bytes + static_cast<std::int64_t>(e.message.size()) > kMaxPageBytes && !out.empty())) {
       more = true;
       return false;
     }
+    ++scanned;
     last_scanned = Position{e.timestamp_ms, e.id};
     if (matcher) {
       view.Reset(e.message);
@@ -690,6 +691,7 @@ Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& event
     return true;
   }));
   page->next_token.reset();
+  page->scanned = scanned;
   if (more && last_scanned)
     page->next_token = PositionText(last_scanned->timestamp, last_scanned->id);
   return out;

@@ -80,6 +80,7 @@ struct PutLogEventsResult {
 
 struct Page {
   std::optional<std::string> next_token;
+  std::int64_t scanned = 0;  // events looked at (FilterLogEvents)
 };
 
 struct GetLogEventsResult {
@@ -95,6 +96,7 @@ struct FilterLogEventsQuery {
   std::string filter_pattern;                    // empty: every event
   std::optional<std::string> next_token;
   int limit = 10'000;
+  bool newest_first = false;  // the console's order; AWS's API has only oldest first
 };
 
 struct MetricFilterInfo {

@@ -526,6 +526,23 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await shot(other, '14-tester-match');
   });
 
+  await t.test('log group search: a page at a time, "Search older events" goes on', async () => {
+    await logs('CreateLogStream', {logGroupName: GROUP, logStreamName: 'paging'});
+    const now = Date.now();
+    await logs('PutLogEvents', {logGroupName: GROUP, logStreamName: 'paging',
+      logEvents: Array.from({length: 60}, (_, i) => ({timestamp: now + i, message: `PagingProbe ${i}`}))});
+    await other.goto(`/console/#/logs/${encodeURIComponent(GROUP)}`);
+    await other.selectOption('#search-limit', '50');
+    await other.fill('#search-pattern', 'PagingProbe');
+    const result = other.locator('.search-result');
+    await expectText(result.locator('p.muted'), /^50 matching events \(newest first; 50 scanned; older events not searched yet\)/);
+    await expectText(result.locator('li.event').first().locator('.message'), 'PagingProbe 59');
+    await other.click('.search-older');
+    await expectText(result.locator('p.muted'), /^60 matching events \(newest first; \d+ scanned\)\.$/);
+    await expectText(result.locator('li.event').last().locator('.message'), 'PagingProbe 0');
+    assert.equal(await other.locator('.search-older').count(), 0);
+  });
+
   await t.test('state-changing requests need the CSRF token and the same Origin', async () => {
     const {csrfToken} = await (await context.request.get('/console/api/session')).json();
     const body = {pattern: 'x', messages: ['x']};

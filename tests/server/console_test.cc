@@ -159,9 +159,9 @@ TEST_F(ConsoleTest, SignInTakesJsonFromItsOwnOriginOnly) {
   EXPECT_EQ(foreign.body, R"({"error":"sign-in must come from this console's own page"})");
   EXPECT_EQ(sign_in({{"content-type", "application/json"}}).status, 403);  // no Origin
   EXPECT_EQ(HeaderOf(foreign, "Set-Cookie"), "");
-  EXPECT_EQ(sign_in({{"origin", "http://127.0.0.1:4566"}, {"content-type", "application/json"}})
-                .status,
-            200);
+  EXPECT_EQ(
+      sign_in({{"origin", "http://127.0.0.1:4566"}, {"content-type", "application/json"}}).status,
+      200);
 }
 
 // Issue 12: sign-in had no limit at all.
@@ -204,8 +204,9 @@ TEST_F(ConsoleTest, OnlyItsOwnHostNamesReachTheConsole) {
   api::HttpRequest api{"GET", "/console/api/alarms", "", {{"host", "attacker.example"}}, ""};
   api::HttpResponse refused = *named.Handle(api);
   EXPECT_EQ(refused.status, 421);
-  EXPECT_EQ(refused.body,
-            R"({"error":"this console does not answer to the host 'attacker.example'; open it by IP address, as localhost, or under the name given to --public-url"})");
+  EXPECT_EQ(
+      refused.body,
+      R"({"error":"this console does not answer to the host 'attacker.example'; open it by IP address, as localhost, or under the name given to --public-url"})");
   // Not the console's: the SNS links and the AWS API stay reachable.
   EXPECT_FALSE(named.Handle({"GET", "/health", "", {{"host", "attacker.example"}}, ""}));
 }
@@ -291,10 +292,45 @@ TEST_F(ConsoleTest, AlarmDetailHasTheGraphTheConditionInWordsAndTheEvidence) {
   std::size_t at = message.find("DeletePolicy");
   EXPECT_EQ(e["events"][0]["highlights"],
             Json::parse("[[" + std::to_string(at) + "," + std::to_string(at + 12) + "]]"));
+  EXPECT_EQ(e["scanned"], 1);
+  EXPECT_TRUE(e["nextToken"].is_null());
   api::HttpResponse bad =
       Call("GET", "/console/api/logs/trail/events?pattern=%7B%24.x%3D", "", {{"cookie", cookie}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Json::parse(bad.body)["column"], 6);
+
+  // The search goes through the whole group newest first, a page at a
+  // time: each page's nextToken continues where it stopped.
+  std::vector<InputLogEvent> more;
+  for (int i = 0; i < 5; ++i) {
+    more.push_back({ToEpochMillis(clock_.Now()) + i,
+                    R"({"eventName":")" + std::string(i % 2 ? "GetUser" : "DeletePolicy") +
+                        R"(","n":)" + std::to_string(i) + "}"});
+  }
+  ASSERT_TRUE(engine_->PutLogEvents("trail", "s", more).ok());
+  std::vector<std::string> pages;
+  std::string token;
+  for (int call = 0; call < 10; ++call) {
+    api::HttpResponse r = Call("GET",
+                               "/console/api/logs/trail/events?limit=1&pattern=DeletePolicy" +
+                                   (token.empty() ? std::string() : "&token=" + token),
+                               "", {{"cookie", cookie}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json page = Json::parse(r.body);
+    std::string line = std::to_string(page["scanned"].get<int>()) + ":";
+    for (const Json& event : page["events"]) {
+      Json m = Json::parse(event["message"].get<std::string>());
+      line += m.contains("n") ? std::to_string(m["n"].get<int>()) : "first";
+    }
+    pages.push_back(line);
+    if (page["nextToken"].is_null()) break;
+    token = page["nextToken"];
+  }
+  EXPECT_EQ(pages, (std::vector<std::string>{"1:4", "2:2", "2:0", "1:first"}));
+  EXPECT_EQ(
+      Call("GET", "/console/api/logs/trail/events?pattern=x&token=bad", "", {{"cookie", cookie}})
+          .status,
+      400);
 }
 
 TEST_F(ConsoleTest, TheRootRedirectsAndAssetsAreServedFromTheBinary) {
