@@ -71,14 +71,21 @@ Status InvalidReference(std::string_view property, const pattern::PatternError& 
   return Invalid(property, message);
 }
 
-// MetricName and MetricNamespace: required, ≤255, [^:*$]*.
-Status ValidateMetricIdentifier(std::string_view property, std::string_view value) {
+// MetricName and MetricNamespace: required, ≤255, none of `forbidden`.
+// AWS's references give [^:*$]* for both, but CloudWatch Logs accepts a
+// namespace such as "A.B-c_d/1#2:metricNamespace" (recorded): a colon is
+// refused only in the name.
+constexpr std::string_view kForbiddenInName = ":*$";
+constexpr std::string_view kForbiddenInNamespace = "*$";
+Status ValidateMetricIdentifier(std::string_view property, std::string_view value,
+                                std::string_view forbidden) {
   if (value.empty()) return Invalid(property, "is required");
   if (CountChars(value) > kMaxMetricNameChars) {
     return Invalid(property, "must be at most 255 characters");
   }
-  if (value.find_first_of(":*$") != std::string_view::npos) {
-    return Invalid(property, "must not contain ':', '*' or '$'");
+  if (value.find_first_of(forbidden) != std::string_view::npos) {
+    return Invalid(property, forbidden == kForbiddenInName ? "must not contain ':', '*' or '$'"
+                                                           : "must not contain '*' or '$'");
   }
   return Status::Ok();
 }
@@ -166,8 +173,10 @@ Result<MetricFilter> MetricFilter::Compile(MetricFilterSpec spec) {
 
   MetricTransformation& t = spec.transformation;
   const std::string prefix(kTransformation);
-  TW_RETURN_IF_ERROR(ValidateMetricIdentifier(prefix + "MetricNamespace", t.metric_namespace));
-  TW_RETURN_IF_ERROR(ValidateMetricIdentifier(prefix + "MetricName", t.metric_name));
+  TW_RETURN_IF_ERROR(ValidateMetricIdentifier(prefix + "MetricNamespace", t.metric_namespace,
+                                              kForbiddenInNamespace));
+  TW_RETURN_IF_ERROR(
+      ValidateMetricIdentifier(prefix + "MetricName", t.metric_name, kForbiddenInName));
 
   auto compiled = std::make_shared<Compiled>();
   const std::string value_property = prefix + "MetricValue";

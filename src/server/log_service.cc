@@ -1,5 +1,7 @@
 #include "server/log_service.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -365,6 +367,48 @@ Result<std::vector<LogGroupInfo>> LogService::DescribeLogGroups(
     page->next_token = out.back().name;
   }
   return out;
+}
+
+Result<std::vector<LogGroupInfo>> LogService::ListLogGroups(const std::string& pattern,
+                                                            const std::string& group_class,
+                                                            const std::optional<std::string>& token,
+                                                            int limit, Page* page) {
+  static constexpr std::string_view kPatternRule =
+      R"((\^?[\.\-_\/#A-Za-z0-9]{3,24})(\|\^?[\.\-_\/#A-Za-z0-9]{3,24}){0,4})";
+  static const re2::RE2 kValidPattern{std::string(kPatternRule)};
+  if (!pattern.empty() && !re2::RE2::FullMatch(pattern, kValidPattern)) {
+    return Constraint(
+        pattern, "logGroupNamePattern",
+        "Member must satisfy regular expression pattern: " + std::string(kPatternRule));
+  }
+  if (!group_class.empty() && group_class != "STANDARD" && group_class != "INFREQUENT_ACCESS" &&
+      group_class != "DELIVERY") {
+    return Constraint(
+        group_class, "logGroupClass",
+        "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]");
+  }
+  page->next_token.reset();
+  std::vector<LogGroupInfo> out;
+  if (!group_class.empty() && group_class != "STANDARD") return out;
+  // The validated pattern is a plain alternation of anchored or floating
+  // literals with '.' as the only wildcard: linear in RE2, nothing to bound.
+  const re2::RE2 names(pattern);
+  std::optional<std::string> after = token;
+  while (true) {
+    Page chunk;
+    Result<std::vector<LogGroupInfo>> groups = DescribeLogGroups("", "", after, 1000, &chunk);
+    if (!groups.ok()) return groups.status();
+    for (LogGroupInfo& g : *groups) {
+      if (!pattern.empty() && !re2::RE2::PartialMatch(g.name, names)) continue;
+      if (static_cast<int>(out.size()) == limit) {
+        page->next_token = out.back().name;
+        return out;
+      }
+      out.push_back(std::move(g));
+    }
+    if (!chunk.next_token) return out;
+    after = chunk.next_token;
+  }
 }
 
 // --- Streams -------------------------------------------------------------------

@@ -114,6 +114,15 @@ class LogService {
                         const std::map<std::string, std::string>& tags, TimePoint now);
   Status DeleteLogGroup(const std::string& name);
   // Sorted by name; `prefix` and `pattern` (substring) are exclusive.
+  // ListLogGroups: groups whose names `pattern` (AWS's logGroupNamePattern:
+  // up to five '|'-separated alternatives of 3 to 24 name characters, each
+  // a regular expression, '^' anchoring it at the start) matches anywhere;
+  // `group_class` empty or STANDARD (the only class here; another gives
+  // none). Pages of `limit` by name after `token`.
+  Result<std::vector<LogGroupInfo>> ListLogGroups(const std::string& pattern,
+                                                  const std::string& group_class,
+                                                  const std::optional<std::string>& token,
+                                                  int limit, Page* page);
   Result<std::vector<LogGroupInfo>> DescribeLogGroups(const std::string& prefix,
                                                       const std::string& pattern,
                                                       const std::optional<std::string>& token,

@@ -53,6 +53,12 @@ bool GroupOf(Args& args, const LogService& logs, std::string* group, ApiError* e
   return true;
 }
 
+// DescribeLogGroups' `arn` ends in ":*"; `logGroupArn` (and ListLogGroups)
+// is the group's ARN without it.
+std::string GroupArnWithoutWildcard(std::string_view arn) {
+  return std::string(arn.ends_with(":*") ? arn.substr(0, arn.size() - 2) : arn);
+}
+
 V EventsValue(const std::vector<StoredLogEvent>& events, bool filter_form) {
   V list = V::List();
   for (const StoredLogEvent& e : events) {
@@ -77,7 +83,8 @@ V TransformationValue(const metrics::MetricTransformation& t) {
     for (const auto& [k, ref] : t.dimensions) dims.Set(k, V::String(ref));
     v.Set("dimensions", std::move(dims));
   }
-  v.Set("unit", V::String(t.unit));
+  // Given or not, as AWS answers: an omitted unit (None) is not echoed.
+  if (!t.unit.empty()) v.Set("unit", V::String(t.unit));
   return v;
 }
 
@@ -102,6 +109,9 @@ bool ReadTransformation(const api::InputReader& in, metrics::MetricTransformatio
   Args args(in, kLogs);
   std::optional<double> default_value;
   std::map<std::string, std::string> dimensions;
+  // Absent stays absent (the filter still publishes with unit None): AWS
+  // echoes a unit only when one was given.
+  t->unit.clear();
   if (!args.String("metricName", &t->metric_name, kRequired) ||
       !args.String("metricNamespace", &t->metric_namespace, kRequired) ||
       !args.String("metricValue", &t->metric_value, kRequired) ||
@@ -110,7 +120,6 @@ bool ReadTransformation(const api::InputReader& in, metrics::MetricTransformatio
     *error = args.error();
     return false;
   }
-  if (t->unit.empty()) t->unit = "None";
   t->default_value = default_value;
   t->dimensions.assign(dimensions.begin(), dimensions.end());
   return true;
@@ -171,12 +180,49 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
     V list = V::List();
     for (const LogGroupInfo& g : *groups) {
       V item = V::Structure({{"logGroupName", V::String(g.name)}, {"creationTime", Ms(g.created)}});
+      if (!pattern.empty()) {
+        // AWS: "If you specify logGroupNamePattern in your request, then
+        // only arn, creationTime, and logGroupName are included".
+        item.Set("arn", V::String(g.arn));
+        list.Append(std::move(item));
+        continue;
+      }
       if (g.retention_in_days) item.Set("retentionInDays", V::Integer(*g.retention_in_days));
       item.Set("metricFilterCount", V::Integer(g.metric_filter_count));
       item.Set("arn", V::String(g.arn));
       item.Set("storedBytes", V::Integer(g.stored_bytes));
       if (!g.kms_key_id.empty()) item.Set("kmsKeyId", V::String(g.kms_key_id));
+      item.Set("logGroupClass", V::String("STANDARD"));
+      item.Set("logGroupArn", V::String(GroupArnWithoutWildcard(g.arn)));
+      item.Set("deletionProtectionEnabled", V::Bool(false));
       list.Append(std::move(item));
+    }
+    V out = V::Structure({{"logGroups", std::move(list)}});
+    if (page.next_token) out.Set("nextToken", V::String(*page.next_token));
+    return out;
+  });
+
+  add("ListLogGroups", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kLogs);
+    std::string pattern, group_class;
+    std::optional<std::string> token;
+    std::int64_t limit = 50;
+    if (!args.String("logGroupNamePattern", &pattern) ||
+        !args.String("logGroupClass", &group_class) || !args.String("nextToken", &token) ||
+        !args.Integer("limit", &limit)) {
+      return args.error();
+    }
+    if (auto e = CheckRange(limit, "limit", 1, 1000)) return *e;
+    Page page;
+    Result<std::vector<LogGroupInfo>> groups = engine->Locked([&](Services& sv) {
+      return sv.logs.ListLogGroups(pattern, group_class, token, static_cast<int>(limit), &page);
+    });
+    if (!groups.ok()) return Fail(groups.status());
+    V list = V::List();
+    for (const LogGroupInfo& g : *groups) {
+      list.Append(V::Structure({{"logGroupName", V::String(g.name)},
+                                {"logGroupArn", V::String(GroupArnWithoutWildcard(g.arn))},
+                                {"logGroupClass", V::String("STANDARD")}}));
     }
     V out = V::Structure({{"logGroups", std::move(list)}});
     if (page.next_token) out.Set("nextToken", V::String(*page.next_token));
@@ -381,9 +427,6 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
           return args.error();
         }
         if (auto e = CheckRange(limit, "limit", 1, 50)) return *e;
-        if (!prefix.empty() && group.empty()) {
-          return Invalid("filterNamePrefix parameter must be accompanied by logGroupName");
-        }
         if (metric_name.empty() != metric_namespace.empty()) {
           return Invalid("metricName and metricNamespace must be specified together");
         }
@@ -419,7 +462,8 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
                {"filterPattern", V::String(f.spec.filter_pattern)},
                {"metricTransformations", V::List({TransformationValue(f.spec.transformation)})},
                {"creationTime", Ms(f.created)},
-               {"logGroupName", V::String(f.spec.log_group_name)}}));
+               {"logGroupName", V::String(f.spec.log_group_name)},
+               {"applyOnTransformedLogs", V::Bool(false)}}));
         }
         V out = V::Structure({{"metricFilters", std::move(list)}});
         if (next) out.Set("nextToken", V::String(*next));

@@ -107,8 +107,13 @@ TEST(MetricFilterTest, ValidationRulesAndTheirMessages) {
       {"namespace 256",
        [&](MetricFilterSpec& s) { s.transformation.metric_namespace = k255 + "a"; },
        "MetricTransformations[0].MetricNamespace: must be at most 255 characters"},
-      {"namespace colon", [](MetricFilterSpec& s) { s.transformation.metric_namespace = "a:b"; },
-       "MetricTransformations[0].MetricNamespace: must not contain ':', '*' or '$'"},
+      {"namespace colon ok (recorded from AWS)",
+       [](MetricFilterSpec& s) {
+         s.transformation.metric_namespace = "A.B-c_d/1#2:metricNamespace";
+       },
+       ""},
+      {"namespace star", [](MetricFilterSpec& s) { s.transformation.metric_namespace = "a*b"; },
+       "MetricTransformations[0].MetricNamespace: must not contain '*' or '$'"},
       {"namespace slash ok",
        [](MetricFilterSpec& s) { s.transformation.metric_namespace = "LogMetrics/App"; }, ""},
       {"name empty", [](MetricFilterSpec& s) { s.transformation.metric_name = ""; },
