@@ -452,12 +452,22 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
     std::vector<api::InputReader> queries;
     std::optional<TimePoint> start, end;
     std::string scan_by = "TimestampDescending";
-    std::optional<std::int64_t> max_points;
+    // AWS's default: at most 100,800 datapoints in one answer, over all
+    // queries; the rest follows with NextToken.
+    std::int64_t max_points = 100'800;
+    std::optional<std::string> token;
     if (!args.List("MetricDataQueries", &queries, kRequired) ||
         !args.Timestamp("StartTime", &start, kRequired) ||
         !args.Timestamp("EndTime", &end, kRequired) || !args.String("ScanBy", &scan_by) ||
-        !args.Integer("MaxDatapoints", &max_points)) {
+        !args.Integer("MaxDatapoints", &max_points) || !args.String("NextToken", &token)) {
       return args.error();
+    }
+    if (max_points < 1) {
+      return api::InvalidParameterValue("The parameter MaxDatapoints must be greater than 0.");
+    }
+    std::optional<std::size_t> skip = PageOffset(token);
+    if (!skip) {
+      return api::InvalidNextToken("The service couldn't process your request: invalid NextToken.");
     }
     if (queries.empty() || queries.size() > 500) {
       return api::InvalidParameterValue(
@@ -474,7 +484,14 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
           "The parameter StartTime must be less than the parameter EndTime.");
     }
     static const std::regex kId("[a-z][a-zA-Z0-9_]*");
-    V results = V::List();
+    // Every query's datapoints first, then the page of them this answer holds.
+    struct Series {
+      std::string id, label, statistic;
+      std::int64_t period = 0;
+      bool generated_label = false;  // no Label given: "<MetricName> <Stat>"
+      std::vector<MetricDatapoint> points;
+    };
+    std::vector<Series> all;
     std::set<std::string> ids;
     for (const api::InputReader& query : queries) {
       Args qa(query, kCloudWatch);
@@ -531,25 +548,51 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
       q.start = *start;
       q.end = *end;
       if (!return_data) continue;
-      std::vector<MetricDatapoint> points =
-          engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); });
-      if (scan_by == "TimestampDescending") std::reverse(points.begin(), points.end());
-      V timestamps = V::List(), values = V::List();
-      for (const MetricDatapoint& p : points) {
-        std::optional<double> x = p.statistics.Get(statistic);
-        if (!x) continue;
-        if (max_points && static_cast<std::int64_t>(values.items().size()) >= *max_points) break;
-        timestamps.Append(V::Timestamp(p.timestamp));
-        values.Append(V::Double(*x));
+      Series series{id, label, statistic, period, label.empty(), {}};
+      if (label.empty()) series.label = q.key.metric_name + " " + statistic;
+      for (MetricDatapoint& p :
+           engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); })) {
+        if (p.statistics.Get(statistic)) series.points.push_back(std::move(p));
       }
-      results.Append(V::Structure({{"Id", V::String(id)},
-                                   {"Label", V::String(label.empty() ? q.key.metric_name : label)},
-                                   {"Timestamps", std::move(timestamps)},
-                                   {"Values", std::move(values)},
-                                   {"StatusCode", V::String("Complete")},
-                                   {"Messages", V::List()}}));
+      if (scan_by == "TimestampDescending")
+        std::reverse(series.points.begin(), series.points.end());
+      all.push_back(std::move(series));
     }
-    return V::Structure({{"MetricDataResults", std::move(results)}, {"Messages", V::List()}});
+    // AWS's generated labels name the period too when the queries' periods differ.
+    const bool periods_differ = std::any_of(
+        all.begin(), all.end(), [&](const Series& x) { return x.period != all.front().period; });
+    V results = V::List();
+    std::size_t position = 0;  // datapoints of the queries before this one
+    std::int64_t shown = 0;
+    std::optional<std::string> next;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const Series& series = all[i];
+      const std::size_t first =
+          *skip > position ? std::min(*skip - position, series.points.size()) : 0;
+      position += series.points.size();
+      // A later page lists only the queries it carries datapoints of.
+      if (*skip > 0 && first == series.points.size()) continue;
+      V timestamps = V::List(), values = V::List();
+      std::size_t j = first;
+      for (; j < series.points.size() && shown < max_points; ++j, ++shown) {
+        timestamps.Append(V::Timestamp(series.points[j].timestamp));
+        values.Append(V::Double(*series.points[j].statistics.Get(series.statistic)));
+      }
+      const bool partial = j < series.points.size();
+      if (partial && !next) next = std::to_string(position - (series.points.size() - j));
+      const std::string label = series.generated_label && periods_differ
+                                    ? series.label + " " + std::to_string(series.period)
+                                    : series.label;
+      results.Append(
+          V::Structure({{"Id", V::String(series.id)},
+                        {"Label", V::String(label)},
+                        {"Timestamps", std::move(timestamps)},
+                        {"Values", std::move(values)},
+                        {"StatusCode", V::String(partial ? "PartialData" : "Complete")}}));
+    }
+    V out = V::Structure({{"MetricDataResults", std::move(results)}, {"Messages", V::List()}});
+    if (next) out.Set("NextToken", V::String(*next));
+    return out;
   });
 
   add("ListMetrics", [engine](const api::InputReader& in, const api::CallContext&) -> Output {

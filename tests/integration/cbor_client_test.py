@@ -485,6 +485,25 @@ class CborTest(unittest.TestCase):
         self.assertLess(abs(p["ExtendedStatistics"]["p50"] - 110.0), 110.0 * 0.02)
         self.assertNotIn("Sum", p)
 
+        # GetMetricData as AWS answers it: a generated label, Messages only
+        # at the top level, and MaxDatapoints paging with NextToken.
+        query = {"Id": "m1", "MetricStat": {"Metric": {
+            "Namespace": NAMESPACE, "MetricName": "Latency",
+            "Dimensions": [{"Name": "Service", "Value": "api"}]}, "Period": 60, "Stat": "Sum"}}
+        window = {"StartTime": timestamp(M0), "EndTime": timestamp(M1 + 60.0),
+                  "ScanBy": "TimestampAscending", "MaxDatapoints": 1}
+        body = self.assertCborOk(client.call("GetMetricData", dict(window, MetricDataQueries=[query])))
+        self.assertEqual(body["Messages"], [])
+        [result] = body["MetricDataResults"]
+        self.assertEqual(set(result), {"Id", "Label", "Timestamps", "Values", "StatusCode"})
+        self.assertEqual((result["Label"], result["Values"], result["StatusCode"]),
+                         ("Latency Sum", [990.0], "PartialData"))
+        body = self.assertCborOk(client.call("GetMetricData", dict(
+            window, MetricDataQueries=[query], NextToken=body["NextToken"])))
+        [result] = body["MetricDataResults"]
+        self.assertEqual((result["Values"], result["StatusCode"]), ([10.0], "Complete"))
+        self.assertNotIn("NextToken", body)
+
     def test_05_set_alarm_state_and_history(self):
         r = client.call("SetAlarmState", {
             "AlarmName": "cbor-manual", "StateValue": "ALARM",
