@@ -55,6 +55,9 @@ struct AlarmSpec {
   double threshold = 0;                    // Threshold
   ComparisonOperator comparison_operator = ComparisonOperator::kGreaterThanThreshold;
   TreatMissingData treat_missing_data = TreatMissingData::kMissing;  // TreatMissingData
+  // Whether TreatMissingData was given: DescribeAlarms shows it only then,
+  // as AWS does (the behaviour is "missing" either way).
+  bool treat_missing_data_given = false;
   bool evaluate_low_sample_count_percentile = true;    // EvaluateLowSampleCountPercentile
   std::optional<std::string> unit;                     // Unit
   bool actions_enabled = true;                         // ActionsEnabled

@@ -346,7 +346,12 @@ Result<Topic> Sns::CreateTopic(std::string_view name,
   if (existing.ok()) {
     for (const auto& [key, value] : attributes) {
       auto it = existing->attributes.find(key);
-      if (it == existing->attributes.end() ? !value.empty() : it->second != value) {
+      // An attribute never set has its default: FifoTopic is "false" (AWS
+      // accepts CreateTopic with FifoTopic=false for a standard topic).
+      const std::string current = it != existing->attributes.end() ? it->second
+                                  : key == "FifoTopic"             ? "false"
+                                                                   : "";
+      if (current != value) {
         return InvalidParameter(
             "Attributes Reason: Topic already exists with different attributes");
       }
@@ -464,7 +469,8 @@ Result<std::map<std::string, std::string>> Sns::TopicAttributes(std::string_view
   out["Owner"] = options_.account_id;
   if (!out.count("Policy")) out["Policy"] = DefaultTopicPolicy(topic->arn, options_.account_id);
   if (!out.count("DisplayName")) out["DisplayName"] = "";
-  if (!out.count("SignatureVersion")) out["SignatureVersion"] = "1";
+  // SignatureVersion is reported only once set (as AWS does); unset, the
+  // topic signs with version 1.
   Result<store::Statement> counts = db_->Prepare(
       "SELECT state, count(*) FROM sns_subscriptions WHERE topic_arn = ? GROUP BY state");
   if (!counts.ok()) return counts.status();

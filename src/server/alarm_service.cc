@@ -55,6 +55,7 @@ Json SpecJson(const alarm::AlarmSpec& s) {
          {"Threshold", s.threshold},
          {"ComparisonOperator", alarm::ComparisonOperatorName(s.comparison_operator)},
          {"TreatMissingData", alarm::TreatMissingDataName(s.treat_missing_data)},
+         {"TreatMissingDataGiven", s.treat_missing_data_given},
          {"EvaluateLowSampleCountPercentile", s.evaluate_low_sample_count_percentile},
          {"ActionsEnabled", s.actions_enabled},
          {"AlarmActions", s.alarm_actions},
@@ -101,6 +102,8 @@ Result<alarm::AlarmSpec> ParseSpec(std::string_view text) {
   if (!op.ok() || !missing.ok()) return DataLoss("a stored alarm cannot be read");
   s.comparison_operator = *op;
   s.treat_missing_data = *missing;
+  // Alarms stored before the flag existed showed their value: keep that.
+  s.treat_missing_data_given = j.value("TreatMissingDataGiven", true);
   s.evaluate_low_sample_count_percentile = j.value("EvaluateLowSampleCountPercentile", true);
   if (j.contains("Unit") && j["Unit"].is_string()) s.unit = j["Unit"].get<std::string>();
   s.actions_enabled = j.value("ActionsEnabled", true);

@@ -111,7 +111,9 @@ V AlarmValue(const StoredAlarm& a) {
   if (s.datapoints_to_alarm) v.Set("DatapointsToAlarm", V::Integer(*s.datapoints_to_alarm));
   v.Set("Threshold", V::Double(s.threshold));
   v.Set("ComparisonOperator", V::String(alarm::ComparisonOperatorName(s.comparison_operator)));
-  v.Set("TreatMissingData", V::String(alarm::TreatMissingDataName(s.treat_missing_data)));
+  if (s.treat_missing_data_given) {
+    v.Set("TreatMissingData", V::String(alarm::TreatMissingDataName(s.treat_missing_data)));
+  }
   if (!s.extended_statistic.empty()) {
     v.Set("EvaluateLowSampleCountPercentile",
           V::String(s.evaluate_low_sample_count_percentile ? "evaluate" : "ignore"));
@@ -135,7 +137,7 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
   std::int64_t evaluation_periods = 0, period = 0;
   std::optional<std::int64_t> datapoints;
   std::optional<double> threshold;
-  std::string comparison, missing = "missing", low_sample;
+  std::string comparison, missing, low_sample;
   std::optional<std::string> unit;
   std::vector<api::InputReader> tags_list, metrics;
   if (!args.String("AlarmName", &s.alarm_name, kRequired) ||
@@ -171,7 +173,8 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
   if (!ReadDimensions(args, "Dimensions", &s.dimensions, &error)) return error;
   Result<alarm::ComparisonOperator> op = alarm::ParseComparisonOperator(comparison);
   if (!op.ok()) return api::ValidationError(op.status().message());
-  Result<alarm::TreatMissingData> tmd = alarm::ParseTreatMissingData(missing);
+  Result<alarm::TreatMissingData> tmd =
+      alarm::ParseTreatMissingData(missing.empty() ? "missing" : missing);
   if (!tmd.ok()) return api::ValidationError(tmd.status().message());
   if (!low_sample.empty() && low_sample != "evaluate" && low_sample != "ignore") {
     return api::ValidationError(
@@ -189,6 +192,7 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
   }
   s.comparison_operator = *op;
   s.treat_missing_data = *tmd;
+  s.treat_missing_data_given = !missing.empty();
   s.evaluate_low_sample_count_percentile = low_sample != "ignore";
   s.evaluation_periods =
       static_cast<int>(std::clamp<std::int64_t>(evaluation_periods, -1, 1 << 20));

@@ -34,6 +34,7 @@ bool SameSpec(const alarm::AlarmSpec& a, const alarm::AlarmSpec& b) {
          a.datapoints_to_alarm == b.datapoints_to_alarm && a.threshold == b.threshold &&
          a.comparison_operator == b.comparison_operator &&
          a.treat_missing_data == b.treat_missing_data &&
+         a.treat_missing_data_given == b.treat_missing_data_given &&
          a.evaluate_low_sample_count_percentile == b.evaluate_low_sample_count_percentile &&
          a.unit == b.unit && a.actions_enabled == b.actions_enabled &&
          a.alarm_actions == b.alarm_actions && a.ok_actions == b.ok_actions &&

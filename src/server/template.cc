@@ -887,6 +887,7 @@ Status Loader::BuildAlarm(const ResourceDecl& decl, Props& props) {
     Result<alarm::TreatMissingData> mode = alarm::ParseTreatMissingData(text);
     if (!mode.ok()) return Prefixed(mode.status(), props.path());
     spec.treat_missing_data = *mode;
+    spec.treat_missing_data_given = true;
   }
   text.clear();
   TW_RETURN_IF_ERROR(props.String("EvaluateLowSampleCountPercentile", false, &text));

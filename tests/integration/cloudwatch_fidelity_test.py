@@ -1,4 +1,4 @@
-"""CloudWatch answers as AWS answers (issue 14, theme 1): GetMetricData's
+"""CloudWatch and SNS answer as AWS answers (issue 14, themes 1 and 8): GetMetricData's
 labels, Messages and MaxDatapoints paging, sent raw to a real `trailwatch
 serve` in the JSON protocol (awsJson 1.0, as boto3 1.43 and the JS SDK
 speak it) and the Query protocol (form in, XML out, as Debian's boto3 and
@@ -8,7 +8,11 @@ AWS's recorded behaviour: `Messages: []` at the top level only, never
 inside a MetricDataResults entry; without a Label, "<MetricName> <Stat>",
 and "<MetricName> <Stat> <Period>" when the queries' periods differ;
 MaxDatapoints bounds the datapoints of one answer over all queries, the
-rest following with NextToken (the entry cut short says PartialData).
+rest following with NextToken (the entry cut short says PartialData). SNS
+(Query protocol): a topic reports SignatureVersion only once it is set, and
+CreateTopic with FifoTopic=false on an existing standard topic succeeds.
+DescribeAlarms shows TreatMissingData only for an alarm that set it
+(theme 4), in both CloudWatch protocols.
 """
 
 import json
@@ -38,10 +42,10 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
             {"MetricName": "metric1", "Timestamp": self.start + 60 * i + 5, "Value": float(i)}
             for i in range(20)]})
 
-    def send(self, body, headers):
+    def send(self, body, headers, service="monitoring"):
         url = self.server.endpoint + "/"
         request = AWSRequest("POST", url, data=body, headers=headers)
-        SigV4Auth(Credentials(harness.ACCESS_KEY_ID, harness.SECRET_ACCESS_KEY), "monitoring",
+        SigV4Auth(Credentials(harness.ACCESS_KEY_ID, harness.SECRET_ACCESS_KEY), service,
                   harness.REGION).add_auth(request)
         sent = urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
         try:
@@ -138,6 +142,49 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
                          [15.0, 16.0, 17.0, 18.0, 19.0])
         self.assertEqual(member.find(f"{XMLNS}StatusCode").text, "Complete")
         self.assertIsNone(result.find(f"{XMLNS}NextToken"))
+
+    def test_treat_missing_data_is_shown_only_when_set(self):
+        alarm = {"MetricName": "metric1", "Namespace": NAMESPACE, "Statistic": "Maximum",
+                 "Period": 60, "EvaluationPeriods": 1, "Threshold": 0.0,
+                 "ComparisonOperator": "GreaterThanThreshold"}
+        self.json_call("PutMetricAlarm", dict(alarm, AlarmName="unset"))
+        self.json_call("PutMetricAlarm", dict(alarm, AlarmName="set", TreatMissingData="breaching"))
+        described = {a["AlarmName"]: a for a in self.json_call("DescribeAlarms", {})["MetricAlarms"]}
+        self.assertNotIn("TreatMissingData", described["unset"])
+        self.assertEqual(described["set"]["TreatMissingData"], "breaching")
+        root = self.query_call({"Action": "DescribeAlarms", "Version": "2010-08-01"})
+        shown = {m.find(f"{XMLNS}AlarmName").text: m.find(f"{XMLNS}TreatMissingData")
+                 for m in root.iter(f"{XMLNS}member") if m.find(f"{XMLNS}AlarmName") is not None}
+        self.assertIsNone(shown["unset"])
+        self.assertEqual(shown["set"].text, "breaching")
+
+    def test_sns_topic_attributes(self):
+        def sns(params):
+            status, body = self.send(urllib.parse.urlencode(dict(params, Version="2010-03-31")).encode(),
+                                     {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                                     service="sns")
+            return status, ET.fromstring(body)
+
+        ns = "{http://sns.amazonaws.com/doc/2010-03-31/}"
+        status, created = sns({"Action": "CreateTopic", "Name": "plain"})
+        self.assertEqual(status, 200)
+        arn = created.find(f"{ns}CreateTopicResult/{ns}TopicArn").text
+        status, again = sns({"Action": "CreateTopic", "Name": "plain",
+                             "Attributes.entry.1.key": "FifoTopic", "Attributes.entry.1.value": "false"})
+        self.assertEqual(status, 200)
+        self.assertEqual(again.find(f"{ns}CreateTopicResult/{ns}TopicArn").text, arn)
+
+        def attributes():
+            status, got = sns({"Action": "GetTopicAttributes", "TopicArn": arn})
+            self.assertEqual(status, 200)
+            return {e.find(f"{ns}key").text: e.find(f"{ns}value").text
+                    for e in got.iter(f"{ns}entry")}
+
+        self.assertNotIn("SignatureVersion", attributes())
+        status, _ = sns({"Action": "SetTopicAttributes", "TopicArn": arn,
+                         "AttributeName": "SignatureVersion", "AttributeValue": "2"})
+        self.assertEqual(status, 200)
+        self.assertEqual(attributes()["SignatureVersion"], "2")
 
 
 if __name__ == "__main__":

@@ -556,6 +556,9 @@ TEST_F(SnsTest, TopicsAreIdempotentAndValidated) {
   EXPECT_EQ(again->display_name(), "A");
   EXPECT_EQ(sns_->CreateTopic("alerts", {{"DisplayName", "B"}}).status().message(),
             "Invalid parameter: Attributes Reason: Topic already exists with different attributes");
+  // FifoTopic=false is what a standard topic already is.
+  EXPECT_TRUE(sns_->CreateTopic("alerts", {{"FifoTopic", "false"}}).ok());
+  EXPECT_TRUE(sns_->CreateTopic("alerts", {{"DisplayName", "A"}, {"FifoTopic", "false"}}).ok());
   EXPECT_EQ(sns_->CreateTopic("bad name", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(sns_->CreateTopic("t", {{"SignatureVersion", "3"}}).status().message(),
             "Invalid parameter: SignatureVersion: must be 1 or 2");
@@ -571,6 +574,7 @@ TEST_F(SnsTest, TopicsAreIdempotentAndValidated) {
   EXPECT_EQ(attributes->at("TopicArn"), topic.arn);
   EXPECT_EQ(attributes->at("Owner"), "123456789012");
   EXPECT_EQ(attributes->at("DisplayName"), "A");
+  EXPECT_EQ(attributes->count("SignatureVersion"), 0u) << "reported only once set";
   Json policy = Json::parse(attributes->at("Policy"));
   EXPECT_EQ(policy["Statement"][0]["Resource"], topic.arn);
   Json effective = Json::parse(attributes->at("EffectiveDeliveryPolicy"));
