@@ -600,9 +600,14 @@ AlarmState InitialState(TimePoint now) {
   return state;
 }
 
+Duration EvaluationInterval(const AlarmSpec& spec) {
+  return spec.period < std::chrono::minutes(1) ? Duration(std::chrono::seconds(10))
+                                               : Duration(std::chrono::minutes(1));
+}
+
 std::vector<TimePoint> BucketStarts(const AlarmSpec& spec, TimePoint now) {
   const int count = std::max(spec.evaluation_periods, 5);
-  const TimePoint end = FloorTo(now, std::chrono::minutes(1));
+  const TimePoint end = FloorTo(now, EvaluationInterval(spec));
   const Duration period = spec.period;
   std::vector<TimePoint> starts;
   starts.reserve(static_cast<std::size_t>(count));

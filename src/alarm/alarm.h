@@ -99,8 +99,13 @@ struct Bucket {
   std::optional<metrics::Statistics> statistics;  // nullopt: no sample (missing)
 };
 
+// How often CloudWatch evaluates an alarm: every minute, and every 10
+// seconds for a high-resolution alarm (Period 10 or 30).
+Duration EvaluationInterval(const AlarmSpec& spec);
+
 // The starts of the buckets an evaluation at `now` reads, newest first:
-// R = max(N, 5) buckets, the newest being [floor_minute(now) - P, floor_minute(now)).
+// R = max(N, 5) buckets, the newest being [floor(now) - P, floor(now)), with
+// now floored to the alarm's EvaluationInterval.
 std::vector<TimePoint> BucketStarts(const AlarmSpec& spec, TimePoint now);
 
 struct HistoryItem {

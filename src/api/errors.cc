@@ -56,6 +56,9 @@ ApiError InvalidParameterCombination(std::string message) {
 ApiError ResourceNotFound(std::string message) {
   return Make(404, "ResourceNotFound", "ResourceNotFound", std::move(message));
 }
+ApiError ResourceNotFoundException(std::string message) {
+  return Make(404, "ResourceNotFoundException", "ResourceNotFoundException", std::move(message));
+}
 ApiError LimitExceeded(std::string message) {
   return Make(400, "LimitExceeded", "LimitExceededFault", std::move(message));
 }
@@ -66,7 +69,10 @@ ApiError InvalidFormat(std::string message) {
   return Make(400, "InvalidFormat", "InvalidFormatFault", std::move(message));
 }
 ApiError ValidationError(std::string message) {
-  return Make(400, "ValidationError", "ValidationError", std::move(message));
+  // JSON 1.0 and CBOR name AWS's request validator, as CloudWatch does; the
+  // query code (and x-amzn-query-error) stays ValidationError.
+  return Make(400, "ValidationError", "com.amazon.coral.validate#ValidationException",
+              std::move(message));
 }
 ApiError InternalServiceError(std::string message) {
   return Make(500, "InternalServiceError", "InternalServiceFault", std::move(message));
@@ -90,6 +96,16 @@ ApiError SnsInvalidParameter(std::string message) {
 }
 ApiError SnsNotFound(std::string message) {
   return Make(404, "NotFound", "NotFoundException", std::move(message));
+}
+ApiError SnsResourceNotFound(std::string message) {
+  return Make(404, "ResourceNotFound", "ResourceNotFoundException", std::move(message));
+}
+ApiError SnsTagLimitExceeded(std::string message) {
+  return Make(400, "TagLimitExceeded", "TagLimitExceededException", std::move(message));
+}
+ApiError SnsBatchError(std::string code, std::string message) {
+  std::string shape = code + "Exception";
+  return Make(400, std::move(code), std::move(shape), std::move(message));
 }
 ApiError SnsInternalError(std::string message) {
   return Make(500, "InternalError", "InternalErrorException", std::move(message));

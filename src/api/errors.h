@@ -40,10 +40,14 @@ ApiError InvalidParameterValue(std::string message);
 ApiError MissingParameter(std::string message);
 ApiError InvalidParameterCombination(std::string message);
 ApiError ResourceNotFound(std::string message);  // 404
+// The tagging operations' not-found (its own shape and code), 404.
+ApiError ResourceNotFoundException(std::string message);
 ApiError LimitExceeded(std::string message);
 ApiError InvalidNextToken(std::string message);
 ApiError InvalidFormat(std::string message);
-ApiError ValidationError(std::string message);       // generic awsQuery ValidationError
+// The request validator's refusal: awsQuery ValidationError; in JSON 1.0
+// and CBOR, __type com.amazon.coral.validate#ValidationException.
+ApiError ValidationError(std::string message);
 ApiError InternalServiceError(std::string message);  // 500
 // kNotFound -> ResourceNotFound, kInvalidArgument -> InvalidParameterValue,
 // kResourceExhausted -> LimitExceeded, else InternalServiceError.
@@ -52,7 +56,12 @@ ApiError CloudWatchErrorFor(const Status& status);
 // --- SNS ---
 ApiError SnsInvalidParameter(std::string message);  // InvalidParameter / InvalidParameterException
 ApiError SnsNotFound(std::string message);          // 404 NotFound / NotFoundException
-ApiError SnsInternalError(std::string message);     // 500
+ApiError SnsResourceNotFound(std::string message);  // 404 ResourceNotFound (tagging)
+ApiError SnsTagLimitExceeded(std::string message);  // 400 TagLimitExceeded
+// PublishBatch's refusals of a whole request: 400, `code` (e.g.
+// "EmptyBatchRequest"), shape `code` + "Exception".
+ApiError SnsBatchError(std::string code, std::string message);
+ApiError SnsInternalError(std::string message);       // 500
 ApiError SnsAuthorizationError(std::string message);  // 403 AuthorizationError
 // kNotFound -> NotFound, kInvalidArgument -> InvalidParameter,
 // kPermissionDenied -> AuthorizationError, else InternalError.

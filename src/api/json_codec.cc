@@ -181,24 +181,10 @@ std::optional<Value> DecodeWithSimdjson(std::string_view body) {
   return decoded;
 }
 
-// Epoch seconds with the milliseconds as a fraction, trailing zeros dropped:
-// 1700000000, 1700000000.12, -1.5.
+// Epoch seconds as the JSON 1.0 services' Java serializer writes them: a
+// double, so always with a fraction or an exponent ("1.700000000123E9").
 void AppendEpochSeconds(std::string* out, TimePoint t) {
-  std::int64_t ms = ToEpochMillis(t);
-  // Unsigned magnitude, so that INT64_MIN cannot overflow.
-  std::uint64_t magnitude =
-      ms < 0 ? ~static_cast<std::uint64_t>(ms) + 1 : static_cast<std::uint64_t>(ms);
-  if (ms < 0) out->push_back('-');
-  out->append(std::to_string(magnitude / 1000));
-  unsigned fraction = static_cast<unsigned>(magnitude % 1000);
-  if (fraction == 0) return;
-  char digits[4] = {static_cast<char>('0' + fraction / 100),
-                    static_cast<char>('0' + fraction / 10 % 10),
-                    static_cast<char>('0' + fraction % 10), 0};
-  std::size_t n = 3;
-  while (digits[n - 1] == '0') --n;
-  out->push_back('.');
-  out->append(digits, n);
+  out->append(JavaDoubleToString(static_cast<double>(ToEpochMillis(t)) / 1000.0));
 }
 
 void AppendJson(std::string* out, const Value& value) {

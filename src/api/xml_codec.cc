@@ -124,7 +124,8 @@ void AppendElement(std::string* out, std::string_view name, const Value& value) 
       AppendXmlText(out, value.AsString());
       break;
     case Value::Kind::kTimestamp:
-      out->append(FormatIso8601Millis(value.AsTimestamp()));
+      // As Java's Instant prints them: the milliseconds only when not zero.
+      out->append(FormatIso8601(value.AsTimestamp()));
       break;
     case Value::Kind::kBlob:
       out->append(EncodeBase64(value.AsString()));
@@ -176,11 +177,16 @@ std::string EncodeQueryResponse(std::string_view operation, std::string_view xml
   std::string out;
   std::string response = std::string(operation) + "Response";
   AppendOpen(&out, response, xml_namespace);
+  // Operations whose model has an output shape with no members still send
+  // its empty element, and botocore looks for it; the others send none.
+  const bool empty_result = operation == "TagResource" || operation == "UntagResource";
   if (HasMembers(output)) {
     std::string result = std::string(operation) + "Result";
     out.append("<").append(result).append(">");
     AppendMembers(&out, output);
     out.append("</").append(result).append(">");
+  } else if (empty_result) {
+    out.append("<").append(operation).append("Result/>");
   }
   out.append("<ResponseMetadata>");
   AppendTextElement(&out, "RequestId", request_id);

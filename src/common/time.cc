@@ -1,5 +1,6 @@
 #include "common/time.h"
 
+#include <array>
 #include <cstdio>
 
 namespace tw {
@@ -95,5 +96,24 @@ std::string FormatTimestamp(TimePoint t, bool always_millis, const char* zone) {
 std::string FormatIso8601(TimePoint t) { return FormatTimestamp(t, false, "Z"); }
 std::string FormatIso8601Millis(TimePoint t) { return FormatTimestamp(t, true, "Z"); }
 std::string FormatAwsMillis(TimePoint t) { return FormatTimestamp(t, true, "+0000"); }
+
+std::string FormatAwsLongTime(TimePoint t) {
+  static constexpr std::array<const char*, 7> kDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                                       "Thursday", "Friday", "Saturday"};
+  static constexpr std::array<const char*, 12> kMonths = {
+      "January", "February", "March",     "April",   "May",      "June",
+      "July",    "August",   "September", "October", "November", "December"};
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day date(day);
+  std::chrono::weekday weekday(day);
+  std::chrono::hh_mm_ss<Duration> clock(t - day);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%s %02u %s, %04d %02d:%02d:%02d UTC",
+                kDays[weekday.c_encoding()], static_cast<unsigned>(date.day()),
+                kMonths[static_cast<unsigned>(date.month()) - 1], static_cast<int>(date.year()),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                static_cast<int>(clock.seconds().count()));
+  return buffer;
+}
 
 }  // namespace tw

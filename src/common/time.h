@@ -42,6 +42,10 @@ std::string FormatIso8601Millis(TimePoint t);
 // alarm payloads (StateReasonData, the alarm message's timestamps).
 std::string FormatAwsMillis(TimePoint t);
 
+// "Friday 22 July, 2022 15:57:45 UTC": the form of CloudWatch's alarm
+// e-mails and composite alarm reasons (EEEE dd MMMM, yyyy HH:mm:ss UTC).
+std::string FormatAwsLongTime(TimePoint t);
+
 // Where time comes from. The server uses SystemClock; replay and tests drive
 // a ManualClock.
 class Clock {

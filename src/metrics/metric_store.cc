@@ -1,5 +1,6 @@
 // MetricStore: per-minute buckets of every metric, as CloudWatch keeps
-// metric-filter data at standard (60 s) resolution (filter-patterns.md §7.3).
+// metric-filter data at standard (60 s) resolution (filter-patterns.md §7.3),
+// and per-second ones for PutMetricData's high-resolution datapoints.
 
 #include <algorithm>
 #include <iterator>
@@ -12,18 +13,26 @@ namespace tw::metrics {
 
 namespace {
 
-constexpr std::int64_t kMinuteMillis = 60'000;
+constexpr std::int64_t kSecondMillis = 1'000;
 
-// Epoch minute of t, rounded toward -inf so pre-1970 instants stay ordered.
-std::int64_t MinuteOf(TimePoint t) {
-  return ToEpochMillis(FloorTo(t, Duration(kMinuteMillis))) / kMinuteMillis;
+// The store keys its slots by epoch second: a minute of standard data
+// starts on a multiple of 60, a second of high-resolution data anywhere.
+// Rounded toward -inf so pre-1970 instants stay ordered.
+std::int64_t SecondOf(TimePoint t) {
+  return ToEpochMillis(FloorTo(t, Duration(kSecondMillis))) / kSecondMillis;
 }
 
-// The first epoch minute whose start is >= ms.
-std::int64_t FirstMinuteAtOrAfter(std::int64_t ms) {
-  std::int64_t floor = ToEpochMillis(FloorTo(FromEpochMillis(ms), Duration(kMinuteMillis)));
-  return floor / kMinuteMillis + (floor < ms ? 1 : 0);
+std::int64_t MinuteSlotOf(TimePoint t) {
+  return ToEpochMillis(FloorTo(t, std::chrono::minutes(1))) / kSecondMillis;
 }
+
+// The first epoch second whose start is >= ms.
+std::int64_t FirstSecondAtOrAfter(std::int64_t ms) {
+  std::int64_t floor = ToEpochMillis(FloorTo(FromEpochMillis(ms), Duration(kSecondMillis)));
+  return floor / kSecondMillis + (floor < ms ? 1 : 0);
+}
+
+TimePoint SlotStart(std::int64_t slot) { return TimePoint(std::chrono::seconds(slot)); }
 
 // Evidence order: timestamp, then event id (stored events), then message, a
 // total order, so the earliest K are the same set whatever order the events
@@ -82,7 +91,7 @@ MetricStore::MetricStore(std::size_t evidence_per_minute)
     : evidence_per_minute_(evidence_per_minute) {}
 
 void MetricStore::Record(const Observation& observation, std::string_view evidence) {
-  MinuteData& minute = series_[observation.key][MinuteOf(observation.timestamp)];
+  MinuteData& minute = series_[observation.key][MinuteSlotOf(observation.timestamp)];
   minute.by_unit[observation.unit].Add(observation.value);
   // A default value stands for an event that did not match: nothing to show.
   if (observation.is_default) return;
@@ -92,7 +101,7 @@ void MetricStore::Record(const Observation& observation, std::string_view eviden
 
 void MetricStore::Record(const Observation& observation, std::int64_t event_id,
                          std::string_view log_group) {
-  MinuteData& minute = series_[observation.key][MinuteOf(observation.timestamp)];
+  MinuteData& minute = series_[observation.key][MinuteSlotOf(observation.timestamp)];
   minute.by_unit[observation.unit].Add(observation.value);
   if (observation.is_default) return;
   ++minute.evidence_total;
@@ -102,34 +111,32 @@ void MetricStore::Record(const Observation& observation, std::int64_t event_id,
 void MetricStore::Merge(const MetricStore& other, std::int64_t event_id_offset) {
   for (const auto& [key, minutes] : other.series_) {
     auto& series = series_[key];
-    for (const auto& [epoch_minute, theirs] : minutes) {
-      MergeMinuteData(&series[epoch_minute], theirs, evidence_per_minute_, event_id_offset);
+    for (const auto& [slot, theirs] : minutes) {
+      MergeMinuteData(&series[slot], theirs, evidence_per_minute_, event_id_offset);
     }
   }
 }
 
 void MetricStore::MergeMinute(const MetricKey& key, TimePoint minute, const MinuteData& data) {
-  MergeMinuteData(&series_[key][MinuteOf(minute)], data, evidence_per_minute_);
+  MergeMinuteData(&series_[key][SecondOf(minute)], data, evidence_per_minute_);
 }
 
 const MinuteData* MetricStore::FindMinute(const MetricKey& key, TimePoint minute) const {
   auto series = series_.find(key);
   if (series == series_.end()) return nullptr;
-  auto it = series->second.find(MinuteOf(minute));
+  auto it = series->second.find(SecondOf(minute));
   return it == series->second.end() ? nullptr : &it->second;
 }
 
 void MetricStore::ForEachMinute(
     const std::function<void(const MetricKey&, TimePoint, const MinuteData&)>& visit) const {
   for (const auto& [key, minutes] : series_) {
-    for (const auto& [epoch_minute, data] : minutes) {
-      visit(key, TimePoint(std::chrono::minutes(epoch_minute)), data);
-    }
+    for (const auto& [slot, data] : minutes) visit(key, SlotStart(slot), data);
   }
 }
 
 void MetricStore::DropBefore(TimePoint t) {
-  const std::int64_t first_kept = FirstMinuteAtOrAfter(ToEpochMillis(t));
+  const std::int64_t first_kept = FirstSecondAtOrAfter(ToEpochMillis(t));
   for (auto it = series_.begin(); it != series_.end();) {
     auto& minutes = it->second;
     minutes.erase(minutes.begin(), minutes.lower_bound(first_kept));
@@ -142,11 +149,11 @@ std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint star
   if (period <= Duration::zero()) return std::nullopt;
   auto series = series_.find(key);
   if (series == series_.end()) return std::nullopt;
-  // Minutes whose start lies in [start, start + period): a sample is kept
-  // only with its minute, so the minute's start stands for all of it.
+  // Slots whose start lies in [start, start + period): a sample is kept
+  // only with its minute (or second), so the slot's start stands for all of it.
   const std::int64_t begin_ms = ToEpochMillis(start);
-  const std::int64_t first = FirstMinuteAtOrAfter(begin_ms);
-  const std::int64_t last = FirstMinuteAtOrAfter(begin_ms + period.count());  // exclusive
+  const std::int64_t first = FirstSecondAtOrAfter(begin_ms);
+  const std::int64_t last = FirstSecondAtOrAfter(begin_ms + period.count());  // exclusive
   Aggregate aggregate;
   for (auto it = series->second.lower_bound(first); it != series->second.end() && it->first < last;
        ++it) {
@@ -164,7 +171,7 @@ std::optional<Aggregate> MetricStore::Query(const MetricKey& key, TimePoint star
     aggregate.evidence_total += minute.evidence_total;
     for (const EvidenceEvent& e : minute.evidence) aggregate.evidence.push_back(&e);
     if (minute.evidence_total > 0) {
-      aggregate.evidence_minutes.push_back(FromEpochMillis(it->first * kMinuteMillis));
+      aggregate.evidence_minutes.push_back(SlotStart(it->first));
     }
   }
   if (aggregate.statistics.sample_count == 0) return std::nullopt;
@@ -183,9 +190,7 @@ std::vector<TimePoint> MetricStore::MinutesWithData(const MetricKey& key) const 
   auto series = series_.find(key);
   if (series == series_.end()) return starts;
   starts.reserve(series->second.size());
-  for (const auto& [epoch_minute, minute] : series->second) {
-    starts.push_back(TimePoint(std::chrono::minutes(epoch_minute)));
-  }
+  for (const auto& [slot, minute] : series->second) starts.push_back(SlotStart(slot));
   return starts;
 }
 
@@ -193,7 +198,7 @@ Statistics MetricStore::Total(const MetricKey& key) const {
   Statistics total;
   auto series = series_.find(key);
   if (series == series_.end()) return total;
-  for (const auto& [epoch_minute, minute] : series->second) {
+  for (const auto& [slot, minute] : series->second) {
     for (const auto& [unit, statistics] : minute.by_unit) total.Merge(statistics);
   }
   return total;

@@ -248,7 +248,8 @@ struct Aggregate {
   std::vector<TimePoint> evidence_minutes;
 };
 
-// One minute of one metric as a MetricStore keeps it: statistics per unit,
+// One minute of one metric as a MetricStore keeps it (or one second, for
+// high-resolution data put with StorageResolution 1): statistics per unit,
 // and the earliest events (by timestamp, then text) with how many there were.
 struct MinuteData {
   std::map<std::string, Statistics> by_unit;
@@ -277,22 +278,25 @@ class MetricStore {
 
   // The statistics of every sample with start <= timestamp < start + period.
   // Samples are kept per minute (standard resolution, as metric filters
-  // publish), so a 10 s or 30 s period that does not contain a minute
-  // boundary is empty. `unit`: only samples recorded with that unit count.
-  // nullopt when there is no sample.
+  // publish) or per second (high resolution), each slot counted in the
+  // period that holds its start: a 10 s period without a minute boundary
+  // sees only high-resolution samples. `unit`: only samples recorded with
+  // that unit count. nullopt when there is no sample.
   std::optional<Aggregate> Query(const MetricKey& key, TimePoint start, Duration period,
                                  const std::optional<std::string>& unit) const;
 
   std::vector<MetricKey> Keys() const;
-  // The starts of the minutes that hold samples of `key`, ascending: an
-  // evaluator only needs to look where data is.
+  // The starts of the slots (minutes, or seconds of high-resolution data)
+  // that hold samples of `key`, ascending: an evaluator only needs to look
+  // where data is.
   std::vector<TimePoint> MinutesWithData(const MetricKey& key) const;
   // All samples of a metric, over all time (for summaries).
   Statistics Total(const MetricKey& key) const;
 
-  // For persistence: every minute of every metric, in key and time order;
-  // one minute of one metric (nullptr when it has no data); and adding a
-  // stored minute back, as Merge() would.
+  // For persistence: every slot of every metric, in key and time order;
+  // one slot of one metric (nullptr when it has no data); and adding a
+  // stored slot back, as Merge() would. A slot is named by its start: a
+  // minute's start for standard data, a second's for high-resolution data.
   void ForEachMinute(
       const std::function<void(const MetricKey&, TimePoint, const MinuteData&)>& visit) const;
   const MinuteData* FindMinute(const MetricKey& key, TimePoint minute) const;
@@ -303,7 +307,7 @@ class MetricStore {
 
  private:
   std::size_t evidence_per_minute_;
-  std::map<MetricKey, std::map<std::int64_t, MinuteData>> series_;  // key -> epoch minute -> data
+  std::map<MetricKey, std::map<std::int64_t, MinuteData>> series_;  // key -> epoch second -> data
 };
 
 }  // namespace tw::metrics

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/html.h"
 #include "common/java_double.h"
 #include "common/json_string.h"
 #include "common/url.h"
@@ -20,37 +21,6 @@ namespace {
 constexpr std::size_t kMaxSubjectBytes = 99;  // SNS: "less than 100 characters"
 constexpr std::size_t kMaxShownParameters = 3;
 constexpr std::size_t kMaxParameterValueBytes = 64;
-
-// --- Numbers and times -------------------------------------------------------
-
-struct CivilTime {
-  std::chrono::year_month_day date;
-  std::chrono::weekday weekday;
-  std::chrono::hh_mm_ss<std::chrono::milliseconds> time;
-};
-
-CivilTime ToCivil(TimePoint t) {
-  auto day = std::chrono::floor<std::chrono::days>(t);
-  return {std::chrono::year_month_day(day), std::chrono::weekday(day),
-          std::chrono::hh_mm_ss<std::chrono::milliseconds>(t - day)};
-}
-
-// EEEE dd MMMM, yyyy HH:mm:ss UTC
-std::string EmailTime(TimePoint t) {
-  static constexpr std::array<const char*, 7> kDays = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                                       "Thursday", "Friday", "Saturday"};
-  static constexpr std::array<const char*, 12> kMonths = {
-      "January", "February", "March",     "April",   "May",      "June",
-      "July",    "August",   "September", "October", "November", "December"};
-  CivilTime c = ToCivil(t);
-  char buffer[96];
-  std::snprintf(
-      buffer, sizeof buffer, "%s %02u %s, %04d %02d:%02d:%02d UTC", kDays[c.weekday.c_encoding()],
-      static_cast<unsigned>(c.date.day()), kMonths[static_cast<unsigned>(c.date.month()) - 1],
-      static_cast<int>(c.date.year()), static_cast<int>(c.time.hours().count()),
-      static_cast<int>(c.time.minutes().count()), static_cast<int>(c.time.seconds().count()));
-  return buffer;
-}
 
 // --- Text helpers ------------------------------------------------------------
 
@@ -99,10 +69,6 @@ std::string ReplaceEntities(std::string_view s, std::string_view from,
     }
   }
   return out;
-}
-
-std::string HtmlEscape(std::string_view s) {
-  return ReplaceEntities(s, "&<>\"'", {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"});
 }
 
 // "SampleCount" -> "SAMPLE_COUNT": the Java enum name AWS's message uses.
@@ -197,19 +163,6 @@ void AppendTrigger(std::string* out, const AlarmTrigger& t) {
   out->push_back('}');
 }
 
-void AppendEvidence(std::string* out, const AlarmChange& change) {
-  AppendKey(out, "Evidence");
-  out->push_back('{');
-  AppendRawField(out, "total", std::to_string(change.evidence_total));
-  AppendKey(out, "events");
-  out->push_back('[');
-  for (std::size_t i = 0; i < change.evidence.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendEvidenceJson(out, change.evidence[i]);
-  }
-  out->append("]}");
-}
-
 // --- E-mail ------------------------------------------------------------------
 
 // "- Name:" padded to the value column of CloudWatch's template.
@@ -263,7 +216,7 @@ std::string Intro(const AlarmChange& change) {
   return "You are receiving this email because your Amazon CloudWatch Alarm \"" +
          change.alarm_name + "\" in the " + RegionDisplayName(change.region) +
          " region has entered the " + change.new_state + " state, because \"" +
-         change.new_state_reason + "\" at \"" + EmailTime(change.state_change_time) + "\".";
+         change.new_state_reason + "\" at \"" + FormatAwsLongTime(change.state_change_time) + "\".";
 }
 
 // Alarm Details, Threshold, Monitored Metric and State Change Actions, each
@@ -277,7 +230,7 @@ std::string DetailBlocks(const AlarmChange& change) {
   AppendDetail(&out, "Description", change.alarm_description.value_or(""), kDetailColumn);
   AppendDetail(&out, "State Change", change.old_state + " -> " + change.new_state, kDetailColumn);
   AppendDetail(&out, "Reason for State Change", change.new_state_reason, kDetailColumn);
-  AppendDetail(&out, "Timestamp", EmailTime(change.state_change_time), kDetailColumn);
+  AppendDetail(&out, "Timestamp", FormatAwsLongTime(change.state_change_time), kDetailColumn);
   AppendDetail(&out, "AWS Account", change.account_id, kDetailColumn);
   AppendDetail(&out, "Alarm Arn", change.alarm_arn, kDetailColumn);
 
@@ -538,8 +491,20 @@ std::string AlarmMessageJson(const AlarmChange& change) {
   AppendStringArray(&out, "AlarmActions", change.alarm_actions);
   AppendStringArray(&out, "InsufficientDataActions", change.insufficient_data_actions);
   AppendTrigger(&out, change.trigger);
-  AppendEvidence(&out, change);
   out.push_back('}');
+  return out;
+}
+
+std::string AlarmEvidenceJson(const AlarmChange& change) {
+  std::string out = "{";
+  AppendRawField(&out, "total", std::to_string(change.evidence_total));
+  AppendKey(&out, "events");
+  out.push_back('[');
+  for (std::size_t i = 0; i < change.evidence.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendEvidenceJson(&out, change.evidence[i]);
+  }
+  out.append("]}");
   return out;
 }
 

@@ -98,13 +98,23 @@ std::string RegionDisplayName(std::string_view region_code);
 // them, and line breaks would break the mail header) become spaces.
 std::string AlarmSubject(const AlarmChange& change);
 
-// CloudWatch's alarm Message JSON, compact, keys in AWS's order (§5.1), with
-// one trailwatch addition appended last:
-//   "Evidence": {"total": N, "events": [{"eventTime", "eventName",
-//   "eventSource", "principal", "sourceIPAddress", "awsRegion",
-//   "errorCode" (null when empty), "requestParameters" (the JSON value;
-//   null when empty or "null"; a string when the text is not valid JSON)}]}
+// CloudWatch's alarm Message JSON, compact, keys in AWS's order (§5.1) and
+// nothing else: a consumer written against CloudWatch's messages sees the
+// same keys. The evidence travels beside it (AlarmEvidenceJson).
 std::string AlarmMessageJson(const AlarmChange& change);
+
+// The SNS message attribute that carries the evidence of an alarm
+// notification (String): SNS envelopes (http/https, email-json) show it
+// under MessageAttributes; raw delivery drops attributes, as on AWS.
+inline constexpr std::string_view kEvidenceAttribute = "trailwatch.evidence";
+
+// The evidence of a change as that attribute's value:
+//   {"total": N, "events": [{"eventTime", "eventName", "eventSource",
+//   "principal", "sourceIPAddress", "awsRegion", "errorCode" (null when
+//   empty), "requestParameters" (the JSON value; null when empty or "null";
+//   a string when the text is not valid JSON)}]}
+// `total` counts every matching event, `events` the ones shown.
+std::string AlarmEvidenceJson(const AlarmChange& change);
 
 struct EmailBody {
   std::string text;  // text/plain; charset=UTF-8
@@ -131,10 +141,8 @@ std::string AlarmSlackPayload(const AlarmChange& change);
 // Any other message: the subject (when present) as a header, then the text.
 std::string SlackPayload(const std::optional<std::string>& subject, std::string_view message);
 
-// One evidence event as the Evidence JSON of the alarm message and of
-// `trailwatch replay --json` show it: {"eventTime", "eventName",
-// "eventSource", "principal", "sourceIPAddress", "awsRegion", "errorCode",
-// "requestParameters"} (see AlarmMessageJson).
+// One evidence event as the evidence attribute and `trailwatch replay
+// --json` show it (see AlarmEvidenceJson).
 void AppendEvidenceJson(std::string* out, const EvidenceLine& event);
 
 }  // namespace tw::notify

@@ -80,6 +80,16 @@ Status InvalidParameter(std::string_view what) {
   return InvalidArgument("Invalid parameter: " + std::string(what));
 }
 
+// SNS refuses an ARN of fewer than six ':'-separated elements before it
+// looks anything up, in these words.
+Status CheckArn(std::string_view member, std::string_view arn) {
+  const auto elements = std::count(arn.begin(), arn.end(), ':') + 1;
+  if (elements >= 6) return Status::Ok();
+  return InvalidParameter(std::string(member) +
+                          " Reason: An ARN must have at least 6 elements, not " +
+                          std::to_string(elements));
+}
+
 bool IsTopicName(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -235,6 +245,18 @@ Status CheckPublication(const Publication& p) {
 
 }  // namespace
 
+Publication AlarmPublication(const AlarmChange& change) {
+  Publication publication;
+  publication.subject = AlarmSubject(change);
+  publication.message = AlarmMessageJson(change);
+  if (change.evidence_total > 0) {
+    publication.attributes[std::string(kEvidenceAttribute)] = {"String", AlarmEvidenceJson(change)};
+  }
+  publication.alarm = change;
+  publication.origin = "alarm:" + change.alarm_arn + "@" + FormatIso8601(change.state_change_time);
+  return publication;
+}
+
 bool IsDeliverableProtocol(std::string_view protocol) {
   return protocol == "http" || protocol == "https" || protocol == "email" ||
          protocol == "email-json" || protocol == "slack";
@@ -333,9 +355,7 @@ Result<Topic> Sns::CreateTopic(std::string_view name,
                                const std::map<std::string, std::string>& attributes,
                                const std::map<std::string, std::string>& tags) {
   if (!IsTopicName(name)) {
-    return InvalidParameter(
-        "Topic Name: topic names must be made up of only uppercase and lowercase ASCII letters, "
-        "numbers, underscores, and hyphens, and must be between 1 and 256 characters long");
+    return InvalidParameter("Topic Name");  // AWS's words, whatever is wrong with it
   }
   for (const auto& [key, value] : attributes) TW_RETURN_IF_ERROR(CheckTopicAttribute(key, value));
   const std::string arn =
@@ -356,16 +376,9 @@ Result<Topic> Sns::CreateTopic(std::string_view name,
             "Attributes Reason: Topic already exists with different attributes");
       }
     }
-    if (!tags.empty()) {
-      for (const auto& [key, value] : tags) existing->tags[key] = value;
-      Result<store::Statement> update =
-          db_->Prepare("UPDATE sns_topics SET tags = ? WHERE arn = ?");
-      if (!update.ok()) return update.status();
-      update->BindAll(StringMapJson(existing->tags), arn);
-      TW_RETURN_IF_ERROR(update->Run());
-    }
+    if (!tags.empty()) TW_RETURN_IF_ERROR(TagTopic(arn, tags, {}));
     TW_RETURN_IF_ERROR(transaction->Commit());
-    return existing;
+    return GetTopic(arn);
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
   Topic topic;
@@ -384,6 +397,23 @@ Result<Topic> Sns::CreateTopic(std::string_view name,
   TW_RETURN_IF_ERROR(insert->Run());
   TW_RETURN_IF_ERROR(transaction->Commit());
   return topic;
+}
+
+Status Sns::TagTopic(std::string_view topic_arn, const std::map<std::string, std::string>& add,
+                     const std::vector<std::string>& remove) {
+  Result<Topic> topic = GetTopic(topic_arn);
+  if (!topic.ok()) return topic.status();
+  for (const std::string& key : remove) topic->tags.erase(key);
+  for (const auto& [key, value] : add) topic->tags[key] = value;
+  if (topic->tags.size() > kMaxTags) {
+    return Status(StatusCode::kResourceExhausted, "Could not complete request: tag quota of " +
+                                                      std::to_string(kMaxTags) +
+                                                      " tags per resource exceeded");
+  }
+  Result<store::Statement> update = db_->Prepare("UPDATE sns_topics SET tags = ? WHERE arn = ?");
+  if (!update.ok()) return update.status();
+  update->BindAll(StringMapJson(topic->tags), topic_arn);
+  return update->Run();
 }
 
 Status Sns::DeleteTopic(std::string_view topic_arn) {
@@ -406,6 +436,7 @@ Status Sns::DeleteTopic(std::string_view topic_arn) {
 }
 
 Result<Topic> Sns::GetTopic(std::string_view topic_arn) {
+  TW_RETURN_IF_ERROR(CheckArn("TopicArn", topic_arn));
   Result<store::Statement> query =
       db_->Prepare("SELECT arn, name, attributes, tags, created_at FROM sns_topics WHERE arn = ?");
   if (!query.ok()) return query.status();
@@ -647,6 +678,7 @@ Status Sns::Unsubscribe(std::string_view subscription_arn, Authentication authen
 }
 
 Result<Subscription> Sns::GetSubscription(std::string_view subscription_arn) {
+  TW_RETURN_IF_ERROR(CheckArn("SubscriptionArn", subscription_arn));
   Result<store::Statement> query =
       db_->Prepare(std::string("SELECT ") + kSubscriptionColumns +
                    " FROM sns_subscriptions WHERE arn = ? AND state != 'deleted'");
@@ -774,6 +806,9 @@ void AddSnsHeaders(HttpRequest* request, std::string_view type, std::string_view
   if (!subscription_arn.empty()) {
     request->headers.emplace_back("x-amz-sns-subscription-arn", std::string(subscription_arn));
   }
+  // What SNS's agent also says of itself (recorded from AWS deliveries).
+  request->headers.emplace_back("Connection", "Keep-Alive");
+  request->headers.emplace_back("Accept-Encoding", "gzip,deflate");
 }
 
 }  // namespace

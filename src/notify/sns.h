@@ -121,6 +121,11 @@ struct Publication {
   std::string origin;
 };
 
+// What an alarm action publishes for `change`: CloudWatch's subject and
+// Message JSON, the evidence as the kEvidenceAttribute message attribute
+// (when any event matched), and the change itself for e-mail and Slack.
+Publication AlarmPublication(const AlarmChange& change);
+
 // The protocols trailwatch delivers, in the order SNS documents them, plus slack.
 bool IsDeliverableProtocol(std::string_view protocol);
 
@@ -152,6 +157,12 @@ class Sns {
   Result<Topic> CreateTopic(std::string_view name,
                             const std::map<std::string, std::string>& attributes,
                             const std::map<std::string, std::string>& tags = {});
+  // TagResource/UntagResource: removes `remove`, then sets `add`.
+  // kNotFound if the topic is absent; kResourceExhausted when the topic
+  // would carry more than kMaxTags tags (nothing changes then).
+  static constexpr std::size_t kMaxTags = 50;
+  Status TagTopic(std::string_view topic_arn, const std::map<std::string, std::string>& add,
+                  const std::vector<std::string>& remove);
   // Deletes the topic and its subscriptions, and drops the notifications
   // and confirmation requests not yet sent to them (an attempt already on
   // the wire completes; outbox.h). kNotFound if absent.
@@ -212,6 +223,10 @@ class Sns {
   // publishes nothing and still returns an ID, as SNS does.
   Result<std::string> Publish(std::string_view topic_arn, const Publication& publication);
 
+  // The link under every message and on the confirmation page: whoever
+  // holds it can unsubscribe (unless confirmed with AuthenticateOnUnsubscribe).
+  std::string UnsubscribeUrl(std::string_view subscription_arn) const;
+
  private:
   Sns(store::Database* db, SnsOptions options, const Clock* clock, SigningKey key);
 
@@ -221,7 +236,6 @@ class Sns {
                            const Publication& publication, std::string_view message_id,
                            TimePoint timestamp);
   std::string SubscribeUrl(std::string_view topic_arn, std::string_view token) const;
-  std::string UnsubscribeUrl(std::string_view subscription_arn) const;
   Result<DeliveryPolicy> PolicyFor(const Subscription& subscription, const Topic& topic) const;
 
   store::Database* db_;

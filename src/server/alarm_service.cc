@@ -194,6 +194,25 @@ Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
   return created;
 }
 
+Status AlarmService::Tag(const std::string& name, const std::map<std::string, std::string>& add,
+                         const std::vector<std::string>& remove) {
+  Result<StoredAlarm> alarm = Get(name);
+  if (!alarm.ok()) return alarm.status();
+  for (const std::string& key : remove) alarm->tags.erase(key);
+  for (const auto& [key, value] : add) alarm->tags[key] = value;
+  if (alarm->tags.size() > 50) {
+    return Status(StatusCode::kInvalidArgument,
+                  "The resource can have at most 50 tags; it would have " +
+                      std::to_string(alarm->tags.size()) + ".");
+  }
+  Json tag_json = Json::object();
+  for (const auto& [k, v] : alarm->tags) tag_json[k] = v;
+  Result<store::Statement> update = db_->Prepare("UPDATE alarms SET tags = ? WHERE name = ?");
+  if (!update.ok()) return update.status();
+  update->BindAll(Dump(tag_json), name);
+  return update->Run();
+}
+
 Result<std::vector<StoredAlarm>> AlarmService::List() {
   Result<store::Statement> q =
       db_->Prepare(std::string("SELECT ") + kColumns + " FROM alarms ORDER BY name");

@@ -60,6 +60,11 @@ class AlarmService {
   Result<std::vector<StoredAlarm>> List();  // by name
   // kNotFound "Alarm <name> not found".
   Result<StoredAlarm> Get(const std::string& name);
+  // TagResource/UntagResource: removes `remove`, then sets `add`.
+  // kNotFound "Alarm <name> not found"; kInvalidArgument when the alarm
+  // would carry more than 50 tags (nothing changes then).
+  Status Tag(const std::string& name, const std::map<std::string, std::string>& add,
+             const std::vector<std::string>& remove);
   // Unknown names are ignored, as AWS does for metric alarms.
   Status Delete(const std::vector<std::string>& names);
   Status SetActionsEnabled(const std::vector<std::string>& names, bool enabled);

@@ -139,7 +139,8 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
   std::optional<double> threshold;
   std::string comparison, missing, low_sample;
   std::optional<std::string> unit;
-  std::vector<api::InputReader> tags_list, metrics;
+  std::vector<api::InputReader> metrics;
+  std::map<std::string, std::string> tags;
   if (!args.String("AlarmName", &s.alarm_name, kRequired) ||
       !args.Integer("EvaluationPeriods", &evaluation_periods, kRequired) ||
       !args.String("ComparisonOperator", &comparison, kRequired) ||
@@ -154,8 +155,8 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
       !args.Integer("Period", &period) || !args.String("Unit", &unit) ||
       !args.Integer("DatapointsToAlarm", &datapoints) || !args.Double("Threshold", &threshold) ||
       !args.String("TreatMissingData", &missing) ||
-      !args.String("EvaluateLowSampleCountPercentile", &low_sample) ||
-      !args.List("Tags", &tags_list) || !args.List("Metrics", &metrics)) {
+      !args.String("EvaluateLowSampleCountPercentile", &low_sample) || !args.Tags("Tags", &tags) ||
+      !args.List("Metrics", &metrics)) {
     return args.error();
   }
   if (!metrics.empty() || in.Has("ThresholdMetricId")) {
@@ -180,15 +181,6 @@ Result<std::pair<alarm::AlarmSpec, std::map<std::string, std::string>>, ApiError
     return api::ValidationError(
         api::ValidationMessage(low_sample, "evaluateLowSampleCountPercentile",
                                "Member must satisfy enum value set: [evaluate, ignore]"));
-  }
-  std::map<std::string, std::string> tags;
-  for (const api::InputReader& t : tags_list) {
-    Args tag(t, kCloudWatch);
-    std::string key, value;
-    if (!tag.String("Key", &key, kRequired) || !tag.String("Value", &value, kRequired)) {
-      return tag.error();
-    }
-    tags[key] = value;
   }
   s.comparison_operator = *op;
   s.treat_missing_data = *tmd;
@@ -272,6 +264,11 @@ Result<metrics::MetricStore, ApiError> ReadMetricData(const api::InputReader& in
                                               "Value, " + where + "StatisticValues or " + where +
                                               "Values must be specified.");
     }
+    if (resolution && *resolution != 1 && *resolution != 60) {
+      return api::InvalidParameterValue("The value " + std::to_string(*resolution) +
+                                        " for parameter " + where +
+                                        "StorageResolution is invalid. Valid values are 1 and 60.");
+    }
     const TimePoint t = timestamp.value_or(now);
     if (t < now - std::chrono::hours(24 * 14)) {
       return api::InvalidParameterValue("The parameter " + where +
@@ -335,7 +332,10 @@ Result<metrics::MetricStore, ApiError> ReadMetricData(const api::InputReader& in
         stats.Add((*values)[k], c);
       }
     }
-    if (stats.sample_count > 0) batch.MergeMinute(key, FloorTo(t, std::chrono::minutes(1)), minute);
+    // High-resolution data keeps its second; standard data its minute.
+    const Duration slot =
+        resolution == 1 ? Duration(std::chrono::seconds(1)) : Duration(std::chrono::minutes(1));
+    if (stats.sample_count > 0) batch.MergeMinute(key, FloorTo(t, slot), minute);
   }
   return batch;
 }
@@ -351,6 +351,38 @@ Result<std::chrono::seconds, ApiError> CheckPeriod(std::int64_t period) {
         "metrics).");
   }
   return std::chrono::seconds(period);
+}
+
+// GetMetricData never mixes units in one result: without a Unit, it keeps
+// the unit with the most datapoints (the first by name on a tie) and names
+// the others in a MultipleUnits message.
+void KeepOneUnit(std::vector<MetricDatapoint>* points, std::vector<std::string>* skipped) {
+  std::map<std::string, std::size_t> count;
+  for (const MetricDatapoint& p : *points) ++count[p.unit];
+  if (count.size() < 2) return;
+  auto kept = std::max_element(count.begin(), count.end(), [](const auto& a, const auto& b) {
+    return a.second < b.second;  // the first of equals wins: names ascend
+  });
+  for (const auto& [unit, n] : count) {
+    if (unit != kept->first) skipped->push_back(unit);
+  }
+  const std::string unit = kept->first;
+  std::erase_if(*points, [&](const MetricDatapoint& p) { return p.unit != unit; });
+}
+
+// "arn:aws:cloudwatch:<region>:<account>:alarm:<name>" -> "<name>" (which
+// may hold colons); "" for anything else.
+std::string AlarmNameOfArn(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return "";
+  std::size_t at = 0;
+  for (int colons = 0; colons < 5; ++colons) {
+    at = arn.find(':', at);
+    if (at == std::string_view::npos) return "";
+    ++at;
+  }
+  std::string_view rest = arn.substr(at);
+  if (!rest.starts_with("alarm:")) return "";
+  return std::string(rest.substr(6));
 }
 
 V DatapointValue(const MetricDatapoint& p, const std::vector<std::string>& statistics,
@@ -431,10 +463,10 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
         }
         q.start = *start;
         q.end = *end;
-        const auto requested = (std::chrono::duration_cast<std::chrono::seconds>(
-                                    *end - FloorTo(*start, std::chrono::minutes(1))) +
-                                q.period - std::chrono::seconds(1)) /
-                               q.period;
+        // Counted over the range as given (a whole day at Period 60 is 1,440
+        // even when StartTime is not on a minute), rounded up.
+        const auto range = std::chrono::ceil<std::chrono::seconds>(*end - *start);
+        const auto requested = (range + q.period - std::chrono::seconds(1)) / q.period;
         if (static_cast<std::size_t>(requested) > kMaxDatapoints) {
           return api::InvalidParameterCombination(
               "You have requested up to " + std::to_string(requested) +
@@ -494,6 +526,7 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
       std::int64_t period = 0;
       bool generated_label = false;  // no Label given: "<MetricName> <Stat>"
       std::vector<MetricDatapoint> points;
+      std::vector<std::string> skipped_units;  // no Unit and several: the ones left out
     };
     std::vector<Series> all;
     std::set<std::string> ids;
@@ -558,6 +591,7 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
            engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); })) {
         if (p.statistics.Get(statistic)) series.points.push_back(std::move(p));
       }
+      if (!q.unit) KeepOneUnit(&series.points, &series.skipped_units);
       if (scan_by == "TimestampDescending")
         std::reverse(series.points.begin(), series.points.end());
       all.push_back(std::move(series));
@@ -587,12 +621,22 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
       const std::string label = series.generated_label && periods_differ
                                     ? series.label + " " + std::to_string(series.period)
                                     : series.label;
-      results.Append(
-          V::Structure({{"Id", V::String(series.id)},
-                        {"Label", V::String(label)},
-                        {"Timestamps", std::move(timestamps)},
-                        {"Values", std::move(values)},
-                        {"StatusCode", V::String(partial ? "PartialData" : "Complete")}}));
+      V result = V::Structure({{"Id", V::String(series.id)},
+                               {"Label", V::String(label)},
+                               {"Timestamps", std::move(timestamps)},
+                               {"Values", std::move(values)},
+                               {"StatusCode", V::String(partial ? "PartialData" : "Complete")}});
+      if (!series.skipped_units.empty()) {
+        std::string skipped;
+        for (const std::string& unit : series.skipped_units) {
+          skipped += (skipped.empty() ? "" : ", ") + unit;
+        }
+        result.Set("Messages",
+                   V::List({V::Structure(
+                       {{"Code", V::String("MultipleUnits")},
+                        {"Value", V::String("Skipped data points with unit(s): " + skipped)}})}));
+      }
+      results.Append(std::move(result));
     }
     V out = V::Structure({{"MetricDataResults", std::move(results)}, {"Messages", V::List()}});
     if (next) out.Set("NextToken", V::String(*next));
@@ -802,6 +846,26 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
     if (!s.ok()) return api::CloudWatchErrorFor(s);
     return V::Structure();
   });
+
+  // Tags of alarms, by ARN (the only CloudWatch resources trailwatch keeps).
+  auto tag = [engine](const std::string& arn, const std::map<std::string, std::string>& add,
+                      const std::vector<std::string>& remove, bool list) -> Output {
+    return engine->Locked([&](Services& sv) -> Output {
+      Result<StoredAlarm> alarm = sv.alarms.Get(AlarmNameOfArn(arn));
+      if (!alarm.ok() && alarm.status().code() != StatusCode::kNotFound) {
+        return api::CloudWatchErrorFor(alarm.status());
+      }
+      if (!alarm.ok() || alarm->spec.alarm_arn != arn) {
+        return api::ResourceNotFoundException("The resource " + arn + " does not exist.");
+      }
+      if (list) return V::Structure({{"Tags", TagListValue(alarm->tags)}});
+      Status s = sv.alarms.Tag(alarm->spec.alarm_name, add, remove);
+      if (!s.ok()) return api::CloudWatchErrorFor(s);
+      return V::Structure();
+    });
+  };
+
+  RegisterTagOperations(ops, kCloudWatch, "ResourceARN", tag);
 
   add("SetAlarmState", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
     Args args(in, kCloudWatch);

@@ -441,7 +441,12 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
            {"threshold", s.threshold},
            {"comparisonOperator", alarm::ComparisonOperatorName(s.comparison_operator)},
            {"actionsEnabled", s.actions_enabled}};
-    MetricQuery q{s.metric(), now - std::chrono::hours(3), now, s.period, s.unit};
+    MetricQuery q{.key = s.metric(),
+                  .start = now - std::chrono::hours(3),
+                  .end = now,
+                  .period = s.period,
+                  .unit = s.unit,
+                  .units_apart = false};
     Json points = Json::array();
     for (const MetricDatapoint& p : metrics.Datapoints(q)) {
       if (std::optional<double> v = p.statistics.Get(StatisticOf(s))) {
@@ -495,8 +500,12 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
       detail["insufficientDataActions"] = s.insufficient_data_actions;
 
       Json points = Json::array();
-      for (const MetricDatapoint& p :
-           sv.metrics.Datapoints({s.metric(), start, end, s.period, s.unit})) {
+      for (const MetricDatapoint& p : sv.metrics.Datapoints({.key = s.metric(),
+                                      .start = start,
+                                      .end = end,
+                                      .period = s.period,
+                                      .unit = s.unit,
+                                      .units_apart = false})) {
         if (std::optional<double> v = p.statistics.Get(StatisticOf(s))) {
           points.push_back({{"t", Time(p.timestamp)},
                             {"v", *v},

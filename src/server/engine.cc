@@ -22,7 +22,9 @@ bool CanAlarmEarly(const alarm::AlarmSpec& spec) {
   const bool upward =
       spec.comparison_operator == alarm::ComparisonOperator::kGreaterThanThreshold ||
       spec.comparison_operator == alarm::ComparisonOperator::kGreaterThanOrEqualToThreshold;
-  return growing && upward;
+  // A high-resolution alarm is evaluated every 10 seconds anyway.
+  const bool minutely = spec.period >= std::chrono::minutes(1);
+  return growing && upward && minutely;
 }
 
 bool SameSpec(const alarm::AlarmSpec& a, const alarm::AlarmSpec& b) {
@@ -129,9 +131,17 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
   for (const AlarmConfig& a : config.alarms) {
     Result<StoredAlarm> existing = alarms_->Get(a.spec.alarm_name);
     // Unchanged alarms are left alone: a restart must not add history.
-    if (existing.ok() && SameSpec(existing->spec, a.spec)) continue;
-    Result<bool> put = alarms_->Put(a.spec, {}, now);
-    if (!put.ok()) return put.status();
+    if (!existing.ok() || !SameSpec(existing->spec, a.spec)) {
+      Result<bool> put = alarms_->Put(a.spec, a.tags, now);
+      if (!put.ok()) return put.status();
+    }
+    // The template's tags are set on every start; tags added by the API stay.
+    if (!a.tags.empty()) {
+      Status tagged = alarms_->Tag(a.spec.alarm_name, a.tags, {});
+      if (!tagged.ok()) {
+        return Status(tagged.code(), "Resources." + a.logical_id + ": " + tagged.message());
+      }
+    }
   }
   return tx->Commit();
 }
@@ -420,6 +430,9 @@ Status Engine::EvaluateAlarms(TimePoint now) {
   Result<std::vector<StoredAlarm>> alarms = alarms_->List();
   if (!alarms.ok()) return alarms.status();
   for (const StoredAlarm& a : *alarms) {
+    // A minute alarm is evaluated on minute boundaries only; a
+    // high-resolution one on every 10-second boundary.
+    if (FloorTo(now, alarm::EvaluationInterval(a.spec)) != now) continue;
     AlarmEvaluation step =
         EvaluateAlarm(a.spec, a.state, metrics_->store(), now, options_.evidence_per_transition);
     if (!step.evaluation.changed) continue;

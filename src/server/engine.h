@@ -158,7 +158,9 @@ class Engine {
   // SetAlarmState: kNotFound for an unknown alarm.
   Status SetAlarmState(const std::string& name, alarm::StateValue value, const std::string& reason,
                        const std::string& reason_data);
-  // Evaluates every alarm at `now` (a minute boundary).
+  // Evaluates the alarms due at `now`, a 10-second boundary: every alarm on
+  // a minute boundary, only the high-resolution ones (Period 10 or 30) on
+  // the others (alarm::EvaluationInterval).
   Status EvaluateAlarms(TimePoint now);
   // Retention of log events and metric minutes, then of finished
   // deliveries and alarm history (options().history_retention), in

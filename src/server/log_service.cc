@@ -83,11 +83,16 @@ Status Constraint(std::string_view value, std::string_view member, std::string_v
                          "' failed to satisfy constraint: " + std::string(constraint));
 }
 
+// A name of 1 to 512 characters, in the words of AWS's validator.
+Status LengthConstraint(std::string_view name, std::string_view member) {
+  return Constraint(name, member,
+                    name.empty() ? "Member must have length greater than or equal to 1"
+                                 : "Member must have length less than or equal to 512");
+}
+
 Status CheckGroupName(const std::string& name, std::string_view member = "logGroupName") {
   static const std::regex kPattern(R"([\.\-_/#A-Za-z0-9]+)");
-  if (name.empty() || name.size() > 512) {
-    return Constraint(name, member, "Member must have length between 1 and 512");
-  }
+  if (name.empty() || name.size() > 512) return LengthConstraint(name, member);
   if (!std::regex_match(name, kPattern)) {
     return Constraint(name, member,
                       "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
@@ -96,9 +101,7 @@ Status CheckGroupName(const std::string& name, std::string_view member = "logGro
 }
 
 Status CheckStreamName(const std::string& name) {
-  if (name.empty() || name.size() > 512) {
-    return Constraint(name, "logStreamName", "Member must have length between 1 and 512");
-  }
+  if (name.empty() || name.size() > 512) return LengthConstraint(name, "logStreamName");
   if (name.find_first_of(":*") != std::string::npos) {
     return Constraint(name, "logStreamName",
                       "Member must satisfy regular expression pattern: [^:*]*");

@@ -34,6 +34,21 @@ std::optional<ApiError> CheckRange(std::int64_t value, std::string_view member, 
   return Invalid(api::ValidationMessage(std::to_string(value), member, constraint));
 }
 
+// The longest log group or stream name.
+constexpr std::size_t kMaxNameLength = 512;
+
+// PutLogEvents and GetLogEvents check both names at once, in AWS's words.
+std::optional<ApiError> CheckEventNames(const api::InputReader& in) {
+  for (const char* member : {"logGroupName", "logStreamName"}) {
+    Result<std::optional<std::string>> name = in.String(member);
+    if (name.ok() && *name && (*name)->size() > kMaxNameLength) {
+      return Invalid(
+          "Invalid LogGroup or LogStream, both must have length less than or equal to 512.");
+    }
+  }
+  return std::nullopt;
+}
+
 // The group named by logGroupName or logGroupIdentifier (exactly one).
 bool GroupOf(Args& args, const LogService& logs, std::string* group, ApiError* error) {
   std::string name, identifier;
@@ -42,7 +57,14 @@ bool GroupOf(Args& args, const LogService& logs, std::string* group, ApiError* e
     return false;
   }
   if (!name.empty() && !identifier.empty()) {
-    *error = Invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.");
+    *error = api::LogsError("ValidationException",
+                            "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
+    return false;
+  }
+  // A name no group can have is a bad parameter, not a missing group.
+  if (name.size() > kMaxNameLength) {
+    *error = Invalid(api::ValidationMessage(name, "logGroupName",
+                                            "Member must have length less than or equal to 512"));
     return false;
   }
   if (name.empty() && identifier.empty()) {
@@ -300,6 +322,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
       });
 
   add("PutLogEvents", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    if (std::optional<ApiError> e = CheckEventNames(in)) return *e;
     Args args(in, kLogs);
     std::string group, stream;
     std::vector<api::InputReader> items;
@@ -345,6 +368,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
     std::optional<std::string> token;
     std::int64_t limit = 10'000;
     bool from_head = false;
+    if (std::optional<ApiError> e = CheckEventNames(in)) return *e;
     ApiError error;
     if (!engine->Locked([&](Services& sv) { return GroupOf(args, sv.logs, &group, &error); })) {
       return error;

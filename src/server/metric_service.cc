@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace tw::server {
 namespace {
 
 using Json = nlohmann::json;
 
+// Migrations are applied by index and never edited. Since high-resolution
+// data, `minute` is the start of a slot: a minute, or a second of data put
+// with StorageResolution 1.
 constexpr std::string_view kSchema[] = {
     R"sql(
 CREATE TABLE metric_minutes (
@@ -192,28 +196,38 @@ std::vector<MetricDatapoint> MetricService::Datapoints(const MetricQuery& q) con
   const Duration period = std::chrono::duration_cast<Duration>(q.period);
   if (period <= Duration::zero()) return out;
   // Only minutes with data matter: walk them rather than every period.
-  std::vector<TimePoint> minutes = store_.MinutesWithData(q.key);
+  const std::vector<TimePoint> minutes = store_.MinutesWithData(q.key);
   const TimePoint first = FloorTo(q.start, std::chrono::minutes(1));
-  std::optional<TimePoint> last_bucket;
-  for (TimePoint m : minutes) {
-    if (m < first || m >= q.end) continue;
-    TimePoint bucket = first + ((m - first) / period) * period;
-    if (last_bucket && bucket == *last_bucket) continue;
-    last_bucket = bucket;
-    std::optional<metrics::Aggregate> a = store_.Query(q.key, bucket, period, q.unit);
-    if (!a) continue;
-    MetricDatapoint p;
-    p.timestamp = bucket;
-    p.statistics = a->statistics;
-    if (q.unit) {
-      p.unit = *q.unit;
-    } else if (const metrics::MinuteData* data = store_.FindMinute(q.key, m);
-               data != nullptr && !data->by_unit.empty()) {
-      p.unit = data->by_unit.begin()->first;
-    } else {
-      p.unit = "None";
+  std::size_t i = 0;
+  while (i < minutes.size()) {
+    if (minutes[i] < first || minutes[i] >= q.end) {
+      ++i;
+      continue;
     }
-    out.push_back(std::move(p));
+    const TimePoint bucket = first + ((minutes[i] - first) / period) * period;
+    // CloudWatch never adds samples of different units: without a Unit, a
+    // period holding several gives one datapoint per unit.
+    std::set<std::string> units;
+    for (; i < minutes.size() && minutes[i] < bucket + period && minutes[i] < q.end; ++i) {
+      if (const metrics::MinuteData* data = store_.FindMinute(q.key, minutes[i])) {
+        for (const auto& [unit, statistics] : data->by_unit) units.insert(unit);
+      }
+    }
+    if (q.unit) {
+      if (std::optional<metrics::Aggregate> a = store_.Query(q.key, bucket, period, q.unit)) {
+        out.push_back({bucket, a->statistics, *q.unit});
+      }
+    } else if (!q.units_apart) {
+      if (std::optional<metrics::Aggregate> a = store_.Query(q.key, bucket, period, {})) {
+        out.push_back({bucket, a->statistics, units.size() == 1 ? *units.begin() : "None"});
+      }
+    } else {
+      for (const std::string& unit : units) {
+        if (std::optional<metrics::Aggregate> a = store_.Query(q.key, bucket, period, unit)) {
+          out.push_back({bucket, a->statistics, unit});
+        }
+      }
+    }
   }
   return out;
 }

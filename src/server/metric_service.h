@@ -39,6 +39,10 @@ struct MetricQuery {
   TimePoint start, end;  // [start, end)
   std::chrono::seconds period{60};
   std::optional<std::string> unit;
+  // Without a unit: true gives one datapoint per unit (the API's view);
+  // false adds every unit together, as an alarm without a Unit reads its
+  // metric (the console's alarm graphs).
+  bool units_apart = true;
 };
 
 class MetricService {
@@ -65,7 +69,10 @@ class MetricService {
   // Returns how many stored minute rows were deleted.
   Result<std::int64_t> DropExpired(TimePoint now);
 
-  // One datapoint per period of [start, end) that holds samples, ascending.
+  // One datapoint per period of [start, end) that holds samples, ascending;
+  // with units_apart and no unit in the query, one per unit recorded in
+  // that period (by unit name), as CloudWatch never adds samples of
+  // different units. A datapoint's unit is "None" when its samples mix units.
   std::vector<MetricDatapoint> Datapoints(const MetricQuery& query) const;
 
   // Metrics with data, by namespace, name, dimensions; `name_filter` and

@@ -91,7 +91,8 @@ Status Notifier::ApplyConfiguration(const Configuration& config,
   Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
   if (!transaction.ok()) return transaction.status();
   for (const TopicConfig& t : config.topics) {
-    Result<notify::Topic> topic = sns_->CreateTopic(t.name, {});
+    // The template's tags are set on every start; tags added by the API stay.
+    Result<notify::Topic> topic = sns_->CreateTopic(t.name, {}, t.tags);
     if (!topic.ok())
       return Status(topic.status().code(),
                     "Resources." + t.logical_id + ": " + topic.status().message());
@@ -132,11 +133,7 @@ Status Notifier::ApplyConfiguration(const Configuration& config,
 Result<std::vector<std::string>> Notifier::PublishTransition(
     const notify::AlarmChange& change, const std::vector<std::string>& actions,
     std::vector<std::string>* warnings) {
-  notify::Publication publication;
-  publication.subject = notify::AlarmSubject(change);
-  publication.message = notify::AlarmMessageJson(change);
-  publication.alarm = change;
-  publication.origin = "alarm:" + change.alarm_arn + "@" + FormatIso8601(change.state_change_time);
+  const notify::Publication publication = notify::AlarmPublication(change);
   std::vector<std::string> message_ids;
   Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
   if (!transaction.ok()) return transaction.status();

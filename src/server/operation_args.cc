@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "server/operations.h"
+
 namespace tw::server {
 namespace {
 
@@ -116,6 +118,82 @@ bool Args::List(std::string_view name, std::vector<api::InputReader>* out, bool 
   }
   *out = std::move(items).value();
   return true;
+}
+
+api::Value TagListValue(const std::map<std::string, std::string>& tags) {
+  api::Value list = api::Value::List();
+  for (const auto& [key, value] : tags) {
+    list.Append(api::Value::Structure(
+        {{"Key", api::Value::String(key)}, {"Value", api::Value::String(value)}}));
+  }
+  return list;
+}
+
+bool Args::Tags(std::string_view name, std::map<std::string, std::string>* out, bool required) {
+  std::vector<api::InputReader> list;
+  if (!List(name, &list, required)) return false;
+  const std::string path = LowerFirst(name);
+  if (list.size() > 50) {
+    error_ = Invalid(
+        api::ValidationMessage("[...]", path, "Member must have length less than or equal to 50"));
+    return false;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    Args tag(list[i], service_);
+    std::string key, value;
+    if (!tag.String("Key", &key, kRequired) || !tag.String("Value", &value, kRequired)) {
+      error_ = tag.error();
+      return false;
+    }
+    const std::string at = path + "." + std::to_string(i + 1) + ".member.";
+    if (key.empty() || key.size() > 128) {
+      error_ = Invalid(api::ValidationMessage(
+          key, at + "key",
+          key.empty() ? "Member must have length greater than or equal to 1"
+                      : "Member must have length less than or equal to 128"));
+      return false;
+    }
+    if (value.size() > 256) {
+      error_ = Invalid(api::ValidationMessage(value, at + "value",
+                                              "Member must have length less than or equal to 256"));
+      return false;
+    }
+    (*out)[key] = value;
+  }
+  return true;
+}
+
+void RegisterTagOperations(api::Operations* operations, api::Service service,
+                           std::string arn_member, TagHandler tags) {
+  using Output = Result<api::Value, api::ApiError>;
+  operations->Add(
+      service, "TagResource", [=](const api::InputReader& in, const api::CallContext&) -> Output {
+        Args args(in, service);
+        std::string arn;
+        std::map<std::string, std::string> add;
+        if (!args.String(arn_member, &arn, kRequired) || !args.Tags("Tags", &add, kRequired)) {
+          return args.error();
+        }
+        return tags(arn, add, {}, false);
+      });
+  operations->Add(service, "UntagResource",
+                  [=](const api::InputReader& in, const api::CallContext&) -> Output {
+                    Args args(in, service);
+                    std::string arn;
+                    std::vector<std::string> keys;
+                    if (!args.String(arn_member, &arn, kRequired) ||
+                        !args.StringList("TagKeys", &keys, kRequired)) {
+                      return args.error();
+                    }
+                    return tags(arn, {}, keys, false);
+                  });
+  operations->Add(service, "ListTagsForResource",
+                  [=](const api::InputReader& in, const api::CallContext&) -> Output {
+                    Args args(in, service);
+                    std::string arn;
+                    if (!args.String(arn_member, &arn, kRequired)) return args.error();
+                    return tags(arn, {}, {}, true);
+                  });
 }
 
 }  // namespace tw::server

@@ -23,6 +23,7 @@
 
 #include "api/errors.h"
 #include "api/input.h"
+#include "api/value.h"
 
 namespace tw::server {
 
@@ -31,6 +32,9 @@ inline constexpr bool kRequired = true;
 // A page token that is the offset of the page's first item ("50");
 // nullopt when the text is not one, 0 when there is no token.
 std::optional<std::size_t> PageOffset(const std::optional<std::string>& token);
+
+// Tags as CloudWatch and SNS answer them: [{Key, Value}], by key.
+api::Value TagListValue(const std::map<std::string, std::string>& tags);
 
 class Args {
  public:
@@ -48,6 +52,10 @@ class Args {
   bool StringList(std::string_view name, std::vector<std::string>* out, bool required = false);
   bool StringMap(std::string_view name, std::map<std::string, std::string>* out);
   bool List(std::string_view name, std::vector<api::InputReader>* out, bool required = false);
+  // A Tags list of {Key, Value} (CloudWatch and SNS): at most 50, keys of
+  // 1-128 characters, values of at most 256; a key given twice keeps the
+  // last value.
+  bool Tags(std::string_view name, std::map<std::string, std::string>* out, bool required = false);
 
   const api::ApiError& error() const { return error_; }
   const api::InputReader& input() const { return in_; }

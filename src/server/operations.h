@@ -5,6 +5,11 @@
 
 #pragma once
 
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "api/router.h"
 #include "server/engine.h"
 
@@ -21,5 +26,15 @@ void RegisterCloudWatchOperations(api::Operations* operations, Engine* engine);
 
 // SNS (awsQuery): topics, subscriptions with the confirmation flow, Publish.
 void RegisterSnsOperations(api::Operations* operations, Engine* engine);
+
+// TagResource, UntagResource and ListTagsForResource of CloudWatch or SNS
+// (the same shapes; the ARN member is "ResourceARN" in CloudWatch and
+// "ResourceArn" in SNS). `tags(arn, add, remove, list)` finds the resource
+// and answers: {"Tags": [...]} when `list`, else removes, then adds.
+using TagHandler = std::function<Result<api::Value, api::ApiError>(
+    const std::string& arn, const std::map<std::string, std::string>& add,
+    const std::vector<std::string>& remove, bool list)>;
+void RegisterTagOperations(api::Operations* operations, api::Service service,
+                           std::string arn_member, TagHandler tags);
 
 }  // namespace tw::server

@@ -12,6 +12,7 @@
 #include "api/codec.h"
 #include "api/http_server.h"
 #include "api/router.h"
+#include "common/html.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/url.h"
@@ -40,16 +41,19 @@ bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-// Runs `step` at every minute boundary (and `hourly` once an hour) until
-// stopped, on a thread of its own.
-class MinuteTicker {
+// Runs `step` at every 10-second boundary (high-resolution alarms are
+// evaluated that often; the engine evaluates the others on the minute), and
+// `hourly` once an hour, until stopped, on a thread of its own.
+class EvaluationTicker {
  public:
-  MinuteTicker(const Clock* clock, std::function<void(TimePoint)> step,
-               std::function<void()> hourly)
+  static constexpr Duration kTick = std::chrono::seconds(10);
+
+  EvaluationTicker(const Clock* clock, std::function<void(TimePoint)> step,
+                   std::function<void()> hourly)
       : clock_(clock), step_(std::move(step)), hourly_(std::move(hourly)) {
     thread_ = std::thread([this] { Run(); });
   }
-  ~MinuteTicker() {
+  ~EvaluationTicker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
@@ -61,8 +65,8 @@ class MinuteTicker {
  private:
   void Run() {
     std::unique_lock<std::mutex> lock(mutex_);
-    TimePoint next = FloorTo(clock_->Now(), std::chrono::minutes(1)) + std::chrono::minutes(1);
-    int minutes = 0;
+    TimePoint next = FloorTo(clock_->Now(), kTick) + kTick;
+    int ticks = 0;
     while (!stopping_) {
       // Sleep in short steps: the wall clock may jump, and waking a little
       // late by the steady clock must not miss a boundary by more than that.
@@ -71,9 +75,9 @@ class MinuteTicker {
       if (clock_->Now() < next) continue;
       lock.unlock();
       step_(next);
-      if (++minutes % 60 == 0) hourly_();
+      if (++ticks % (std::chrono::hours(1) / kTick) == 0) hourly_();
       lock.lock();
-      next = FloorTo(clock_->Now(), std::chrono::minutes(1)) + std::chrono::minutes(1);
+      next = FloorTo(clock_->Now(), kTick) + kTick;
     }
   }
 
@@ -121,7 +125,25 @@ std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Eng
     const api::Value* v = params.ok() ? params->Find(name) : nullptr;
     return v && v->kind() == api::Value::Kind::kString ? v->AsString() : std::string();
   };
+  // A person following the link from a mail sees a page; API clients (which
+  // do not ask for HTML) get SNS's XML.
+  const bool browser = request.Header("accept").find("text/html") != std::string::npos;
+  auto page = [&](int status, const std::string& title, const std::vector<std::string>& lines) {
+    std::string body =
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>" +
+        HtmlEscape(title) + "</title></head>\n<body><h1>" + HtmlEscape(title) + "</h1>\n";
+    for (const std::string& line : lines) body += "<p>" + line + "</p>\n";
+    body += "</body></html>\n";
+    api::HttpResponse r = text(status, std::move(body), "text/html; charset=utf-8");
+    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
+    return r;
+  };
   auto answer = [&](const char* operation, const Result<api::Value, api::ApiError>& result) {
+    if (!result.ok() && browser) {
+      return page(result.error().http_status, "Request not completed",
+                  {HtmlEscape(result.error().message)});
+    }
     if (!result.ok()) {
       return api::ErrorResponse(api::Protocol::kQuery, api::Service::kSns, result.error(),
                                 request_id);
@@ -141,6 +163,15 @@ std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Eng
     if (!sub.ok()) return answer("ConfirmSubscription", api::SnsErrorFor(sub.status()));
     LogInfo("subscription confirmed: " + sub->arn + " (" + sub->protocol + " " +
             RedactUrlPasswords(sub->endpoint) + ")");
+    if (browser) {
+      const std::string unsubscribe =
+          engine.Locked([&](Services& sv) { return sv.sns.UnsubscribeUrl(sub->arn); });
+      return page(200, "Subscription confirmed!",
+                  {"You have successfully subscribed.",
+                   "Your subscription's id is:<br><code>" + HtmlEscape(sub->arn) + "</code>",
+                   "If it was not your intention to subscribe, <a href=\"" +
+                       HtmlEscape(unsubscribe) + "\">click here to unsubscribe</a>."});
+    }
     return answer("ConfirmSubscription",
                   api::Value::Structure({{"SubscriptionArn", api::Value::String(sub->arn)}}));
   }
@@ -155,6 +186,11 @@ std::optional<api::HttpResponse> LocalRoute(const api::HttpRequest& request, Eng
     });
     if (!s.ok()) return answer("Unsubscribe", api::SnsErrorFor(s));
     LogInfo("unsubscribed: " + arn);
+    if (browser) {
+      return page(200, "Subscription removed!",
+                  {"Your subscription <code>" + HtmlEscape(arn) +
+                   "</code> has been removed; you will no longer receive its notifications."});
+    }
     return answer("Unsubscribe", api::Value::Structure());
   }
   if (action.empty()) {
@@ -203,9 +239,9 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
                           (listen->first == "0.0.0.0" ? "127.0.0.1" : listen->first) + ":" +
                           std::to_string(listen->second);
   }
-  Result<MetricsAccess> metrics_access =
-      options.no_metrics ? Result<MetricsAccess>(MetricsAccess::Off())
-                         : MetricsAccess::Allowing(options.metrics_from);
+  Result<MetricsAccess> metrics_access = options.no_metrics
+                                             ? Result<MetricsAccess>(MetricsAccess::Off())
+                                             : MetricsAccess::Allowing(options.metrics_from);
   if (!metrics_access.ok()) {
     LogError(metrics_access.status().message());
     return 2;
@@ -259,9 +295,9 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     LogInfo("created the access key " + keys->keys.front().access_key_id + " in " + file +
             " (mode 0600; an AWS shared-credentials file, profile trailwatch; the console's "
             "sign-in takes the ID and secret written there). Use it with\n  export "
-            "AWS_SHARED_CREDENTIALS_FILE=" + file + " AWS_PROFILE=trailwatch AWS_DEFAULT_REGION=" +
-            delivery.region + "\n  aws --endpoint-url " + delivery.public_url +
-            " logs describe-log-groups");
+            "AWS_SHARED_CREDENTIALS_FILE=" +
+            file + " AWS_PROFILE=trailwatch AWS_DEFAULT_REGION=" + delivery.region +
+            "\n  aws --endpoint-url " + delivery.public_url + " logs describe-log-groups");
   }
   std::map<std::string, std::string> secrets;
   for (const api::Credentials& k : keys->keys) secrets[k.access_key_id] = k.secret_access_key;
@@ -320,8 +356,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   Engine* engine_ptr = engine->get();
   // The names the console answers to (DNS rebinding): the listen address's
   // and the public URL's hosts, besides IP literals and localhost.
-  Console console(engine_ptr, secrets, tls, &clock,
-                  {listen->first, UrlHost(delivery.public_url)});
+  Console console(engine_ptr, secrets, tls, &clock, {listen->first, UrlHost(delivery.public_url)});
   const MetricsAccess& access = *metrics_access;
   router_options.local_routes = [engine_ptr, &console, &metrics,
                                  &access](const api::HttpRequest& r) {
@@ -372,7 +407,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   }
   // 7-9. Workers.
   (*notifier)->deliverer().Start();
-  auto ticker = std::make_unique<MinuteTicker>(
+  auto ticker = std::make_unique<EvaluationTicker>(
       &clock,
       [engine_ptr](TimePoint boundary) {
         Status s = engine_ptr->EvaluateAlarms(boundary);

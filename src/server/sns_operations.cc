@@ -2,7 +2,10 @@
 // notify::Sns; the confirmation links and the signing certificate are
 // served by the server's unsigned routes (serve.cc).
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/url.h"
 #include "server/operation_args.h"
@@ -20,6 +23,17 @@ constexpr Service kSns = Service::kSns;
 constexpr std::size_t kPage = 100;
 
 ApiError Fail(const Status& status) { return api::SnsErrorFor(status); }
+
+// PublishBatch's limits: 10 entries, 256 KiB of messages in all.
+constexpr std::size_t kMaxBatchEntries = 10;
+constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+
+// A batch entry Id: 1-80 ASCII letters, digits, hyphens and underscores.
+bool IsBatchEntryId(std::string_view id) {
+  return !id.empty() && id.size() <= 80 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
 
 V AttributesValue(const std::map<std::string, std::string>& attributes) {
   V map = V::Map();
@@ -81,6 +95,40 @@ Result<std::map<std::string, std::string>, ApiError> PerProtocol(const std::stri
   return out;
 }
 
+// What Publish and each PublishBatch entry publish: Message, Subject,
+// MessageStructure (json: one message per protocol) and MessageAttributes.
+Result<notify::Publication, ApiError> ReadPublication(const api::InputReader& in) {
+  Args args(in, kSns);
+  std::string structure;
+  notify::Publication p;
+  if (!args.String("Message", &p.message, kRequired) || !args.String("Subject", &p.subject) ||
+      !args.String("MessageStructure", &structure)) {
+    return args.error();
+  }
+  if (!structure.empty()) {
+    if (structure != "json") return api::SnsInvalidParameter("Invalid parameter: MessageStructure");
+    std::string default_message;
+    auto per_protocol = PerProtocol(p.message, &default_message);
+    if (!per_protocol.ok()) return per_protocol.error();
+    p.per_protocol = std::move(per_protocol).value();
+    p.message = std::move(default_message);
+  }
+  Result<std::vector<std::pair<std::string, api::InputReader>>> attributes =
+      in.StructureMap("MessageAttributes");
+  if (!attributes.ok()) return args.Invalid(attributes.status().message());
+  for (const auto& [name, value] : *attributes) {
+    Args a(value, kSns);
+    std::string type, text, binary;
+    if (!a.String("DataType", &type, kRequired) || !a.String("StringValue", &text) ||
+        !a.String("BinaryValue", &binary)) {
+      return a.error();
+    }
+    p.attributes[name] = notify::MessageAttribute{type, type.starts_with("Binary") ? binary : text};
+  }
+  p.origin = "publish";
+  return p;
+}
+
 }  // namespace
 
 void RegisterSnsOperations(api::Operations* ops, Engine* engine) {
@@ -92,25 +140,37 @@ void RegisterSnsOperations(api::Operations* ops, Engine* engine) {
     Args args(in, kSns);
     std::string name;
     std::map<std::string, std::string> attributes;
-    std::vector<api::InputReader> tag_list;
-    if (!args.String("Name", &name, kRequired) || !args.StringMap("Attributes", &attributes) ||
-        !args.List("Tags", &tag_list)) {
-      return args.error();
-    }
     std::map<std::string, std::string> tags;
-    for (const api::InputReader& t : tag_list) {
-      Args tag(t, kSns);
-      std::string key, value;
-      if (!tag.String("Key", &key, kRequired) || !tag.String("Value", &value, kRequired)) {
-        return tag.error();
-      }
-      tags[key] = value;
+    if (!args.String("Name", &name, kRequired) || !args.StringMap("Attributes", &attributes) ||
+        !args.Tags("Tags", &tags)) {
+      return args.error();
     }
     Result<notify::Topic> topic =
         engine->Locked([&](Services& sv) { return sv.sns.CreateTopic(name, attributes, tags); });
     if (!topic.ok()) return Fail(topic.status());
     return V::Structure({{"TopicArn", V::String(topic->arn)}});
   });
+
+  // Tags of topics (the only SNS resources that carry them).
+  auto tag = [engine](const std::string& arn, const std::map<std::string, std::string>& add,
+                      const std::vector<std::string>& remove, bool list) -> Output {
+    return engine->Locked([&](Services& sv) -> Output {
+      Result<notify::Topic> topic = sv.sns.GetTopic(arn);
+      if (!topic.ok()) {
+        if (topic.status().code() != StatusCode::kNotFound) return Fail(topic.status());
+        return api::SnsResourceNotFound("Resource does not exist");
+      }
+      if (list) return V::Structure({{"Tags", TagListValue(topic->tags)}});
+      Status s = sv.sns.TagTopic(arn, add, remove);
+      if (s.code() == StatusCode::kResourceExhausted) {
+        return api::SnsTagLimitExceeded(s.message());
+      }
+      if (!s.ok()) return Fail(s);
+      return V::Structure();
+    });
+  };
+
+  RegisterTagOperations(ops, kSns, "ResourceArn", tag);
 
   add("DeleteTopic", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
     Args args(in, kSns);
@@ -265,11 +325,9 @@ void RegisterSnsOperations(api::Operations* ops, Engine* engine) {
 
   add("Publish", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
     Args args(in, kSns);
-    std::string topic, target, phone, structure;
-    notify::Publication p;
+    std::string topic, target, phone;
     if (!args.String("TopicArn", &topic) || !args.String("TargetArn", &target) ||
-        !args.String("PhoneNumber", &phone) || !args.String("Message", &p.message, kRequired) ||
-        !args.String("Subject", &p.subject) || !args.String("MessageStructure", &structure)) {
+        !args.String("PhoneNumber", &phone)) {
       return args.error();
     }
     if (!phone.empty()) {
@@ -281,37 +339,83 @@ void RegisterSnsOperations(api::Operations* ops, Engine* engine) {
     if (topic.empty())
       return api::SnsInvalidParameter(
           "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter");
-    if (!structure.empty()) {
-      if (structure != "json") {
-        return api::SnsInvalidParameter("Invalid parameter: MessageStructure");
-      }
-      std::string default_message;
-      auto per_protocol = PerProtocol(p.message, &default_message);
-      if (!per_protocol.ok()) return per_protocol.error();
-      p.per_protocol = std::move(per_protocol).value();
-      p.message = std::move(default_message);
-    }
-    Result<std::vector<std::pair<std::string, api::InputReader>>> attributes =
-        in.StructureMap("MessageAttributes");
-    if (!attributes.ok()) return args.Invalid(attributes.status().message());
-    for (const auto& [name, value] : *attributes) {
-      Args a(value, kSns);
-      std::string type, text, binary;
-      if (!a.String("DataType", &type, kRequired) || !a.String("StringValue", &text) ||
-          !a.String("BinaryValue", &binary)) {
-        return a.error();
-      }
-      p.attributes[name] =
-          notify::MessageAttribute{type, type.starts_with("Binary") ? binary : text};
-    }
-    p.origin = "publish";
+    Result<notify::Publication, ApiError> p = ReadPublication(in);
+    if (!p.ok()) return p.error();
     Result<std::string> id = engine->Locked([&](Services& sv) {
-      Result<std::string> published = sv.sns.Publish(topic, p);
+      Result<std::string> published = sv.sns.Publish(topic, *p);
       sv.deliverer.Wake();
       return published;
     });
     if (!id.ok()) return Fail(id.status());
     return V::Structure({{"MessageId", V::String(*id)}});
+  });
+
+  add("PublishBatch", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
+    Args args(in, kSns);
+    std::string topic;
+    std::vector<api::InputReader> entries;
+    if (!args.String("TopicArn", &topic, kRequired) ||
+        !args.List("PublishBatchRequestEntries", &entries, kRequired)) {
+      return args.error();
+    }
+    // The whole request is refused before anything is sent (SNS's batch errors).
+    if (entries.empty()) {
+      return api::SnsBatchError("EmptyBatchRequest",
+                                "The batch request doesn't contain any entries.");
+    }
+    if (entries.size() > kMaxBatchEntries) {
+      return api::SnsBatchError("TooManyEntriesInBatchRequest",
+                                "The batch request contains more entries than permissible.");
+    }
+    std::vector<std::string> ids;
+    std::set<std::string> distinct;
+    std::size_t total_bytes = 0;
+    for (const api::InputReader& entry : entries) {
+      Args ea(entry, kSns);
+      std::string id, message;
+      if (!ea.String("Id", &id, kRequired) || !ea.String("Message", &message)) return ea.error();
+      if (!IsBatchEntryId(id)) {
+        return api::SnsBatchError(
+            "InvalidBatchEntryId",
+            "The Id of a batch entry in a batch request doesn't abide by the specification.");
+      }
+      if (!distinct.insert(id).second) {
+        return api::SnsBatchError("BatchEntryIdsNotDistinct",
+                                  "Two or more batch entries in the request have the same Id.");
+      }
+      total_bytes += message.size();
+      ids.push_back(std::move(id));
+    }
+    if (total_bytes > kMaxBatchBytes) {
+      return api::SnsBatchError(
+          "BatchRequestTooLong",
+          "The length of all the messages put together is more than the limit.");
+    }
+    return engine->Locked([&](Services& sv) -> Output {
+      Result<notify::Topic> found = sv.sns.GetTopic(topic);
+      if (!found.ok()) return Fail(found.status());
+      V successful = V::List(), failed = V::List();
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        Result<notify::Publication, ApiError> p = ReadPublication(entries[i]);
+        Result<std::string> id = p.ok() ? sv.sns.Publish(topic, *p) : Result<std::string>("");
+        std::optional<ApiError> refused;
+        if (!p.ok())
+          refused = p.error();
+        else if (!id.ok())
+          refused = Fail(id.status());
+        if (refused) {
+          failed.Append(V::Structure({{"Id", V::String(ids[i])},
+                                      {"Code", V::String(refused->code)},
+                                      {"Message", V::String(refused->message)},
+                                      {"SenderFault", V::Bool(refused->sender())}}));
+        } else {
+          successful.Append(
+              V::Structure({{"Id", V::String(ids[i])}, {"MessageId", V::String(*id)}}));
+        }
+      }
+      sv.deliverer.Wake();
+      return V::Structure({{"Successful", std::move(successful)}, {"Failed", std::move(failed)}});
+    });
   });
 }
 

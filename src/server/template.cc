@@ -276,6 +276,27 @@ class Props {
   std::set<std::string> used_;
 };
 
+// Tags: [{Key, Value}] as CloudWatch and SNS take them: at most 50, keys of
+// 1-128 characters, values of at most 256.
+Status ReadTags(Props& props, std::map<std::string, std::string>* tags) {
+  std::vector<std::pair<const Value*, std::string>> items;
+  TW_RETURN_IF_ERROR(props.MapList("Tags", false, &items));
+  if (items.size() > 50) return Error(props.Path("Tags"), "at most 50 tags");
+  for (const auto& [map, path] : items) {
+    Props tag(*map, path, "a Tag");
+    std::string key, value;
+    TW_RETURN_IF_ERROR(tag.String("Key", true, &key));
+    TW_RETURN_IF_ERROR(tag.String("Value", true, &value));
+    TW_RETURN_IF_ERROR(tag.CheckUnknown());
+    if (key.empty() || key.size() > 128) {
+      return Error(path + ".Key", "must be 1 to 128 characters long");
+    }
+    if (value.size() > 256) return Error(path + ".Value", "must be at most 256 characters long");
+    (*tags)[key] = value;
+  }
+  return Status::Ok();
+}
+
 bool IsAlphanumeric(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
@@ -915,7 +936,7 @@ Status Loader::BuildAlarm(const ResourceDecl& decl, Props& props) {
     spec.dimensions.emplace_back(std::move(dimension_name), std::move(value));
   }
   std::sort(spec.dimensions.begin(), spec.dimensions.end());
-  props.Ignore({"Tags"});
+  TW_RETURN_IF_ERROR(ReadTags(props, &config.tags));
   TW_RETURN_IF_ERROR(props.CheckUnknown());
 
   Status valid = alarm::Validate(spec);
@@ -970,7 +991,8 @@ Status Loader::BuildTopic(const ResourceDecl& decl, Props& props) {
     TW_RETURN_IF_ERROR(CheckSubscription(path, sub));
     inline_subscriptions.push_back(std::move(sub));
   }
-  props.Ignore({"KmsMasterKeyId", "Tags", "TracingConfig", "DataProtectionPolicy", "ArchivePolicy",
+  TW_RETURN_IF_ERROR(ReadTags(props, &topic.tags));
+  props.Ignore({"KmsMasterKeyId", "TracingConfig", "DataProtectionPolicy", "ArchivePolicy",
                 "DeliveryStatusLogging", "ContentBasedDeduplication", "FifoThroughputScope"});
   if (auto it = topic_ids_by_arn_.find(topic.arn); it != topic_ids_by_arn_.end()) {
     return Error(props.Path("TopicName"),

@@ -84,8 +84,9 @@ struct TopicConfig {
   std::string name;  // TopicName (default: <stack>-<logical id>-<suffix>)
   std::string arn;   // arn:<partition>:sns:<region>:<account>:<name>
   std::string display_name;
-  std::string delivery_policy;    // DeliveryPolicy as JSON text, or empty
-  std::string signature_version;  // SignatureVersion "1" or "2", or empty (1)
+  std::string delivery_policy;              // DeliveryPolicy as JSON text, or empty
+  std::string signature_version;            // SignatureVersion "1" or "2", or empty (1)
+  std::map<std::string, std::string> tags;  // Tags
 };
 
 struct MetricFilterConfig {
@@ -96,6 +97,7 @@ struct MetricFilterConfig {
 struct AlarmConfig {
   std::string logical_id;
   alarm::AlarmSpec spec;
+  std::map<std::string, std::string> tags;  // Tags
 };
 
 struct Configuration {

@@ -254,6 +254,25 @@ TEST(BucketStartsTest, SlidingWindowEndsAtTheCurrentMinute) {
   EXPECT_EQ(starts[4], At("2022-01-26T08:29:00Z"));
 }
 
+TEST(BucketStartsTest, HighResolutionWindowsEndOnTheTenSeconds) {
+  AlarmSpec spec = GuideSpec(1, 1, TreatMissingData::kMissing);
+  spec.period = seconds(10);
+  EXPECT_EQ(EvaluationInterval(spec), seconds(10));
+  std::vector<TimePoint> starts = BucketStarts(spec, At("2024-03-01T12:00:47.5Z"));
+  ASSERT_EQ(starts.size(), 5u);
+  EXPECT_EQ(starts[0], At("2024-03-01T12:00:30Z"));
+  EXPECT_EQ(starts[4], At("2024-03-01T11:59:50Z"));
+
+  spec.period = seconds(30);
+  spec.evaluation_periods = 3;
+  starts = BucketStarts(spec, At("2024-03-01T12:00:47.5Z"));
+  EXPECT_EQ(starts[0], At("2024-03-01T12:00:10Z"));
+  EXPECT_EQ(starts[1], At("2024-03-01T11:59:40Z"));
+
+  spec.period = seconds(60);
+  EXPECT_EQ(EvaluationInterval(spec), std::chrono::minutes(1));
+}
+
 // ---------------------------------------------------------------------------
 // Percentiles.
 

@@ -483,6 +483,7 @@ TEST(XmlCodecTest, EncodesEveryKind) {
   output.Set("EmptyMap", Value::Map());
   output.Set("Items", Value::List({Value::Integer(1), Value(), Value::List({S("deep")})}));
   output.Set("Time", Value::Timestamp(At(0)));
+  output.Set("Millis", Value::Timestamp(At(1700000000123)));
   EXPECT_EQ(EncodeQueryResponse("Op", "ns", output, "id"),
             R"(<OpResponse xmlns="ns"><OpResult><Bool>false</Bool><Int>-7</Int>)"
             R"(<Big>1.0E7</Big><Small>0.5</Small><NaN>NaN</NaN><Empty></Empty><Blob>AAH/</Blob>)"
@@ -492,8 +493,22 @@ TEST(XmlCodecTest, EncodesEveryKind) {
             R"(</Structured><ExtendedStatistics><entry><key>p99</key><value>12.5</value></entry>)"
             R"(</ExtendedStatistics><Nested><Inner><X>1</X></Inner><Hollow/></Nested>)"
             R"(<EmptyMap/><Items><member>1</member><member/><member><member>deep</member>)"
-            R"(</member></Items><Time>1970-01-01T00:00:00.000Z</Time></OpResult>)"
+            R"(</member></Items><Time>1970-01-01T00:00:00Z</Time>)"
+            R"(<Millis>2023-11-14T22:13:20.123Z</Millis></OpResult>)"
             R"(<ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></OpResponse>)");
+}
+
+TEST(XmlCodecTest, AnEmptyResultElementOnlyWhereTheModelHasOne) {
+  // botocore looks for <TagResourceResult> (an output shape without
+  // members); PutMetricAlarm has no output shape and AWS sends none.
+  EXPECT_EQ(
+      EncodeQueryResponse("TagResource", "ns", Value::Structure(), "id"),
+      R"(<TagResourceResponse xmlns="ns"><TagResourceResult/>)"
+      R"(<ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></TagResourceResponse>)");
+  EXPECT_EQ(
+      EncodeQueryResponse("PutMetricAlarm", "ns", Value::Structure(), "id"),
+      R"(<PutMetricAlarmResponse xmlns="ns">)"
+      R"(<ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></PutMetricAlarmResponse>)");
 }
 
 TEST(XmlCodecTest, KeepsTextReadableByEveryXmlParser) {
@@ -594,15 +609,20 @@ TEST(JsonCodecTest, BoundsNesting) {
 }
 
 TEST(JsonCodecTest, EncodesTimestampsAsEpochSeconds) {
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000123))), "1700000000.123");
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000000))), "1700000000");
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000100))), "1700000000.1");
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000120))), "1700000000.12");
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000007))), "1700000000.007");
+  // As CloudWatch's Java serializer writes them: doubles, Double.toString.
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000123))), "1.700000000123E9");
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000000))), "1.7E9");
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000100))), "1.7000000001E9");
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000120))), "1.70000000012E9");
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(1700000000007))), "1.700000000007E9");
   EXPECT_EQ(EncodeJson(Value::Timestamp(At(-1500))), "-1.5");
-  EXPECT_EQ(EncodeJson(Value::Timestamp(At(0))), "0");
+  EXPECT_EQ(EncodeJson(Value::Timestamp(At(0))), "0.0");
   EXPECT_EQ(EncodeJson(Value::Timestamp(At(std::numeric_limits<std::int64_t>::min()))),
-            "-9223372036854775.808");
+            "-9.223372036854776E15");
+  // Each reads back as the same millisecond.
+  for (std::int64_t ms : {1700000000123LL, 1733469362001LL, 4102444799999LL}) {
+    EXPECT_EQ(std::llround(std::stod(EncodeJson(Value::Timestamp(At(ms)))) * 1000), ms);
+  }
 }
 
 TEST(JsonCodecTest, EncodesDescribeAlarmsAsJs) {
@@ -619,7 +639,7 @@ TEST(JsonCodecTest, EncodesDescribeAlarmsAsJs) {
   EXPECT_EQ(
       EncodeJson(output),
       R"({"MetricAlarms":[{"AlarmName":"HighErrors",)"
-      R"("AlarmConfigurationUpdatedTimestamp":1700000000.123,)"
+      R"("AlarmConfigurationUpdatedTimestamp":1.700000000123E9,)"
       R"("Dimensions":[{"Name":"Env","Value":"prod"}],"Threshold":5.0}],"CompositeAlarms":[]})");
   EXPECT_EQ(EncodeJson(Value::Structure()), "{}");
 }

@@ -155,7 +155,7 @@ TEST_F(RouterTest, CloudWatchQueryAndJson10AndCbor) {
   EXPECT_EQ(HeaderOf(j, "Content-Type"), "application/x-amz-json-1.0");
   EXPECT_EQ(
       j.body,
-      R"({"MetricAlarms":[{"AlarmName":"A","StateUpdatedTimestamp":1700000000.123}],"CompositeAlarms":[]})");
+      R"({"MetricAlarms":[{"AlarmName":"A","StateUpdatedTimestamp":1.700000000123E9}],"CompositeAlarms":[]})");
 
   json.headers[1].second = "GraniteServiceVersion20100801.SetAlarmState";
   HttpResponse e = router_->Handle(Signed(json, "monitoring"));
@@ -317,7 +317,6 @@ TEST_F(RouterTest, GzipBodiesAreSignedAsSentAndDecodedBeforeDispatch) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(last_input_, R"({AlarmNames:["A"]})");
 
-
   // Issue 12: the same signature over another body is refused, whatever
   // Content-Encoding says; the hash is the received bytes'.
   HttpRequest swapped = Signed(json, "monitoring");
@@ -375,8 +374,9 @@ TEST_F(RouterTest, CheckHeadRefusesWhatCannotBeAuthentic) {
   std::optional<HttpResponse> refused = router_->CheckHead(unsigned_logs);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 400);
-  EXPECT_EQ(refused->body,
-            R"({"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"})");
+  EXPECT_EQ(
+      refused->body,
+      R"({"__type":"MissingAuthenticationTokenException","message":"Missing Authentication Token"})");
 
   HttpRequest stranger = Logs("CreateLogGroup", "{}");
   stranger.headers.emplace_back("host", "127.0.0.1:4566");
@@ -409,14 +409,16 @@ TEST_F(RouterTest, CheckHeadRefusesWhatCannotBeAuthentic) {
 TEST_F(RouterTest, RefusalsHaveTheProtocolsShape) {
   HttpResponse logs = router_->Refuse(Logs("PutLogEvents", ""), 413, "the body is too large");
   EXPECT_EQ(logs.status, 413);
-  EXPECT_EQ(logs.body, R"({"__type":"InvalidParameterException","message":"the body is too large"})");
+  EXPECT_EQ(logs.body,
+            R"({"__type":"InvalidParameterException","message":"the body is too large"})");
   HttpResponse query = router_->Refuse(Query(""), 413, "the body is too large");
   EXPECT_EQ(query.status, 413);
   EXPECT_NE(query.body.find("<Code>RequestEntityTooLarge</Code><Message>the body is too "
                             "large</Message>"),
             std::string::npos)
       << query.body;
-  HttpRequest json10{"POST", "/", "", {{"x-amz-target", "GraniteServiceVersion20100801.PutMetricData"}}, ""};
+  HttpRequest json10{
+      "POST", "/", "", {{"x-amz-target", "GraniteServiceVersion20100801.PutMetricData"}}, ""};
   HttpResponse cw = router_->Refuse(json10, 408, "too slow");
   EXPECT_EQ(cw.status, 408);
   EXPECT_EQ(cw.body, R"({"__type":"RequestTimeoutException","message":"too slow"})");
@@ -424,9 +426,11 @@ TEST_F(RouterTest, RefusalsHaveTheProtocolsShape) {
   // A refused body may be partial and megabytes long: the refusal is shaped
   // from the head alone (no scope here, so SNS), never by parsing the body
   // (whose Version would have said CloudWatch).
-  HttpResponse partial = router_->Refuse(
-      Query("Version=2010-08-01&Action=PutMetricData&" + std::string(1 << 20, 'a')), 413, "too large");
-  EXPECT_NE(partial.body.find("xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\""), std::string::npos)
+  HttpResponse partial =
+      router_->Refuse(Query("Version=2010-08-01&Action=PutMetricData&" + std::string(1 << 20, 'a')),
+                      413, "too large");
+  EXPECT_NE(partial.body.find("xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\""),
+            std::string::npos)
       << partial.body;
   HttpResponse bare = router_->Refuse(HttpRequest{}, 431, "more than 100 header fields");
   EXPECT_EQ(bare.body, R"({"error":"more than 100 header fields"})");

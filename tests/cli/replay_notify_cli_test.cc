@@ -115,10 +115,10 @@ TEST(ReplayNotifyCliTest, TheSeedScenarioMailAndWebhookArriveWithTheEvidence) {
   const std::string trail = dir.Write("trail.json", SeedTrail());
   const std::string data = dir.File("data");
 
-  Outcome run = Trailwatch({"replay", "--notify", "--json", "--template", template_path,
-                            "--data-dir", data, "--smtp", (*sink)->url(), "--smtp-from",
-                            "alerts@example.com", "--account-id", "111122223333",
-                            "--allow-endpoint", "127.0.0.1/32", trail});
+  Outcome run =
+      Trailwatch({"replay", "--notify", "--json", "--template", template_path, "--data-dir", data,
+                  "--smtp", (*sink)->url(), "--smtp-from", "alerts@example.com", "--account-id",
+                  "111122223333", "--allow-endpoint", "127.0.0.1/32", trail});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<Json> lines = JsonLines(run.out);
   std::vector<Json> deliveries = OfType(lines, "delivery");
@@ -193,11 +193,13 @@ TEST(ReplayNotifyCliTest, TheSeedScenarioMailAndWebhookArriveWithTheEvidence) {
   EXPECT_EQ(message["AWSAccountId"], "111122223333");
   EXPECT_EQ(message["Trigger"]["Statistic"], "MAXIMUM");
   EXPECT_EQ(message["Trigger"]["TreatMissingData"], "notBreaching");
-  EXPECT_EQ(message["Evidence"]["total"], 1);
-  EXPECT_EQ(message["Evidence"]["events"][0]["eventName"], "DeletePolicy");
-  EXPECT_EQ(message["Evidence"]["events"][0]["principal"],
-            "arn:aws:iam::111122223333:user/mallory");
-  EXPECT_EQ(message["Evidence"]["events"][0]["sourceIPAddress"], "203.0.113.7");
+  EXPECT_FALSE(message.contains("Evidence"));
+  Json evidence =
+      Json::parse(body["MessageAttributes"]["trailwatch.evidence"]["Value"].get<std::string>());
+  EXPECT_EQ(evidence["total"], 1);
+  EXPECT_EQ(evidence["events"][0]["eventName"], "DeletePolicy");
+  EXPECT_EQ(evidence["events"][0]["principal"], "arn:aws:iam::111122223333:user/mallory");
+  EXPECT_EQ(evidence["events"][0]["sourceIPAddress"], "203.0.113.7");
   EXPECT_TRUE(
       notify::VerifyEnvelope(testing::EnvelopeFromJson(body), StoredCertificate(data)).ok());
 }
@@ -213,9 +215,9 @@ TEST(ReplayNotifyCliTest, RetriesFollowThePolicyClientErrorsAreNotRetriedAndTheR
                     HttpSubscription("Gone", gone->url("/g"), kQuickPolicy) +
                     HttpSubscription("Broken", broken->url("/b"), kQuickPolicy));
   const std::string data = dir.File("data");
-  Outcome run = Trailwatch({"replay", "--notify", "--json", "--template", template_path,
-                            "--data-dir", data, "--allow-endpoint", "127.0.0.1/32",
-                            dir.Write("trail.json", SeedTrail())});
+  Outcome run =
+      Trailwatch({"replay", "--notify", "--json", "--template", template_path, "--data-dir", data,
+                  "--allow-endpoint", "127.0.0.1/32", dir.Write("trail.json", SeedTrail())});
   EXPECT_EQ(run.exit_code, 1) << run.err;  // one notification is dead
 
   std::map<std::string, Json> by_endpoint;
@@ -309,10 +311,10 @@ TEST(ReplayNotifyCliTest, PendingDeliveriesSurviveSigkillAndAreDeliveredOnRestar
   }
   const std::string template_path = dir.Write("t.yaml", SeedTemplate() + extra);
   const std::string data = dir.File("data");
-  pid_t pid = StartTrailwatch({"replay", "--notify", "--template", template_path, "--data-dir",
-                               data, "--allow-endpoint", "127.0.0.1/32",
-                               dir.Write("trail.json", SeedTrail())},
-                              dir.File("out"), dir.File("err"));
+  pid_t pid =
+      StartTrailwatch({"replay", "--notify", "--template", template_path, "--data-dir", data,
+                       "--allow-endpoint", "127.0.0.1/32", dir.Write("trail.json", SeedTrail())},
+                      dir.File("out"), dir.File("err"));
   ASSERT_GT(pid, 0);
   // Killed while its attempts are in flight: nothing has been acknowledged.
   std::vector<testing::ReceivedRequest> in_flight = hook->WaitForRequests(3, kWait);

@@ -12,7 +12,12 @@ rest following with NextToken (the entry cut short says PartialData). SNS
 (Query protocol): a topic reports SignatureVersion only once it is set, and
 CreateTopic with FifoTopic=false on an existing standard topic succeeds.
 DescribeAlarms shows TreatMissingData only for an alarm that set it
-(theme 4), in both CloudWatch protocols.
+(theme 4), in both CloudWatch protocols. Units are kept apart (theme 2):
+GetMetricStatistics without a Unit gives one datapoint per unit;
+GetMetricData keeps one unit and names the rest in a MultipleUnits
+message. The 1,440-datapoint limit counts the range as given (theme 1).
+High-resolution data (StorageResolution 1) keeps its second and a
+10-second alarm goes to ALARM on it (theme 3).
 """
 
 import json
@@ -50,8 +55,10 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         sent = urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
         try:
             with urllib.request.urlopen(sent, timeout=30) as response:
+                self.last_headers = response.headers
                 return response.status, response.read()
         except urllib.error.HTTPError as e:
+            self.last_headers = e.headers
             return e.code, e.read()
 
     def json_call(self, operation, payload):
@@ -143,6 +150,147 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         self.assertEqual(member.find(f"{XMLNS}StatusCode").text, "Complete")
         self.assertIsNone(result.find(f"{XMLNS}NextToken"))
 
+    def put_two_units(self):
+        """metric2: Count samples in minutes 0-2, Seconds samples in minutes 1-2."""
+        self.json_call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
+            {"MetricName": "metric2", "Timestamp": self.start + 60 * i + 5, "Value": 1.0, "Unit": "Count"}
+            for i in range(3)] + [
+            {"MetricName": "metric2", "Timestamp": self.start + 60 * i + 7, "Value": 100.0, "Unit": "Seconds"}
+            for i in (1, 2)]})
+
+    def test_units_are_kept_apart_json(self):
+        self.put_two_units()
+        got = self.json_call("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "metric2", "StartTime": self.start,
+            "EndTime": self.start + 180, "Period": 180, "Statistics": ["Sum", "SampleCount"]})
+        self.assertEqual(sorted((p["Unit"], p["Sum"], p["SampleCount"]) for p in got["Datapoints"]),
+                         [("Count", 3.0, 3.0), ("Seconds", 200.0, 2.0)])
+        self.assertEqual({p["Timestamp"] for p in got["Datapoints"]}, {self.start})
+        only = self.json_call("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "metric2", "StartTime": self.start,
+            "EndTime": self.start + 180, "Period": 180, "Statistics": ["Sum"], "Unit": "Seconds"})
+        self.assertEqual([(p["Unit"], p["Sum"]) for p in only["Datapoints"]], [("Seconds", 200.0)])
+
+        def metric_data(unit=None):
+            stat = {"Metric": {"Namespace": NAMESPACE, "MetricName": "metric2"}, "Period": 60, "Stat": "Sum"}
+            if unit:
+                stat["Unit"] = unit
+            return self.json_call("GetMetricData", {
+                "StartTime": self.start, "EndTime": self.start + 180, "ScanBy": "TimestampAscending",
+                "MetricDataQueries": [{"Id": "m", "MetricStat": stat}]})
+
+        # Count has more datapoints (3 against 2): kept, the other named.
+        [result] = metric_data()["MetricDataResults"]
+        self.assertEqual(result["Values"], [1.0, 1.0, 1.0])
+        self.assertEqual(result["Messages"], [
+            {"Code": "MultipleUnits", "Value": "Skipped data points with unit(s): Seconds"}])
+        [seconds] = metric_data("Seconds")["MetricDataResults"]
+        self.assertEqual(seconds["Values"], [100.0, 100.0])
+        self.assertNotIn("Messages", seconds)
+
+    def test_units_are_kept_apart_query(self):
+        self.put_two_units()
+        root = self.query_call({
+            "Action": "GetMetricStatistics", "Version": "2010-08-01", "Namespace": NAMESPACE,
+            "MetricName": "metric2", "StartTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.start)),
+            "EndTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.start + 180)),
+            "Period": "180", "Statistics.member.1": "Maximum"})
+        members = root.find(f"{XMLNS}GetMetricStatisticsResult").find(f"{XMLNS}Datapoints").findall(f"{XMLNS}member")
+        self.assertEqual(sorted((m.find(f"{XMLNS}Unit").text, float(m.find(f"{XMLNS}Maximum").text))
+                                for m in members), [("Count", 1.0), ("Seconds", 100.0)])
+
+    def test_a_whole_day_at_one_minute_is_within_the_limit(self):
+        # A day that does not start on a minute is still 1,440 datapoints.
+        start = self.start - 86400 + 30.5
+        got = self.json_call("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "metric1", "StartTime": start, "EndTime": start + 86400,
+            "Period": 60, "Statistics": ["Sum"]})
+        # Only the first minute of metric1 (value 0) falls inside.
+        self.assertEqual([(p["Timestamp"], p["Sum"]) for p in got["Datapoints"]], [(self.start, 0.0)])
+        status, body = self.send(json.dumps({
+            "Namespace": NAMESPACE, "MetricName": "metric1", "StartTime": start,
+            "EndTime": start + 86401, "Period": 60, "Statistics": ["Sum"]}).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricStatistics"})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(json.loads(body)["message"],
+                         "You have requested up to 1441 datapoints, which exceeds the limit of 1,440. You may "
+                         "reduce the datapoints requested by increasing Period, or decreasing the time range.")
+
+    def test_high_resolution_alarm_json(self):
+        # AWS's recorded case: Period 10, threshold 21, a 21.5 datapoint put
+        # with StorageResolution 1 -> ALARM within the next evaluations.
+        now = time.time()
+        self.json_call("PutMetricAlarm", {
+            "AlarmName": "fast", "Namespace": NAMESPACE, "MetricName": "latency", "Statistic": "Maximum",
+            "Period": 10, "EvaluationPeriods": 1, "Threshold": 21, "ComparisonOperator": "GreaterThanThreshold"})
+        self.json_call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
+            {"MetricName": "latency", "Timestamp": now, "Value": 21.5, "StorageResolution": 1}]})
+        bucket = int(now) // 10 * 10
+        got = self.json_call("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "latency", "StartTime": bucket - 60, "EndTime": bucket + 60,
+            "Period": 10, "Statistics": ["Maximum"]})
+        self.assertEqual([(p["Timestamp"], p["Maximum"]) for p in got["Datapoints"]], [(bucket, 21.5)])
+
+        def state():
+            [alarm] = self.json_call("DescribeAlarms", {"AlarmNames": ["fast"]})["MetricAlarms"]
+            return alarm if alarm["StateValue"] == "ALARM" else None
+        alarm = harness.wait_until(state, timeout=25, what="the 10-second alarm in ALARM")
+        self.assertRegex(alarm["StateReason"],
+                         r"^Threshold Crossed: 1 datapoint \[21\.5 \(\d\d/\d\d/\d\d \d\d:\d\d:\d0\)\] was "
+                         r"greater than the threshold \(21\.0\)\.$")
+
+        status, body = self.send(json.dumps({"Namespace": NAMESPACE, "MetricData": [
+            {"MetricName": "latency", "Value": 1, "StorageResolution": 5}]}).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(json.loads(body)["message"],
+                         "The value 5 for parameter MetricData.member.1.StorageResolution is invalid. "
+                         "Valid values are 1 and 60.")
+
+    def test_json_errors_as_aws_sends_them(self):
+        def refused(operation, payload):
+            status, body = self.send(json.dumps(payload).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"GraniteServiceVersion20100801.{operation}"})
+            return status, self.last_headers.get("x-amzn-query-error"), json.loads(body)
+
+        # The request validator: botocore reports Code ValidationError (the
+        # header) and QueryErrorCode ValidationException (the __type).
+        status, header, body = refused("PutMetricAlarm", {
+            "AlarmName": "bad", "Namespace": NAMESPACE, "MetricName": "m", "Statistic": "Sum",
+            "Period": 45, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"})
+        self.assertEqual((status, header, body["__type"]),
+                         (400, "ValidationError;Sender", "com.amazon.coral.validate#ValidationException"))
+        # A modelled error keeps its shape.
+        status, header, body = refused("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "m", "StartTime": self.start, "EndTime": self.start,
+            "Period": 60, "Statistics": ["Sum"]})
+        self.assertEqual((status, header, body["__type"]),
+                         (400, "InvalidParameterValue;Sender", "InvalidParameterValueException"))
+        status, header, body = refused("NoSuchOperation", {})
+        self.assertEqual((status, header, body["__type"]),
+                         (400, "InvalidAction;Sender", "UnknownOperationException"))
+
+    def test_alarm_tags_json(self):
+        arn = f"arn:aws:cloudwatch:{harness.REGION}:{harness.ACCOUNT_ID}:alarm:tagged"
+        self.json_call("PutMetricAlarm", {
+            "AlarmName": "tagged", "Namespace": NAMESPACE, "MetricName": "metric1", "Statistic": "Sum",
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+            "Tags": [{"Key": "team", "Value": "sec"}]})
+        self.json_call("TagResource", {"ResourceARN": arn, "Tags": [{"Key": "env", "Value": "prod"}]})
+        self.assertEqual(self.json_call("ListTagsForResource", {"ResourceARN": arn}),
+                         {"Tags": [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "sec"}]})
+        self.assertEqual(self.json_call("UntagResource", {"ResourceARN": arn, "TagKeys": ["team"]}), {})
+        self.assertEqual(self.json_call("ListTagsForResource", {"ResourceARN": arn}),
+                         {"Tags": [{"Key": "env", "Value": "prod"}]})
+        status, body = self.send(json.dumps({"ResourceARN": arn + "x"}).encode(), {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "GraniteServiceVersion20100801.ListTagsForResource"})
+        self.assertEqual(status, 404, body)
+        self.assertEqual(json.loads(body)["message"], f"The resource {arn}x does not exist.")
+
     def test_treat_missing_data_is_shown_only_when_set(self):
         alarm = {"MetricName": "metric1", "Namespace": NAMESPACE, "Statistic": "Maximum",
                  "Period": 60, "EvaluationPeriods": 1, "Threshold": 0.0,
@@ -157,6 +305,29 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
                  for m in root.iter(f"{XMLNS}member") if m.find(f"{XMLNS}AlarmName") is not None}
         self.assertIsNone(shown["unset"])
         self.assertEqual(shown["set"].text, "breaching")
+
+    def test_sns_error_texts(self):
+        ns = "{http://sns.amazonaws.com/doc/2010-03-31/}"
+
+        def refused(params):
+            status, body = self.send(urllib.parse.urlencode(dict(params, Version="2010-03-31")).encode(),
+                                     {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                                     service="sns")
+            error = ET.fromstring(body).find(f"{ns}Error")
+            return status, error.find(f"{ns}Code").text, error.find(f"{ns}Message").text
+
+        self.assertEqual(refused({"Action": "GetTopicAttributes", "TopicArn": "alerts"}), (
+            400, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1"))
+        self.assertEqual(refused({"Action": "Publish", "TopicArn": "arn:aws:sns:us-east-1", "Message": "m"}), (
+            400, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 4"))
+        self.assertEqual(refused({"Action": "Unsubscribe", "SubscriptionArn": "arn:aws:sns"}), (
+            400, "InvalidParameter",
+            "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 3"))
+        self.assertEqual(refused({"Action": "CreateTopic", "Name": "no spaces"}),
+                         (400, "InvalidParameter", "Invalid parameter: Topic Name"))
+        missing = f"arn:aws:sns:{harness.REGION}:{harness.ACCOUNT_ID}:missing"
+        self.assertEqual(refused({"Action": "GetTopicAttributes", "TopicArn": missing}),
+                         (404, "NotFound", "Topic does not exist"))
 
     def test_sns_topic_attributes(self):
         def sns(params):

@@ -141,6 +141,30 @@ class LogsFidelityTest(harness.IntegrationTest):
         self.assertEqual(status, 400, body)
         self.assertEqual(body.get("__type"), "InvalidParameterException")
 
+    def test_names_too_long_and_both_names(self):
+        self.ok("CreateLogGroup", {"logGroupName": "g"})
+        self.ok("CreateLogStream", {"logGroupName": "g", "logStreamName": "s"})
+        long = "x" * 513
+        pair = (400, {"__type": "InvalidParameterException",
+                      "message": "Invalid LogGroup or LogStream, both must have length less than or equal to 512."})
+        self.assertEqual(self.call("PutLogEvents", {"logGroupName": long, "logStreamName": "s",
+                                                    "logEvents": [{"timestamp": 1, "message": "m"}]}), pair)
+        self.assertEqual(self.call("PutLogEvents", {"logGroupName": "g", "logStreamName": long,
+                                                    "logEvents": [{"timestamp": 1, "message": "m"}]}), pair)
+        self.assertEqual(self.call("GetLogEvents", {"logGroupName": "g", "logStreamName": long}), pair)
+        # A name no group can have is a bad parameter, not a missing group.
+        too_long = (400, {"__type": "InvalidParameterException",
+                          "message": f"1 validation error detected: Value '{long}' at 'logGroupName' failed to "
+                                     f"satisfy constraint: Member must have length less than or equal to 512"})
+        self.assertEqual(self.call("DescribeLogStreams", {"logGroupName": long}), too_long)
+        self.assertEqual(self.call("CreateLogGroup", {"logGroupName": long}), too_long)
+        self.assertEqual(self.call("DescribeLogStreams", {"logGroupName": "x" * 512})[0], 400)
+        self.assertEqual(self.call("DescribeLogStreams", {"logGroupName": "x" * 512})[1]["__type"],
+                         "ResourceNotFoundException")
+        self.assertEqual(self.call("DescribeLogStreams", {"logGroupName": "g", "logGroupIdentifier": "g"}),
+                         (400, {"__type": "ValidationException",
+                                "message": "LogGroup name and LogGroup ARN are mutually exclusive parameters."}))
+
 
 if __name__ == "__main__":
     harness.main()

@@ -331,9 +331,12 @@ class SeedTest(harness.IntegrationTest):
         self.assertEqual(h["x-amz-sns-subscription-arn"], http_arn)
         self.assertEqual(h["content-type"], "text/plain; charset=UTF-8")
         self.assertEqual(h["user-agent"], "Amazon Simple Notification Service Agent")
+        self.assertEqual(h["accept-encoding"], "gzip,deflate")
+        self.assertEqual(h["connection"], "Keep-Alive")
         envelope = request.json()
         self.assertEqual(list(envelope), ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp",
-                                          "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"])
+                                          "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL",
+                                          "MessageAttributes"])
         self.assertEqual(envelope["Type"], "Notification")
         self.assertEqual(envelope["MessageId"], h["x-amz-sns-message-id"])
         self.assertEqual(envelope["TopicArn"], TOPIC_ARN)
@@ -347,7 +350,7 @@ class SeedTest(harness.IntegrationTest):
         self.assertEqual(list(message), [
             "AlarmName", "AlarmDescription", "AWSAccountId", "AlarmConfigurationUpdatedTimestamp", "NewStateValue",
             "NewStateReason", "StateChangeTime", "Region", "AlarmArn", "OldStateValue", "OKActions", "AlarmActions",
-            "InsufficientDataActions", "Trigger", "Evidence"])
+            "InsufficientDataActions", "Trigger"])
         self.assertEqual(message["AlarmName"], ALARM)
         self.assertIsNone(message["AlarmDescription"])
         self.assertEqual(message["AWSAccountId"], harness.ACCOUNT_ID)
@@ -369,7 +372,11 @@ class SeedTest(harness.IntegrationTest):
             ("Statistic", "MAXIMUM"), ("Unit", None), ("Dimensions", []), ("Period", 300),
             ("EvaluationPeriods", 1), ("ComparisonOperator", "GreaterThanThreshold"), ("Threshold", 0.0),
             ("TreatMissingData", "notBreaching"), ("EvaluateLowSampleCountPercentile", "")])
-        self.assertEqual(message["Evidence"], {"total": 1, "events": [self.expected_evidence(record)]})
+        # The evidence rides beside CloudWatch's message, as an SNS message attribute.
+        self.assertEqual(list(envelope["MessageAttributes"]), ["trailwatch.evidence"])
+        evidence = envelope["MessageAttributes"]["trailwatch.evidence"]
+        self.assertEqual(evidence["Type"], "String")
+        self.assertEqual(json.loads(evidence["Value"]), {"total": 1, "events": [self.expected_evidence(record)]})
         return message
 
     def check_alarm_mail(self, mail, message_id, email_arn, server, reason, old_state, message, record):

@@ -336,24 +336,64 @@ TEST(MetricStoreTest, MinutesCanBeListedMergedBackAndDropped) {
   });
   ASSERT_EQ(minutes.size(), 2u);
   EXPECT_EQ(FormatIso8601(minutes[0]), "2024-03-01T12:00:00Z");
-  const MinuteData* first = copy.FindMinute(key, t0);
+  // A slot is named by its start: the minute's, not a time inside it.
+  const TimePoint m0 = minutes[0];
+  EXPECT_EQ(copy.FindMinute(key, t0), nullptr);
+  const MinuteData* first = copy.FindMinute(key, m0);
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->evidence_total, 3u);
   ASSERT_EQ(first->evidence.size(), 2u);
   EXPECT_EQ(first->evidence[0].message, "event 0");
   EXPECT_EQ(first->by_unit.at("Count").sum, 6);
-  EXPECT_EQ(copy.FindMinute(key, t0 + std::chrono::minutes(1)), nullptr);
+  EXPECT_EQ(copy.FindMinute(key, m0 + std::chrono::minutes(1)), nullptr);
 
   // Merging the same minute again adds, and keeps the evidence bound.
-  copy.MergeMinute(key, t0, *store.FindMinute(key, t0));
-  EXPECT_EQ(copy.FindMinute(key, t0)->by_unit.at("Count").sample_count, 6);
-  EXPECT_EQ(copy.FindMinute(key, t0)->evidence.size(), 2u);
+  copy.MergeMinute(key, m0, *store.FindMinute(key, m0));
+  EXPECT_EQ(copy.FindMinute(key, m0)->by_unit.at("Count").sample_count, 6);
+  EXPECT_EQ(copy.FindMinute(key, m0)->evidence.size(), 2u);
 
-  copy.DropBefore(t0 + std::chrono::minutes(1));
-  EXPECT_EQ(copy.FindMinute(key, t0), nullptr);
-  EXPECT_NE(copy.FindMinute(key, t0 + std::chrono::minutes(2)), nullptr);
+  copy.DropBefore(m0 + std::chrono::minutes(1));
+  EXPECT_EQ(copy.FindMinute(key, m0), nullptr);
+  EXPECT_NE(copy.FindMinute(key, m0 + std::chrono::minutes(2)), nullptr);
   copy.DropBefore(t0 + std::chrono::minutes(3));
   EXPECT_TRUE(copy.Keys().empty());
+}
+
+TEST(MetricStoreTest, HighResolutionSecondsAreTheirOwnSlots) {
+  // PutMetricData with StorageResolution 1 merges seconds; a metric filter
+  // records minutes. A 10-second period sees the seconds it holds.
+  MetricKey key{"NS", "M", {}};
+  MetricStore store;
+  const TimePoint m0 = *ParseTimestamp("2024-03-01T12:00:00Z");
+  auto second = [&](int s, double value) {
+    MinuteData data;
+    data.by_unit["None"].Add(value);
+    store.MergeMinute(key, m0 + std::chrono::seconds(s), data);
+  };
+  second(12, 21.5);
+  second(17, 3);
+  second(25, 100);
+  store.Record({key, "None", 1, m0 + std::chrono::seconds(40)}, "minute sample");
+
+  std::vector<std::string> starts;
+  for (TimePoint t : store.MinutesWithData(key)) starts.push_back(FormatIso8601(t));
+  EXPECT_EQ(starts, (std::vector<std::string>{"2024-03-01T12:00:00Z", "2024-03-01T12:00:12Z",
+                                              "2024-03-01T12:00:17Z", "2024-03-01T12:00:25Z"}));
+  std::optional<Aggregate> ten =
+      store.Query(key, m0 + std::chrono::seconds(10), std::chrono::seconds(10), std::nullopt);
+  ASSERT_TRUE(ten.has_value());
+  EXPECT_EQ(ten->statistics.sample_count, 2);
+  EXPECT_EQ(ten->statistics.maximum, 21.5);
+  // The minute's sample counts where its minute starts, with the seconds.
+  std::optional<Aggregate> minute = store.Query(key, m0, std::chrono::minutes(1), std::nullopt);
+  ASSERT_TRUE(minute.has_value());
+  EXPECT_EQ(minute->statistics.sample_count, 4);
+  EXPECT_EQ(minute->statistics.sum, 125.5);
+  EXPECT_FALSE(
+      store.Query(key, m0 + std::chrono::seconds(30), std::chrono::seconds(30), std::nullopt)
+          .has_value());
+  store.DropBefore(m0 + std::chrono::seconds(13));
+  EXPECT_EQ(store.MinutesWithData(key).size(), 2u);
 }
 
 }  // namespace

@@ -68,12 +68,7 @@ TEST(AlarmMessageJsonTest, SeedAlarmExactly) {
       R"j("Dimensions":[{"value":"prod","name":"Env"},{"value":"api","name":"Svc"}],)j"
       R"j("Period":60,"EvaluationPeriods":3,"DatapointsToAlarm":2,)j"
       R"j("ComparisonOperator":"GreaterThanThreshold","Threshold":5.0,)j"
-      R"j("TreatMissingData":"notBreaching","EvaluateLowSampleCountPercentile":""},)j"
-      R"j("Evidence":{"total":2,"events":[{"eventTime":"2023-11-14T22:11:05Z",)j"
-      R"j("eventName":"DeleteBucket","eventSource":"s3.amazonaws.com",)j"
-      R"j("principal":"arn:aws:iam::123456789012:user/alice","sourceIPAddress":"203.0.113.5",)j"
-      R"j("awsRegion":"us-east-1","errorCode":"AccessDenied",)j"
-      R"j("requestParameters":{"bucketName":"logs","host":"logs.s3.amazonaws.com"}}]}})j";
+      R"j("TreatMissingData":"notBreaching","EvaluateLowSampleCountPercentile":""}})j";
   std::string json = AlarmMessageJson(SeedAlarm());
   EXPECT_EQ(json, expected);
 
@@ -83,12 +78,26 @@ TEST(AlarmMessageJsonTest, SeedAlarmExactly) {
   EXPECT_EQ(doc["Trigger"]["Threshold"].get<double>(), 5.0);
   EXPECT_EQ(doc["Trigger"]["DatapointsToAlarm"], 2);
   EXPECT_EQ(doc["Trigger"]["Dimensions"][1]["name"], "Svc");
-  EXPECT_EQ(doc["Evidence"]["events"][0]["requestParameters"]["bucketName"], "logs");
   EXPECT_EQ(doc["InsufficientDataActions"], nlohmann::json::array());
   std::vector<std::string> keys;
   auto ordered = nlohmann::ordered_json::parse(json);
   for (const auto& [key, value] : ordered.items()) keys.push_back(key);
-  EXPECT_EQ(keys.back(), "Evidence");
+  EXPECT_EQ(keys.back(), "Trigger");
+}
+
+TEST(AlarmEvidenceJsonTest, TheEventsShownAndHowManyMatched) {
+  const std::string expected =
+      R"j({"total":2,"events":[{"eventTime":"2023-11-14T22:11:05Z",)j"
+      R"j("eventName":"DeleteBucket","eventSource":"s3.amazonaws.com",)j"
+      R"j("principal":"arn:aws:iam::123456789012:user/alice","sourceIPAddress":"203.0.113.5",)j"
+      R"j("awsRegion":"us-east-1","errorCode":"AccessDenied",)j"
+      R"j("requestParameters":{"bucketName":"logs","host":"logs.s3.amazonaws.com"}}]})j";
+  EXPECT_EQ(AlarmEvidenceJson(SeedAlarm()), expected);
+
+  AlarmChange none = SeedAlarm();
+  none.evidence.clear();
+  none.evidence_total = 0;
+  EXPECT_EQ(AlarmEvidenceJson(none), R"({"total":0,"events":[]})");
 }
 
 TEST(AlarmMessageJsonTest, NullsAndOmissions) {
@@ -105,8 +114,9 @@ TEST(AlarmMessageJsonTest, NullsAndOmissions) {
   EXPECT_TRUE(doc["Trigger"]["Unit"].is_null());
   EXPECT_EQ(doc["Trigger"]["Dimensions"], nlohmann::json::array());
   EXPECT_FALSE(doc["Trigger"].contains("DatapointsToAlarm"));
-  EXPECT_TRUE(doc["Evidence"]["events"][0]["errorCode"].is_null());
-  EXPECT_TRUE(doc["Evidence"]["events"][0]["requestParameters"].is_null());
+  auto evidence = nlohmann::json::parse(AlarmEvidenceJson(c));
+  EXPECT_TRUE(evidence["events"][0]["errorCode"].is_null());
+  EXPECT_TRUE(evidence["events"][0]["requestParameters"].is_null());
   std::string json = AlarmMessageJson(c);
   EXPECT_NE(json.find(R"("AlarmDescription":null,)"), std::string::npos);
   EXPECT_NE(json.find(R"("Threshold":0.0,)"), std::string::npos);
@@ -131,7 +141,7 @@ TEST(AlarmMessageJsonTest, JavaDoublesAndInvalidParameters) {
   c.evidence[0].request_parameters = "{not json";
   std::string json = AlarmMessageJson(c);
   EXPECT_NE(json.find(R"("Threshold":0.5,)"), std::string::npos);
-  EXPECT_NE(json.find(R"("requestParameters":"{not json")"), std::string::npos);
+  EXPECT_NE(AlarmEvidenceJson(c).find(R"("requestParameters":"{not json")"), std::string::npos);
   c.trigger.threshold = 1e7;
   EXPECT_NE(AlarmMessageJson(c).find(R"("Threshold":1.0E7,)"), std::string::npos);
   c.trigger.threshold = 1234.5;

@@ -56,15 +56,6 @@ AlarmChange SeedChange() {
   return c;
 }
 
-Publication AlarmPublication(const AlarmChange& change) {
-  Publication p;
-  p.subject = AlarmSubject(change);
-  p.message = AlarmMessageJson(change);
-  p.alarm = change;
-  p.origin = "alarm:test";
-  return p;
-}
-
 std::string QueryValue(const std::string& url, const std::string& key) {
   std::size_t at = url.find(key + "=");
   if (at == std::string::npos) return "";
@@ -164,6 +155,10 @@ TEST_F(SnsTest, AlarmNotificationOverHttpIsTheSnsEnvelopeSignedAndVerifiable) {
   EXPECT_EQ(r.Header("x-amz-sns-subscription-arn"), sub->arn);
   EXPECT_EQ(r.Header("Content-Type"), "text/plain; charset=UTF-8");
   EXPECT_EQ(r.Header("User-Agent"), "Amazon Simple Notification Service Agent");
+  EXPECT_EQ(r.Header("Connection"), "Keep-Alive");
+  EXPECT_EQ(r.Header("Accept-Encoding"), "gzip,deflate");
+  EXPECT_FALSE(r.HasHeader("Accept"));
+  EXPECT_FALSE(r.HasHeader("Expect"));
 
   Json body = Json::parse(r.body);
   std::vector<std::string> keys;
@@ -180,12 +175,19 @@ TEST_F(SnsTest, AlarmNotificationOverHttpIsTheSnsEnvelopeSignedAndVerifiable) {
       sns_->SigningCertUrl().starts_with("http://127.0.0.1:4566/SimpleNotificationService-"));
   EXPECT_EQ(body["UnsubscribeURL"],
             "http://127.0.0.1:4566/?Action=Unsubscribe&SubscriptionArn=" + sub->arn);
-  // The message carries the evidence for machines.
+  // The message is CloudWatch's, key for key; the evidence rides beside it
+  // as a message attribute, the envelope's last key as on AWS.
   Json message = Json::parse(body["Message"].get<std::string>());
-  EXPECT_EQ(message["Evidence"]["total"], 3);
-  EXPECT_EQ(message["Evidence"]["events"][0]["principal"],
-            "arn:aws:iam::123456789012:user/mallory");
-  EXPECT_EQ(message["Evidence"]["events"][0]["sourceIPAddress"], "198.51.100.7");
+  EXPECT_FALSE(message.contains("Evidence"));
+  auto ordered = nlohmann::ordered_json::parse(r.body);
+  EXPECT_EQ(std::prev(ordered.end()).key(), "MessageAttributes");
+  ASSERT_EQ(body["MessageAttributes"].size(), 1u);
+  EXPECT_EQ(body["MessageAttributes"]["trailwatch.evidence"]["Type"], "String");
+  Json evidence =
+      Json::parse(body["MessageAttributes"]["trailwatch.evidence"]["Value"].get<std::string>());
+  EXPECT_EQ(evidence["total"], 3);
+  EXPECT_EQ(evidence["events"][0]["principal"], "arn:aws:iam::123456789012:user/mallory");
+  EXPECT_EQ(evidence["events"][0]["sourceIPAddress"], "198.51.100.7");
 
   SnsEnvelope envelope = testing::EnvelopeFromJson(body);
   EXPECT_TRUE(VerifyEnvelope(envelope, sns_->signing_key().certificate_pem()).ok());
@@ -224,6 +226,38 @@ TEST_F(SnsTest, RawMessageDeliverySendsOnlyTheMessage) {
   EXPECT_EQ(got[0].body, "just this");
   EXPECT_EQ(got[0].Header("x-amz-sns-rawdelivery"), "true");
   EXPECT_EQ(got[0].Header("x-amz-sns-message-id"), *id);
+}
+
+TEST_F(SnsTest, RawDeliveryOfAnAlarmIsCloudWatchsMessageAlone) {
+  Topic topic = MakeTopic();
+  ASSERT_TRUE(sns_->Subscribe(topic.arn, "http", receiver_->url("/raw"),
+                              {{"RawMessageDelivery", "true"}}, true)
+                  .ok());
+  AlarmChange change = SeedChange();
+  ASSERT_TRUE(sns_->Publish(topic.arn, AlarmPublication(change)).ok());
+  DeliverDue();
+  std::vector<testing::ReceivedRequest> got = receiver_->WaitForRequests(1, kWait);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, AlarmMessageJson(change));
+  for (const auto& [name, value] : got[0].headers) {
+    EXPECT_EQ(name.find("evidence"), std::string::npos) << name;
+  }
+}
+
+TEST(AlarmPublicationTest, EvidenceOnlyWhenEventsMatched) {
+  AlarmChange change = SeedChange();
+  Publication with = AlarmPublication(change);
+  EXPECT_EQ(with.message, AlarmMessageJson(change));
+  EXPECT_EQ(with.subject, AlarmSubject(change));
+  ASSERT_EQ(with.attributes.size(), 1u);
+  EXPECT_EQ(with.attributes.at("trailwatch.evidence"),
+            (MessageAttribute{"String", AlarmEvidenceJson(change)}));
+  EXPECT_EQ(with.origin,
+            "alarm:" + change.alarm_arn + "@" + FormatIso8601(change.state_change_time));
+
+  change.evidence.clear();
+  change.evidence_total = 0;
+  EXPECT_TRUE(AlarmPublication(change).attributes.empty());
 }
 
 TEST_F(SnsTest, MessageStructureAndAttributesReachTheEnvelope) {

@@ -368,7 +368,10 @@ TEST_F(EngineTest, AMinuteEvaluationStoresTheTransitionAndQueuesItsNotification)
   Json message = Json::parse(envelope["Message"].get<std::string>());
   EXPECT_EQ(message["NewStateValue"], "ALARM");
   EXPECT_EQ(message["OldStateValue"], "INSUFFICIENT_DATA");
-  EXPECT_EQ(message["Evidence"]["events"][0]["sourceIPAddress"], "198.51.100.7");
+  EXPECT_FALSE(message.contains("Evidence"));
+  Json evidence =
+      Json::parse(envelope["MessageAttributes"]["trailwatch.evidence"]["Value"].get<std::string>());
+  EXPECT_EQ(evidence["events"][0]["sourceIPAddress"], "198.51.100.7");
 
   // The same evaluation again changes nothing and queues nothing.
   ASSERT_TRUE(engine_->EvaluateAlarms(boundary).ok());
@@ -396,6 +399,63 @@ TEST_F(EngineTest, ReapplyingTheTemplateLeavesUnchangedAlarmsAlone) {
   ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
   EXPECT_EQ(history_size(), 2u);
   EXPECT_EQ(Alarm().spec.threshold, 2);
+}
+
+TEST_F(EngineTest, HighResolutionAlarmsAreEvaluatedEveryTenSeconds) {
+  alarm::AlarmSpec fast;
+  fast.alarm_name = "Fast";
+  fast.alarm_arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Fast";
+  fast.metric_namespace = "App";
+  fast.metric_name = "Latency";
+  fast.statistic = "Maximum";
+  fast.period = std::chrono::seconds(10);
+  fast.threshold = 21;
+  ASSERT_TRUE(alarm::Validate(fast).ok());
+  ASSERT_TRUE(
+      engine_->Locked([&](Services& sv) { return sv.alarms.Put(fast, {}, clock_.Now()); }).ok());
+  // PutMetricData with StorageResolution 1: the datapoint keeps its second.
+  metrics::MetricStore batch;
+  metrics::MinuteData data;
+  data.by_unit["None"].Add(21.5);
+  batch.MergeMinute(fast.metric(), *ParseTimestamp("2024-03-01T12:00:32Z"), data);
+  ASSERT_TRUE(engine_->PutMetrics(batch).ok());
+
+  ASSERT_TRUE(engine_->EvaluateAlarms(*ParseTimestamp("2024-03-01T12:00:40Z")).ok());
+  StoredAlarm a = engine_->Locked([](Services& sv) { return *sv.alarms.Get("Fast"); });
+  EXPECT_EQ(a.state.value, alarm::StateValue::kAlarm);
+  EXPECT_EQ(a.state.reason,
+            "Threshold Crossed: 1 datapoint [21.5 (01/03/24 12:00:30)] was greater than the "
+            "threshold (21.0).");
+  // The 300-second alarm waits for the minute: still as created.
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);
+  EXPECT_EQ(Alarm().state.reason, "Unchecked: Initial alarm creation");
+
+  // Ten seconds on, the datapoint is still among the 5 periods evaluated.
+  ASSERT_TRUE(engine_->EvaluateAlarms(*ParseTimestamp("2024-03-01T12:00:50Z")).ok());
+  a = engine_->Locked([](Services& sv) { return *sv.alarms.Get("Fast"); });
+  EXPECT_EQ(a.state.value, alarm::StateValue::kAlarm);
+  // Once all 5 are past it, the data is missing.
+  ASSERT_TRUE(engine_->EvaluateAlarms(*ParseTimestamp("2024-03-01T12:01:30Z")).ok());
+  a = engine_->Locked([](Services& sv) { return *sv.alarms.Get("Fast"); });
+  EXPECT_EQ(a.state.value, alarm::StateValue::kInsufficientData);
+}
+
+TEST_F(EngineTest, TemplateTagsAreSetAtEveryApplyAndApiTagsStay) {
+  config_.alarms[0].tags = {{"team", "sec"}};
+  config_.topics[0].tags = {{"team", "sec"}};
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  EXPECT_EQ(Alarm().tags, (std::map<std::string, std::string>{{"team", "sec"}}));
+  ASSERT_TRUE(engine_
+                  ->Locked([](Services& sv) {
+                    return sv.alarms.Tag("IAM", {{"owner", "ops"}, {"team", "changed"}}, {});
+                  })
+                  .ok());
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  EXPECT_EQ(Alarm().tags, (std::map<std::string, std::string>{{"owner", "ops"}, {"team", "sec"}}));
+  notify::Topic topic =
+      engine_->Locked([&](Services& sv) { return *sv.sns.GetTopic(config_.topics[0].arn); });
+  EXPECT_EQ(topic.tags, (std::map<std::string, std::string>{{"team", "sec"}}));
 }
 
 TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {

@@ -549,6 +549,20 @@ TEST(TemplateWarnings, SkippedResourcesAndDanglingTargets) {
   EXPECT_EQ(c.subscriptions.size(), 1u);
 }
 
+TEST(TemplateTags, AlarmsAndTopicsCarryTheirTags) {
+  Configuration c = MustParse(Alarm({{"Tags", "[{Key: team, Value: sec}, {Key: env, Value: ''}]"}},
+                                    "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+                                    "      TopicName: alerts\n"
+                                    "      Tags: [{Key: team, Value: sec}]\n"));
+  ASSERT_EQ(c.alarms.size(), 1u);
+  EXPECT_EQ(c.alarms[0].tags, (std::map<std::string, std::string>{{"env", ""}, {"team", "sec"}}));
+  ASSERT_EQ(c.topics.size(), 1u);
+  EXPECT_EQ(c.topics[0].tags, (std::map<std::string, std::string>{{"team", "sec"}}));
+  for (const std::string& warning : c.warnings) {
+    EXPECT_EQ(warning.find("Tags"), std::string::npos) << warning;
+  }
+}
+
 // --------------------------------------------------------------- errors
 
 struct BadTemplate {
@@ -616,6 +630,14 @@ std::vector<BadTemplate> BadTemplates() {
        AlarmError("Dimensions[0].Value: required property is missing")},
       {"DimensionKeyInsteadOfName", Alarm({{"Dimensions", "[{Key: A, Value: b}]"}}),
        AlarmError("Dimensions[0].Name: required property is missing")},
+      {"TagKeyTooLong", Alarm({{"Tags", "[{Key: " + std::string(129, 'k') + ", Value: v}]"}}),
+       AlarmError("Tags[0].Key: must be 1 to 128 characters long")},
+      {"TagValueTooLong", Alarm({{"Tags", "[{Key: k, Value: " + std::string(257, 'v') + "}]"}}),
+       AlarmError("Tags[0].Value: must be at most 256 characters long")},
+      {"TagWithoutValue", Alarm({{"Tags", "[{Key: k}]"}}),
+       AlarmError("Tags[0].Value: required property is missing")},
+      {"TagNotAMap", Alarm({{"Tags", "[team]"}}),
+       AlarmError("Tags[0]: must be a map, not a string")},
       {"DimensionTwice", Alarm({{"Dimensions", "[{Name: A, Value: b}, {Name: A, Value: c}]"}}),
        AlarmError("Dimensions[1].Name: dimension 'A' appears twice")},
       {"DuplicateKey", Alarm({}, "      Period: 60\n"), AlarmError("Period: duplicate key")},

@@ -444,10 +444,14 @@ step('a CloudTrail DeletePolicy record puts the alarm in ALARM and notifies with
   assert.equal(message.Trigger.Period, 300);
   assert.equal(message.Trigger.ComparisonOperator, 'GreaterThanThreshold');
   assert.equal(message.Trigger.TreatMissingData, 'notBreaching');
-  // trailwatch's addition: who did what, from where.
-  assert.equal(message.Evidence.total, 1);
-  assert.equal(message.Evidence.events.length, 1);
-  const evidence = message.Evidence.events[0];
+  // trailwatch's addition, beside CloudWatch's message: who did what, from where.
+  assert.equal(message.Evidence, undefined);
+  assert.deepEqual(Object.keys(envelope.MessageAttributes), ['trailwatch.evidence']);
+  assert.equal(envelope.MessageAttributes['trailwatch.evidence'].Type, 'String');
+  const attribute = JSON.parse(envelope.MessageAttributes['trailwatch.evidence'].Value);
+  assert.equal(attribute.total, 1);
+  assert.equal(attribute.events.length, 1);
+  const evidence = attribute.events[0];
   assert.equal(evidence.eventName, 'DeletePolicy');
   assert.equal(evidence.eventSource, 'iam.amazonaws.com');
   assert.equal(evidence.eventTime, record.eventTime);
