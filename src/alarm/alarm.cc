@@ -615,15 +615,12 @@ std::vector<TimePoint> BucketStarts(const AlarmSpec& spec, TimePoint now) {
   return starts;
 }
 
-namespace {
-
-// Moves `result` from `current` to `next`: the StateUpdate history item, and
-// the new state's actions (with their Action items) when actions are enabled.
-void RecordTransition(const AlarmSpec& spec, const AlarmState& current, AlarmState next,
-                      Evaluation* result) {
+Evaluation StateChange(const AlarmState& current, AlarmState next, bool actions_enabled,
+                       const std::vector<std::string>& actions) {
+  Evaluation result;
   const TimePoint now = next.updated;
   const StateValue target = next.value;
-  result->changed = true;
+  result.changed = true;
 
   HistoryItem update;
   update.timestamp = now;
@@ -635,12 +632,12 @@ void RecordTransition(const AlarmSpec& spec, const AlarmState& current, AlarmSta
   update.data.append(R"(,"newState":)");
   AppendStateJson(&update.data, next);
   update.data.push_back('}');
-  result->history.push_back(std::move(update));
-  result->state = std::move(next);
+  result.history.push_back(std::move(update));
+  result.state = std::move(next);
 
-  if (spec.actions_enabled) {
-    for (const std::string& arn : ActionsFor(spec, target)) {
-      result->actions.push_back(arn);
+  if (actions_enabled) {
+    for (const std::string& arn : actions) {
+      result.actions.push_back(arn);
       // Recorded as succeeded when decided: delivery belongs to notify, which
       // the server calls with `actions`; the evaluator cannot know the outcome.
       HistoryItem action;
@@ -650,9 +647,21 @@ void RecordTransition(const AlarmSpec& spec, const AlarmState& current, AlarmSta
       action.data = R"({"actionState":"Succeeded","notificationResource":)";
       AppendJsonString(&action.data, arn);
       action.data.push_back('}');
-      result->history.push_back(std::move(action));
+      result.history.push_back(std::move(action));
     }
   }
+  return result;
+}
+
+namespace {
+
+// Moves `result` from `current` to `next`, keeping its deciding buckets.
+void RecordTransition(const AlarmSpec& spec, const AlarmState& current, AlarmState next,
+                      Evaluation* result) {
+  std::vector<TimePoint> deciding = std::move(result->deciding_buckets);
+  const std::vector<std::string>& actions = ActionsFor(spec, next.value);
+  *result = StateChange(current, std::move(next), spec.actions_enabled, actions);
+  result->deciding_buckets = std::move(deciding);
 }
 
 }  // namespace

@@ -129,6 +129,12 @@ struct Evaluation {
 Evaluation Evaluate(const AlarmSpec& spec, const AlarmState& current,
                     std::span<const Bucket> buckets, TimePoint now);
 
+// A change from `current` to `next` (its `updated` is the time): the
+// StateUpdate history item and, when `actions_enabled`, `actions` with an
+// Action item each. Metric and composite alarms change state this way.
+Evaluation StateChange(const AlarmState& current, AlarmState next, bool actions_enabled,
+                       const std::vector<std::string>& actions);
+
 // SetAlarmState: a move to `value` with the caller's reason (and
 // StateReasonData JSON, possibly empty), with the StateUpdate history item
 // and the actions of the new state. Unchanged (changed == false) when the

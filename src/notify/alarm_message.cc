@@ -234,22 +234,27 @@ std::string DetailBlocks(const AlarmChange& change) {
   AppendDetail(&out, "AWS Account", change.account_id, kDetailColumn);
   AppendDetail(&out, "Alarm Arn", change.alarm_arn, kDetailColumn);
 
-  out += "\nThreshold:\n- " + ThresholdSentence(change) + "\n";
+  if (change.alarm_rule) {
+    // A composite alarm watches other alarms, not a metric.
+    out += "\nAlarm Rule:\n- " + *change.alarm_rule + "\n";
+  } else {
+    out += "\nThreshold:\n- " + ThresholdSentence(change) + "\n";
 
-  std::string dimensions;
-  for (const MetricDimension& d : t.dimensions) {
-    if (!dimensions.empty()) dimensions += ' ';
-    dimensions += "[" + d.name + " = " + d.value + "]";
+    std::string dimensions;
+    for (const MetricDimension& d : t.dimensions) {
+      if (!dimensions.empty()) dimensions += ' ';
+      dimensions += "[" + d.name + " = " + d.value + "]";
+    }
+    out += "\nMonitored Metric:\n";
+    AppendDetail(&out, "MetricNamespace", t.metric_namespace, kMetricColumn);
+    AppendDetail(&out, "MetricName", t.metric_name, kMetricColumn);
+    AppendDetail(&out, "Dimensions", dimensions, kMetricColumn);
+    AppendDetail(&out, "Period", std::to_string(t.period.count()) + " seconds", kMetricColumn);
+    AppendDetail(&out, "Statistic",
+                 t.extended_statistic.empty() ? t.statistic : t.extended_statistic, kMetricColumn);
+    AppendDetail(&out, "Unit", t.unit.value_or("not specified"), kMetricColumn);
+    AppendDetail(&out, "TreatMissingData", t.treat_missing_data, kMetricColumn);
   }
-  out += "\nMonitored Metric:\n";
-  AppendDetail(&out, "MetricNamespace", t.metric_namespace, kMetricColumn);
-  AppendDetail(&out, "MetricName", t.metric_name, kMetricColumn);
-  AppendDetail(&out, "Dimensions", dimensions, kMetricColumn);
-  AppendDetail(&out, "Period", std::to_string(t.period.count()) + " seconds", kMetricColumn);
-  AppendDetail(&out, "Statistic", t.extended_statistic.empty() ? t.statistic : t.extended_statistic,
-               kMetricColumn);
-  AppendDetail(&out, "Unit", t.unit.value_or("not specified"), kMetricColumn);
-  AppendDetail(&out, "TreatMissingData", t.treat_missing_data, kMetricColumn);
 
   out += "\nState Change Actions:\n";
   AppendDetail(&out, "OK", ActionList(change.ok_actions), 0);
@@ -490,7 +495,25 @@ std::string AlarmMessageJson(const AlarmChange& change) {
   AppendStringArray(&out, "OKActions", change.ok_actions);
   AppendStringArray(&out, "AlarmActions", change.alarm_actions);
   AppendStringArray(&out, "InsufficientDataActions", change.insufficient_data_actions);
-  AppendTrigger(&out, change.trigger);
+  if (change.alarm_rule) {
+    AppendStringField(&out, "AlarmRule", *change.alarm_rule);
+    AppendKey(&out, "TriggeringChildren");
+    out.push_back('[');
+    for (std::size_t i = 0; i < change.triggering_children.size(); ++i) {
+      const AlarmChange::TriggeringChild& c = change.triggering_children[i];
+      if (i > 0) out.push_back(',');
+      out.push_back('{');
+      AppendStringField(&out, "Arn", c.arn);
+      AppendKey(&out, "State");
+      out.push_back('{');
+      AppendStringField(&out, "Value", c.state);
+      AppendStringField(&out, "Timestamp", FormatAwsMillis(c.timestamp));
+      out.append("}}");
+    }
+    out.push_back(']');
+  } else {
+    AppendTrigger(&out, change.trigger);
+  }
   out.push_back('}');
   return out;
 }
@@ -542,12 +565,17 @@ void AppendEvidenceJson(std::string* out, const EvidenceLine& e) {
 
 std::string AlarmSlackPayload(const AlarmChange& change) {
   const std::string subject = AlarmSubject(change);
-  std::string details =
-      "*" + SlackEscape(change.old_state) + " \u2192 " + SlackEscape(change.new_state) + "*  " +
-      SlackEscape(change.new_state_reason) + "\n" + SlackEscape(ThresholdSentence(change)) +
-      "\nMetric: `" + SlackEscape(change.trigger.metric_namespace) + "/" +
-      SlackEscape(change.trigger.metric_name) + "`  Account: " + SlackEscape(change.account_id) +
-      "  Time: " + SlackEscape(FormatIso8601(change.state_change_time));
+  // A composite alarm watches a rule over alarms, a metric alarm a metric.
+  const std::string watched = change.alarm_rule
+                                  ? "Rule: `" + SlackEscape(*change.alarm_rule) + "`"
+                                  : SlackEscape(ThresholdSentence(change)) + "\nMetric: `" +
+                                        SlackEscape(change.trigger.metric_namespace) + "/" +
+                                        SlackEscape(change.trigger.metric_name) + "`";
+  std::string details = "*" + SlackEscape(change.old_state) + " \u2192 " +
+                        SlackEscape(change.new_state) + "*  " +
+                        SlackEscape(change.new_state_reason) + "\n" + watched +
+                        "  Account: " + SlackEscape(change.account_id) +
+                        "  Time: " + SlackEscape(FormatIso8601(change.state_change_time));
   std::vector<std::string> sections = {details};
   if (!change.evidence.empty() || change.evidence_total > 0) {
     std::string lines = "*What happened*";

@@ -76,7 +76,16 @@ struct AlarmChange {
   std::vector<std::string> ok_actions;
   std::vector<std::string> alarm_actions;
   std::vector<std::string> insufficient_data_actions;
-  AlarmTrigger trigger;
+  AlarmTrigger trigger;  // metric alarms
+  // Composite alarms: the rule (set only for them; then `trigger` is unused)
+  // and the children whose transition caused this change.
+  std::optional<std::string> alarm_rule;
+  struct TriggeringChild {
+    std::string arn;
+    std::string state;  // "ALARM", ...
+    TimePoint timestamp;
+  };
+  std::vector<TriggeringChild> triggering_children;
   // The events shown, earliest first, and how many matched in all
   // (evidence_total >= evidence.size()).
   std::vector<EvidenceLine> evidence;
@@ -100,7 +109,9 @@ std::string AlarmSubject(const AlarmChange& change);
 
 // CloudWatch's alarm Message JSON, compact, keys in AWS's order (§5.1) and
 // nothing else: a consumer written against CloudWatch's messages sees the
-// same keys. The evidence travels beside it (AlarmEvidenceJson).
+// same keys. The evidence travels beside it (AlarmEvidenceJson). A
+// composite alarm has "AlarmRule" and "TriggeringChildren" ([{"Arn",
+// "State": {"Value", "Timestamp"}}]) in place of "Trigger".
 std::string AlarmMessageJson(const AlarmChange& change);
 
 // The SNS message attribute that carries the evidence of an alarm

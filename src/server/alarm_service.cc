@@ -35,6 +35,20 @@ CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
     "ALTER TABLE alarms ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
     // Pruning history by age (PruneHistory) without scanning the table.
     "CREATE INDEX alarm_history_by_time ON alarm_history (timestamp)",
+    // Composite alarms (PutCompositeAlarm); their history shares alarm_history.
+    R"sql(
+CREATE TABLE composite_alarms (
+  name               TEXT PRIMARY KEY,
+  spec               TEXT NOT NULL,  -- JSON, PutCompositeAlarm's member names
+  tags               TEXT NOT NULL DEFAULT '{}',
+  state              TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  reason_data        TEXT NOT NULL,
+  state_updated      INTEGER NOT NULL,
+  state_transitioned INTEGER NOT NULL,
+  config_updated     INTEGER NOT NULL
+);
+)sql",
 };
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -149,7 +163,170 @@ Result<StoredAlarm> ReadAlarm(const store::Statement& row) {
   return a;
 }
 
+Json CompositeJson(const alarm::CompositeSpec& s) {
+  return Json{{"AlarmName", s.alarm_name},
+              {"AlarmDescription", s.alarm_description},
+              {"AlarmArn", s.alarm_arn},
+              {"AlarmRule", s.alarm_rule},
+              {"ActionsEnabled", s.actions_enabled},
+              {"AlarmActions", s.alarm_actions},
+              {"OKActions", s.ok_actions},
+              {"InsufficientDataActions", s.insufficient_data_actions}};
+}
+
+Result<alarm::CompositeSpec> ParseComposite(std::string_view text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return DataLoss("a stored composite alarm cannot be read");
+  alarm::CompositeSpec s;
+  s.alarm_name = j.value("AlarmName", "");
+  s.alarm_description = j.value("AlarmDescription", "");
+  s.alarm_arn = j.value("AlarmArn", "");
+  s.alarm_rule = j.value("AlarmRule", "");
+  s.actions_enabled = j.value("ActionsEnabled", true);
+  s.alarm_actions = Strings(j, "AlarmActions");
+  s.ok_actions = Strings(j, "OKActions");
+  s.insufficient_data_actions = Strings(j, "InsufficientDataActions");
+  return s;
+}
+
+Result<StoredComposite> ReadComposite(const store::Statement& row) {
+  Result<alarm::CompositeSpec> spec = ParseComposite(row.ColumnText(1));
+  if (!spec.ok()) return spec.status();
+  Result<alarm::AlarmRule> rule = alarm::AlarmRule::Parse(spec->alarm_rule);
+  if (!rule.ok()) return DataLoss("a stored composite alarm has an unreadable rule");
+  StoredComposite c{std::move(spec).value(), std::move(rule).value()};
+  c.tags = ParseTags(row.ColumnText(2));
+  c.state.value = ParseState(row.ColumnText(3));
+  c.state.reason = row.ColumnText(4);
+  c.state.reason_data = row.ColumnText(5);
+  c.state.updated = FromEpochMillis(row.ColumnInt(6));
+  c.state_transitioned = FromEpochMillis(row.ColumnInt(7));
+  c.configuration_updated = FromEpochMillis(row.ColumnInt(8));
+  return c;
+}
+
+constexpr const char* kCompositeColumns =
+    "name, spec, tags, state, reason, reason_data, state_updated, state_transitioned, "
+    "config_updated";
+
+// The rows of `sql` (with `name` bound when given) read by `read`.
+template <typename T>
+Result<std::vector<T>> ReadRows(store::Database* db, const std::string& sql,
+                                Result<T> (*read)(const store::Statement&),
+                                const std::string* name = nullptr) {
+  Result<store::Statement> q = db->Prepare(sql);
+  if (!q.ok()) return q.status();
+  if (name != nullptr) q->Bind(1, *name);
+  std::vector<T> out;
+  while (true) {
+    Result<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Result<T> item = read(*q);
+    if (!item.ok()) return item.status();
+    out.push_back(std::move(item).value());
+  }
+  return out;
+}
+
+template <typename T>
+Result<T> ReadOne(store::Database* db, const std::string& sql,
+                  Result<T> (*read)(const store::Statement&), const std::string& name) {
+  Result<std::vector<T>> rows = ReadRows(db, sql, read, &name);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotFound("Alarm " + name + " not found");
+  return std::move(rows->front());
+}
+
 }  // namespace
+
+Result<std::vector<StoredAlarm>> AlarmService::List() {
+  return ReadRows(db_, std::string("SELECT ") + kColumns + " FROM alarms ORDER BY name",
+                  &ReadAlarm);
+}
+
+Result<StoredAlarm> AlarmService::Get(const std::string& name) {
+  return ReadOne(db_, std::string("SELECT ") + kColumns + " FROM alarms WHERE name = ?", &ReadAlarm,
+                 name);
+}
+
+Result<std::vector<StoredComposite>> AlarmService::ListComposites() {
+  return ReadRows(
+      db_, std::string("SELECT ") + kCompositeColumns + " FROM composite_alarms ORDER BY name",
+      &ReadComposite);
+}
+
+Result<StoredComposite> AlarmService::GetComposite(const std::string& name) {
+  return ReadOne(
+      db_, std::string("SELECT ") + kCompositeColumns + " FROM composite_alarms WHERE name = ?",
+      &ReadComposite, name);
+}
+
+Status AlarmService::Record(const std::string& name, const alarm::Evaluation& evaluation,
+                            const std::string& evidence_json) {
+  return RecordIn("alarms", name, evaluation, evidence_json);
+}
+
+Status AlarmService::RecordComposite(const std::string& name, const alarm::Evaluation& evaluation) {
+  return RecordIn("composite_alarms", name, evaluation, "");
+}
+
+Status AlarmService::RecordIn(const std::string& table, const std::string& name,
+                              const alarm::Evaluation& evaluation,
+                              const std::string& evidence_json) {
+  if (!evaluation.changed) return Status::Ok();
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  const alarm::AlarmState& s = evaluation.state;
+  Result<store::Statement> u =
+      db_->Prepare("UPDATE " + table +
+                   " SET state = ?, reason = ?, reason_data = ?, state_updated = ?, "
+                   "state_transitioned = ? WHERE name = ?");
+  if (!u.ok()) return u.status();
+  u->BindAll(alarm::StateName(s.value), s.reason, s.reason_data, ToEpochMillis(s.updated),
+             ToEpochMillis(s.updated), name);
+  TW_RETURN_IF_ERROR(u->Run());
+  if (db_->Changes() == 0) return NotFound("Alarm " + name + " not found");
+  if (!evidence_json.empty()) {
+    Result<store::Statement> e =
+        db_->Prepare("UPDATE " + table + " SET evidence = ? WHERE name = ?");
+    if (!e.ok()) return e.status();
+    e->BindAll(evidence_json, name);
+    TW_RETURN_IF_ERROR(e->Run());
+  }
+  for (const alarm::HistoryItem& item : evaluation.history) {
+    TW_RETURN_IF_ERROR(AddHistory(name, item));
+  }
+  return tx->Commit();
+}
+
+Result<bool> AlarmService::PutComposite(const alarm::CompositeSpec& spec,
+                                        const std::map<std::string, std::string>& tags,
+                                        TimePoint now) {
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  Result<StoredComposite> existing = GetComposite(spec.alarm_name);
+  const bool created = !existing.ok();
+  if (created && existing.status().code() != StatusCode::kNotFound) return existing.status();
+  const alarm::AlarmState state = created ? alarm::InitialState(now) : existing->state;
+  const TimePoint transitioned = created ? now : existing->state_transitioned;
+  Json tag_json = Json::object();
+  for (const auto& [k, v] : created ? tags : existing->tags) tag_json[k] = v;
+  Result<store::Statement> upsert = db_->Prepare(
+      "INSERT INTO composite_alarms (name, spec, tags, state, reason, reason_data, "
+      "state_updated, state_transitioned, config_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, config_updated = "
+      "excluded.config_updated");
+  if (!upsert.ok()) return upsert.status();
+  upsert->BindAll(spec.alarm_name, Dump(CompositeJson(spec)), Dump(tag_json),
+                  alarm::StateName(state.value), state.reason, state.reason_data,
+                  ToEpochMillis(state.updated), ToEpochMillis(transitioned), ToEpochMillis(now));
+  TW_RETURN_IF_ERROR(upsert->Run());
+  TW_RETURN_IF_ERROR(
+      AddHistory(spec.alarm_name, alarm::CompositeConfigurationUpdate(spec, now, created)));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  return created;
+}
 
 Result<std::unique_ptr<AlarmService>> AlarmService::Open(store::Database* db) {
   TW_RETURN_IF_ERROR(db->Migrate("alarms", kSchema));
@@ -197,55 +374,38 @@ Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
 Status AlarmService::Tag(const std::string& name, const std::map<std::string, std::string>& add,
                          const std::vector<std::string>& remove) {
   Result<StoredAlarm> alarm = Get(name);
-  if (!alarm.ok()) return alarm.status();
-  for (const std::string& key : remove) alarm->tags.erase(key);
-  for (const auto& [key, value] : add) alarm->tags[key] = value;
-  if (alarm->tags.size() > 50) {
+  Result<StoredComposite> composite =
+      alarm.ok() ? Result<StoredComposite>(NotFound("")) : GetComposite(name);
+  if (!alarm.ok() && !composite.ok()) {
+    return alarm.status().code() == StatusCode::kNotFound ? composite.status() : alarm.status();
+  }
+  std::map<std::string, std::string> tags = alarm.ok() ? alarm->tags : composite->tags;
+  for (const std::string& key : remove) tags.erase(key);
+  for (const auto& [key, value] : add) tags[key] = value;
+  if (tags.size() > 50) {
     return Status(StatusCode::kInvalidArgument,
                   "The resource can have at most 50 tags; it would have " +
-                      std::to_string(alarm->tags.size()) + ".");
+                      std::to_string(tags.size()) + ".");
   }
   Json tag_json = Json::object();
-  for (const auto& [k, v] : alarm->tags) tag_json[k] = v;
-  Result<store::Statement> update = db_->Prepare("UPDATE alarms SET tags = ? WHERE name = ?");
+  for (const auto& [k, v] : tags) tag_json[k] = v;
+  Result<store::Statement> update =
+      db_->Prepare(alarm.ok() ? "UPDATE alarms SET tags = ? WHERE name = ?"
+                              : "UPDATE composite_alarms SET tags = ? WHERE name = ?");
   if (!update.ok()) return update.status();
   update->BindAll(Dump(tag_json), name);
   return update->Run();
 }
 
-Result<std::vector<StoredAlarm>> AlarmService::List() {
-  Result<store::Statement> q =
-      db_->Prepare(std::string("SELECT ") + kColumns + " FROM alarms ORDER BY name");
-  if (!q.ok()) return q.status();
-  std::vector<StoredAlarm> out;
-  while (true) {
-    Result<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    Result<StoredAlarm> a = ReadAlarm(*q);
-    if (!a.ok()) return a.status();
-    out.push_back(std::move(a).value());
-  }
-  return out;
-}
-
-Result<StoredAlarm> AlarmService::Get(const std::string& name) {
-  Result<store::Statement> q =
-      db_->Prepare(std::string("SELECT ") + kColumns + " FROM alarms WHERE name = ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, name);
-  Result<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return NotFound("Alarm " + name + " not found");
-  return ReadAlarm(*q);
-}
-
 Status AlarmService::Delete(const std::vector<std::string>& names) {
-  Result<store::Statement> d = db_->Prepare("DELETE FROM alarms WHERE name = ?");
-  if (!d.ok()) return d.status();
-  for (const std::string& name : names) {
-    d->Bind(1, name);
-    TW_RETURN_IF_ERROR(d->Run());
+  for (const char* sql :
+       {"DELETE FROM alarms WHERE name = ?", "DELETE FROM composite_alarms WHERE name = ?"}) {
+    Result<store::Statement> d = db_->Prepare(sql);
+    if (!d.ok()) return d.status();
+    for (const std::string& name : names) {
+      d->Bind(1, name);
+      TW_RETURN_IF_ERROR(d->Run());
+    }
   }
   return Status::Ok();
 }
@@ -264,32 +424,6 @@ Status AlarmService::SetActionsEnabled(const std::vector<std::string>& names, bo
     if (!u.ok()) return u.status();
     u->BindAll(Dump(SpecJson(a->spec)), name);
     TW_RETURN_IF_ERROR(u->Run());
-  }
-  return tx->Commit();
-}
-
-Status AlarmService::Record(const std::string& name, const alarm::Evaluation& evaluation,
-                            const std::string& evidence_json) {
-  if (!evaluation.changed) return Status::Ok();
-  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
-  if (!tx.ok()) return tx.status();
-  const alarm::AlarmState& s = evaluation.state;
-  Result<store::Statement> u = db_->Prepare(
-      "UPDATE alarms SET state = ?, reason = ?, reason_data = ?, state_updated = ?, "
-      "state_transitioned = ? WHERE name = ?");
-  if (!u.ok()) return u.status();
-  u->BindAll(alarm::StateName(s.value), s.reason, s.reason_data, ToEpochMillis(s.updated),
-             ToEpochMillis(s.updated), name);
-  TW_RETURN_IF_ERROR(u->Run());
-  if (db_->Changes() == 0) return NotFound("Alarm " + name + " not found");
-  if (!evidence_json.empty()) {
-    Result<store::Statement> e = db_->Prepare("UPDATE alarms SET evidence = ? WHERE name = ?");
-    if (!e.ok()) return e.status();
-    e->BindAll(evidence_json, name);
-    TW_RETURN_IF_ERROR(e->Run());
-  }
-  for (const alarm::HistoryItem& item : evaluation.history) {
-    TW_RETURN_IF_ERROR(AddHistory(name, item));
   }
   return tx->Commit();
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "alarm/alarm.h"
+#include "alarm/composite.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "store/database.h"
@@ -31,6 +32,15 @@ struct StoredAlarm {
   // JSON of the events behind the latest change to ALARM ({"time", "total",
   // "events": [{...evidence fields..., "raw": message}]}), or "" if none.
   std::string latest_alarm_evidence;
+};
+
+struct StoredComposite {
+  alarm::CompositeSpec spec;
+  alarm::AlarmRule rule;  // spec.alarm_rule, parsed
+  alarm::AlarmState state;
+  TimePoint configuration_updated;
+  TimePoint state_transitioned;
+  std::map<std::string, std::string> tags;
 };
 
 struct HistoryRecord {
@@ -60,12 +70,22 @@ class AlarmService {
   Result<std::vector<StoredAlarm>> List();  // by name
   // kNotFound "Alarm <name> not found".
   Result<StoredAlarm> Get(const std::string& name);
-  // TagResource/UntagResource: removes `remove`, then sets `add`.
+  // PutCompositeAlarm, as Put: created in INSUFFICIENT_DATA (the engine
+  // evaluates it at once), an update keeps the state; tags only at creation.
+  // `spec` must already be validated. Returns true when created.
+  Result<bool> PutComposite(const alarm::CompositeSpec& spec,
+                            const std::map<std::string, std::string>& tags, TimePoint now);
+  Result<std::vector<StoredComposite>> ListComposites();  // by name
+  Result<StoredComposite> GetComposite(const std::string& name);
+  Status RecordComposite(const std::string& name, const alarm::Evaluation& evaluation);
+
+  // TagResource/UntagResource (metric or composite alarm): removes `remove`, then sets `add`.
   // kNotFound "Alarm <name> not found"; kInvalidArgument when the alarm
   // would carry more than 50 tags (nothing changes then).
   Status Tag(const std::string& name, const std::map<std::string, std::string>& add,
              const std::vector<std::string>& remove);
-  // Unknown names are ignored, as AWS does for metric alarms.
+  // Metric and composite alarms. Unknown names are ignored, as AWS does for
+  // metric alarms.
   Status Delete(const std::vector<std::string>& names);
   Status SetActionsEnabled(const std::vector<std::string>& names, bool enabled);
   // Stores a changed evaluation's state and history items, and (when not
@@ -82,6 +102,9 @@ class AlarmService {
  private:
   explicit AlarmService(store::Database* db) : db_(db) {}
   Status AddHistory(const std::string& name, const alarm::HistoryItem& item);
+  // Record/RecordComposite in `table` ("alarms" or "composite_alarms").
+  Status RecordIn(const std::string& table, const std::string& name,
+                  const alarm::Evaluation& evaluation, const std::string& evidence_json);
 
   store::Database* db_;
 };

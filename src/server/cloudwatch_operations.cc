@@ -83,20 +83,35 @@ V StringList(const std::vector<std::string>& values) {
   return list;
 }
 
-V AlarmValue(const StoredAlarm& a) {
-  const alarm::AlarmSpec& s = a.spec;
+// What metric and composite alarms both show in DescribeAlarms.
+template <typename Spec>
+V CommonAlarmFields(const Spec& s, const alarm::AlarmState& state,
+                    TimePoint configuration_updated) {
   V v =
       V::Structure({{"AlarmName", V::String(s.alarm_name)}, {"AlarmArn", V::String(s.alarm_arn)}});
   if (!s.alarm_description.empty()) v.Set("AlarmDescription", V::String(s.alarm_description));
-  v.Set("AlarmConfigurationUpdatedTimestamp", V::Timestamp(a.configuration_updated));
+  v.Set("AlarmConfigurationUpdatedTimestamp", V::Timestamp(configuration_updated));
   v.Set("ActionsEnabled", V::Bool(s.actions_enabled));
   v.Set("OKActions", StringList(s.ok_actions));
   v.Set("AlarmActions", StringList(s.alarm_actions));
   v.Set("InsufficientDataActions", StringList(s.insufficient_data_actions));
-  v.Set("StateValue", V::String(alarm::StateName(a.state.value)));
-  v.Set("StateReason", V::String(a.state.reason));
-  if (!a.state.reason_data.empty()) v.Set("StateReasonData", V::String(a.state.reason_data));
-  v.Set("StateUpdatedTimestamp", V::Timestamp(a.state.updated));
+  v.Set("StateValue", V::String(alarm::StateName(state.value)));
+  v.Set("StateReason", V::String(state.reason));
+  if (!state.reason_data.empty()) v.Set("StateReasonData", V::String(state.reason_data));
+  v.Set("StateUpdatedTimestamp", V::Timestamp(state.updated));
+  return v;
+}
+
+V CompositeValue(const StoredComposite& c) {
+  V v = CommonAlarmFields(c.spec, c.state, c.configuration_updated);
+  v.Set("AlarmRule", V::String(c.spec.alarm_rule));
+  v.Set("StateTransitionedTimestamp", V::Timestamp(c.state_transitioned));
+  return v;
+}
+
+V AlarmValue(const StoredAlarm& a) {
+  const alarm::AlarmSpec& s = a.spec;
+  V v = CommonAlarmFields(s, a.state, a.configuration_updated);
   v.Set("MetricName", V::String(s.metric_name));
   v.Set("Namespace", V::String(s.metric_namespace));
   if (s.extended_statistic.empty()) {
@@ -696,16 +711,62 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
         return V::Structure();
       });
 
+  add("PutCompositeAlarm",
+      [engine](const api::InputReader& in, const api::CallContext& context) -> Output {
+        Args args(in, kCloudWatch);
+        alarm::CompositeSpec spec;
+        std::map<std::string, std::string> tags;
+        std::string suppressor;
+        if (!args.String("AlarmName", &spec.alarm_name, kRequired) ||
+            !args.String("AlarmRule", &spec.alarm_rule, kRequired) ||
+            !args.String("AlarmDescription", &spec.alarm_description) ||
+            !args.Bool("ActionsEnabled", &spec.actions_enabled) ||
+            !args.StringList("OKActions", &spec.ok_actions) ||
+            !args.StringList("AlarmActions", &spec.alarm_actions) ||
+            !args.StringList("InsufficientDataActions", &spec.insufficient_data_actions) ||
+            !args.String("ActionsSuppressor", &suppressor) || !args.Tags("Tags", &tags)) {
+          return args.error();
+        }
+        if (!suppressor.empty()) {
+          return api::InvalidParameterCombination(
+              "ActionsSuppressor is not supported by trailwatch yet; leave it out (the alarm's "
+              "actions then always run)");
+        }
+        const EngineOptions& options = engine->options();
+        const std::string region = context.region.empty() ? options.region : context.region;
+        spec.alarm_arn =
+            "arn:aws:cloudwatch:" + region + ":" + options.account_id + ":alarm:" + spec.alarm_name;
+        Status valid = alarm::ValidateComposite(spec);
+        if (valid.ok()) {
+          for (const auto* actions :
+               {&spec.ok_actions, &spec.alarm_actions, &spec.insufficient_data_actions}) {
+            for (const std::string& arn : *actions) {
+              if (!arn.starts_with("arn:aws:sns:")) {
+                valid = InvalidArgument("Invalid action " + arn +
+                                        ": trailwatch runs SNS topic actions only");
+              }
+            }
+          }
+        }
+        if (!valid.ok()) return api::ValidationError(valid.message());
+        Status s = engine->PutCompositeAlarm(spec, tags);
+        if (s.code() == StatusCode::kInvalidArgument) return api::ValidationError(s.message());
+        if (!s.ok()) return api::CloudWatchErrorFor(s);
+        return V::Structure();
+      });
+
   add("DescribeAlarms", [engine](const api::InputReader& in, const api::CallContext&) -> Output {
     Args args(in, kCloudWatch);
     std::vector<std::string> names, types;
-    std::string prefix, state, action_prefix;
+    std::string prefix, state, action_prefix, children_of, parents_of;
     std::optional<std::string> token;
     std::int64_t max_records = 50;
     if (!args.StringList("AlarmNames", &names) || !args.String("AlarmNamePrefix", &prefix) ||
         !args.StringList("AlarmTypes", &types) || !args.String("StateValue", &state) ||
         !args.String("ActionPrefix", &action_prefix) || !args.String("NextToken", &token) ||
-        !args.Integer("MaxRecords", &max_records)) {
+        !args.Integer("MaxRecords", &max_records) ||
+        !args.String("ChildrenOfAlarmName", &children_of) ||
+        !args.String("ParentsOfAlarmName", &parents_of)) {
       return args.error();
     }
     if (!names.empty() && !prefix.empty()) {
@@ -723,38 +784,89 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
           state, "stateValue",
           "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]"));
     }
-    const bool metric_alarms =
-        types.empty() || std::find(types.begin(), types.end(), "MetricAlarm") != types.end();
+    for (const std::string& type : types) {
+      if (type != "MetricAlarm" && type != "CompositeAlarm") {
+        return api::ValidationError(api::ValidationMessage(
+            type, "alarmTypes.member",
+            "Member must satisfy enum value set: [CompositeAlarm, MetricAlarm]"));
+      }
+    }
+    auto wants_type = [&](const char* type) {
+      return std::find(types.begin(), types.end(), type) != types.end();
+    };
+    // Without AlarmTypes, AWS lists metric alarms only.
+    const bool metric_alarms = types.empty() || wants_type("MetricAlarm");
+    const bool composite_alarms = wants_type("CompositeAlarm");
     auto alarms = AllAlarms(engine);
     if (!alarms.ok()) return alarms.error();
+    Result<std::vector<StoredComposite>> composites =
+        engine->Locked([](Services& sv) { return sv.alarms.ListComposites(); });
+    if (!composites.ok()) return api::CloudWatchErrorFor(composites.status());
+    // ChildrenOfAlarmName: the alarms a composite's rule names;
+    // ParentsOfAlarmName: the composites whose rules name an alarm.
+    std::optional<std::set<std::string>> related;
+    if (!children_of.empty() || !parents_of.empty()) {
+      related.emplace();
+      for (const StoredComposite& c : *composites) {
+        const std::vector<std::string>& children = c.rule.Children();
+        if (c.spec.alarm_name == children_of) {
+          for (const std::string& child : children) related->insert(child);
+        }
+        if (!parents_of.empty() &&
+            std::any_of(children.begin(), children.end(), [&](const std::string& child) {
+              return child == parents_of || child.ends_with(":alarm:" + parents_of);
+            })) {
+          related->insert(c.spec.alarm_name);
+        }
+      }
+    }
     std::set<std::string> wanted(names.begin(), names.end());
     std::optional<std::size_t> offset = PageOffset(token);
     if (!offset) {
       return api::InvalidNextToken("The service couldn't process your request: invalid NextToken.");
     }
-    V list = V::List();
-    std::size_t matched = 0;
-    std::optional<std::string> next;
-    for (const StoredAlarm& a : metric_alarms ? *alarms : std::vector<StoredAlarm>{}) {
-      if (!wanted.empty() && !wanted.count(a.spec.alarm_name)) continue;
-      if (!a.spec.alarm_name.starts_with(prefix)) continue;
-      if (!state.empty() && alarm::StateName(a.state.value) != state) continue;
-      if (!action_prefix.empty()) {
-        bool any = false;
-        for (const auto* actions :
-             {&a.spec.alarm_actions, &a.spec.ok_actions, &a.spec.insufficient_data_actions}) {
-          for (const std::string& arn : *actions) any = any || arn.starts_with(action_prefix);
+    auto selected = [&](const auto& spec, const alarm::AlarmState& alarm_state) {
+      if (!wanted.empty() && !wanted.count(spec.alarm_name)) return false;
+      if (related && !related->count(spec.alarm_name) && !related->count(spec.alarm_arn)) {
+        return false;
+      }
+      if (!spec.alarm_name.starts_with(prefix)) return false;
+      if (!state.empty() && alarm::StateName(alarm_state.value) != state) return false;
+      if (action_prefix.empty()) return true;
+      for (const auto* actions :
+           {&spec.alarm_actions, &spec.ok_actions, &spec.insufficient_data_actions}) {
+        for (const std::string& arn : *actions) {
+          if (arn.starts_with(action_prefix)) return true;
         }
-        if (!any) continue;
       }
-      if (matched++ < *offset) continue;
-      if (static_cast<std::int64_t>(list.items().size()) == max_records) {
+      return false;
+    };
+    // One page over both kinds: metric alarms first, then composites.
+    V metric_list = V::List(), composite_list = V::List();
+    std::size_t matched = 0;
+    std::int64_t shown = 0;
+    std::optional<std::string> next;
+    auto page = [&](V* list, V value) {
+      if (next || matched++ < *offset) return;
+      if (shown == max_records) {
         next = std::to_string(*offset + static_cast<std::size_t>(max_records));
-        break;
+        return;
       }
-      list.Append(AlarmValue(a));
+      ++shown;
+      list->Append(std::move(value));
+    };
+    if (metric_alarms) {
+      for (const StoredAlarm& a : *alarms) {
+        if (selected(a.spec, a.state)) page(&metric_list, AlarmValue(a));
+      }
     }
-    V out = V::Structure({{"MetricAlarms", std::move(list)}, {"CompositeAlarms", V::List()}});
+    if (composite_alarms) {
+      for (const StoredComposite& c : *composites) {
+        if (selected(c.spec, c.state)) page(&composite_list, CompositeValue(c));
+      }
+    }
+    V out = V::Structure(
+        {{"MetricAlarms", std::move(metric_list)}, {"CompositeAlarms", std::move(composite_list)}});
     if (next) out.Set("NextToken", V::String(*next));
     return out;
   });
@@ -842,7 +954,8 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
     if (names.size() > 100) {
       return api::ValidationError("The collection AlarmNames must have at most 100 members.");
     }
-    Status s = engine->Locked([&](Services& sv) { return sv.alarms.Delete(names); });
+    Status s = engine->DeleteAlarms(names);
+    if (s.code() == StatusCode::kInvalidArgument) return api::ValidationError(s.message());
     if (!s.ok()) return api::CloudWatchErrorFor(s);
     return V::Structure();
   });
@@ -851,15 +964,17 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
   auto tag = [engine](const std::string& arn, const std::map<std::string, std::string>& add,
                       const std::vector<std::string>& remove, bool list) -> Output {
     return engine->Locked([&](Services& sv) -> Output {
-      Result<StoredAlarm> alarm = sv.alarms.Get(AlarmNameOfArn(arn));
-      if (!alarm.ok() && alarm.status().code() != StatusCode::kNotFound) {
-        return api::CloudWatchErrorFor(alarm.status());
-      }
-      if (!alarm.ok() || alarm->spec.alarm_arn != arn) {
+      const std::string name = AlarmNameOfArn(arn);
+      Result<StoredAlarm> alarm = sv.alarms.Get(name);
+      Result<StoredComposite> composite = sv.alarms.GetComposite(name);
+      const std::map<std::string, std::string>* tags = nullptr;
+      if (alarm.ok() && alarm->spec.alarm_arn == arn) tags = &alarm->tags;
+      if (composite.ok() && composite->spec.alarm_arn == arn) tags = &composite->tags;
+      if (tags == nullptr) {
         return api::ResourceNotFoundException("The resource " + arn + " does not exist.");
       }
-      if (list) return V::Structure({{"Tags", TagListValue(alarm->tags)}});
-      Status s = sv.alarms.Tag(alarm->spec.alarm_name, add, remove);
+      if (list) return V::Structure({{"Tags", TagListValue(*tags)}});
+      Status s = sv.alarms.Tag(name, add, remove);
       if (!s.ok()) return api::CloudWatchErrorFor(s);
       return V::Structure();
     });

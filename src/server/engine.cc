@@ -1,5 +1,6 @@
 #include "server/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -25,6 +26,14 @@ bool CanAlarmEarly(const alarm::AlarmSpec& spec) {
   // A high-resolution alarm is evaluated every 10 seconds anyway.
   const bool minutely = spec.period >= std::chrono::minutes(1);
   return growing && upward && minutely;
+}
+
+bool SameComposite(const alarm::CompositeSpec& a, const alarm::CompositeSpec& b) {
+  return a.alarm_name == b.alarm_name && a.alarm_description == b.alarm_description &&
+         a.alarm_arn == b.alarm_arn && a.alarm_rule == b.alarm_rule &&
+         a.actions_enabled == b.actions_enabled && a.ok_actions == b.ok_actions &&
+         a.alarm_actions == b.alarm_actions &&
+         a.insufficient_data_actions == b.insufficient_data_actions;
 }
 
 bool SameSpec(const alarm::AlarmSpec& a, const alarm::AlarmSpec& b) {
@@ -140,6 +149,19 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
       Status tagged = alarms_->Tag(a.spec.alarm_name, a.tags, {});
       if (!tagged.ok()) {
         return Status(tagged.code(), "Resources." + a.logical_id + ": " + tagged.message());
+      }
+    }
+  }
+  for (const CompositeAlarmConfig& c : config.composite_alarms) {
+    Result<StoredComposite> existing = alarms_->GetComposite(c.spec.alarm_name);
+    if (!existing.ok() || !SameComposite(existing->spec, c.spec)) {
+      Status put = PutComposite(c.spec, c.tags);
+      if (!put.ok()) return Status(put.code(), "Resources." + c.logical_id + ": " + put.message());
+    }
+    if (!c.tags.empty()) {
+      Status tagged = alarms_->Tag(c.spec.alarm_name, c.tags, {});
+      if (!tagged.ok()) {
+        return Status(tagged.code(), "Resources." + c.logical_id + ": " + tagged.message());
       }
     }
   }
@@ -345,8 +367,212 @@ Status Engine::PutMetrics(const metrics::MetricStore& batch) {
 Status Engine::PutMetricAlarm(const alarm::AlarmSpec& spec,
                               const std::map<std::string, std::string>& tags) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (alarms_->GetComposite(spec.alarm_name).ok()) {
+    return InvalidArgument("AlarmName: " + spec.alarm_name +
+                           " is already the name of a composite alarm");
+  }
   Result<bool> put = alarms_->Put(spec, tags, clock_->Now());
   return put.ok() ? Status::Ok() : put.status();
+}
+
+Result<std::map<std::string, alarm::ChildState>> Engine::AlarmStates() {
+  std::map<std::string, alarm::ChildState> states;
+  Result<std::vector<StoredAlarm>> alarms = alarms_->List();
+  if (!alarms.ok()) return alarms.status();
+  for (const StoredAlarm& a : *alarms) {
+    alarm::ChildState child{a.spec.alarm_arn, a.state};
+    states[a.spec.alarm_name] = child;
+    states[a.spec.alarm_arn] = child;
+  }
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  for (const StoredComposite& c : *composites) {
+    alarm::ChildState child{c.spec.alarm_arn, c.state};
+    states[c.spec.alarm_name] = child;
+    states[c.spec.alarm_arn] = child;
+  }
+  return states;
+}
+
+Status Engine::PutCompositeAlarm(const alarm::CompositeSpec& spec,
+                                 const std::map<std::string, std::string>& tags) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<store::Transaction> tx = store::Transaction::Begin(notifier_->db());
+  if (!tx.ok()) return tx.status();
+  TW_RETURN_IF_ERROR(PutComposite(spec, tags));
+  TW_RETURN_IF_ERROR(tx->Commit());
+  notifier_->deliverer().Wake();
+  return Status::Ok();
+}
+
+Status Engine::PutComposite(const alarm::CompositeSpec& spec,
+                            const std::map<std::string, std::string>& tags) {
+  Result<alarm::AlarmRule> rule = alarm::AlarmRule::Parse(spec.alarm_rule);
+  if (!rule.ok()) return rule.status();
+  Result<StoredAlarm> metric_alarm = alarms_->Get(spec.alarm_name);
+  if (metric_alarm.ok()) {
+    return InvalidArgument("AlarmName: " + spec.alarm_name +
+                           " is already the name of a metric alarm");
+  }
+  Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
+  if (!states.ok()) return states.status();
+  std::string missing;
+  for (const std::string& child : rule->Children()) {
+    if (child == spec.alarm_name || child == spec.alarm_arn) {
+      return InvalidArgument("AlarmRule: a composite alarm cannot name itself");
+    }
+    if (!states->count(child)) missing += (missing.empty() ? "" : ", ") + child;
+  }
+  if (!missing.empty()) {
+    return InvalidArgument("AlarmRule: no alarm named " + missing + " exists");
+  }
+  // A cycle would make each composite's state depend on itself: refused,
+  // found by walking the composites this rule names, and theirs.
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  std::map<std::string, const StoredComposite*> by_reference;
+  for (const StoredComposite& c : *composites) {
+    by_reference[c.spec.alarm_name] = &c;
+    by_reference[c.spec.alarm_arn] = &c;
+  }
+  std::vector<std::string> pending = rule->Children();
+  std::set<std::string> seen;
+  while (!pending.empty()) {
+    std::string reference = std::move(pending.back());
+    pending.pop_back();
+    auto it = by_reference.find(reference);
+    if (it == by_reference.end() || !seen.insert(it->second->spec.alarm_name).second) continue;
+    for (const std::string& child : it->second->rule.Children()) {
+      if (child == spec.alarm_name || child == spec.alarm_arn) {
+        return InvalidArgument("AlarmRule: " + it->second->spec.alarm_name + " names " +
+                               spec.alarm_name + ", so naming it would make a cycle");
+      }
+      pending.push_back(child);
+    }
+  }
+  const TimePoint now = clock_->Now();
+  Result<bool> created = alarms_->PutComposite(spec, tags, now);
+  if (!created.ok()) return created.status();
+  Result<StoredComposite> stored = alarms_->GetComposite(spec.alarm_name);
+  if (!stored.ok()) return stored.status();
+  alarm::Evaluation e = alarm::EvaluateComposite(stored->spec, stored->rule, stored->state, *states,
+                                                 std::nullopt, now);
+  if (e.changed) {
+    TW_RETURN_IF_ERROR(CompositeTransition(*stored, e, std::nullopt));
+    TW_RETURN_IF_ERROR(CascadeComposites(spec.alarm_name));
+  }
+  return Status::Ok();
+}
+
+Status Engine::DeleteAlarms(const std::vector<std::string>& names) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<store::Transaction> tx = store::Transaction::Begin(notifier_->db());
+  if (!tx.ok()) return tx.status();
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  const std::set<std::string> deleting(names.begin(), names.end());
+  std::vector<std::string> needed;
+  for (const std::string& name : names) {
+    std::string arn;
+    if (Result<StoredAlarm> a = alarms_->Get(name); a.ok()) arn = a->spec.alarm_arn;
+    if (Result<StoredComposite> c = alarms_->GetComposite(name); c.ok()) arn = c->spec.alarm_arn;
+    const bool depended_on =
+        std::any_of(composites->begin(), composites->end(), [&](const StoredComposite& c) {
+          if (deleting.count(c.spec.alarm_name)) return false;
+          const std::vector<std::string>& children = c.rule.Children();
+          return std::find(children.begin(), children.end(), name) != children.end() ||
+                 (!arn.empty() &&
+                  std::find(children.begin(), children.end(), arn) != children.end());
+        });
+    if (depended_on && std::find(needed.begin(), needed.end(), name) == needed.end()) {
+      needed.push_back(name);
+    }
+  }
+  if (!needed.empty()) {
+    std::string list;
+    for (const std::string& n : needed) list += (list.empty() ? "" : ",") + n;
+    // AWS's words (recorded from DeleteAlarms' ValidationError).
+    return InvalidArgument("Cannot delete " + list +
+                           " as there are composite alarm(s) depending on " +
+                           (needed.size() == 1 ? "it." : "them."));
+  }
+  TW_RETURN_IF_ERROR(alarms_->Delete(names));
+  return tx->Commit();
+}
+
+Status Engine::CascadeComposites(const std::string& changed) {
+  // Each round re-reads the states: a composite's change can change a
+  // composite that names it. Cycles are refused at PutCompositeAlarm, and
+  // the rounds are bounded all the same.
+  std::vector<std::string> queue{changed};
+  for (std::size_t round = 0; !queue.empty() && round < 1000; ++round) {
+    const std::string name = queue.front();
+    queue.erase(queue.begin());
+    Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
+    if (!states.ok()) return states.status();
+    auto self = states->find(name);
+    if (self == states->end()) continue;
+    const std::string arn = self->second.arn;
+    Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+    if (!composites.ok()) return composites.status();
+    for (const StoredComposite& c : *composites) {
+      const std::vector<std::string>& children = c.rule.Children();
+      std::optional<std::string> trigger;
+      for (const std::string& child : children) {
+        if (child == name || child == arn) trigger = child;
+      }
+      if (!trigger) continue;
+      alarm::Evaluation e =
+          alarm::EvaluateComposite(c.spec, c.rule, c.state, *states, trigger, clock_->Now());
+      if (!e.changed) continue;
+      TW_RETURN_IF_ERROR(CompositeTransition(c, e, arn));
+      queue.push_back(c.spec.alarm_name);
+      // The states read above are stale now: the next round re-reads them.
+      states = AlarmStates();
+      if (!states.ok()) return states.status();
+    }
+  }
+  return Status::Ok();
+}
+
+Status Engine::CompositeTransition(const StoredComposite& composite,
+                                   const alarm::Evaluation& evaluation,
+                                   const std::optional<std::string>& trigger_arn) {
+  TW_RETURN_IF_ERROR(alarms_->RecordComposite(composite.spec.alarm_name, evaluation));
+  if (options_.on_transition) {
+    options_.on_transition(composite.spec.alarm_name, composite.state.value, evaluation);
+  }
+  if (evaluation.actions.empty()) return Status::Ok();
+  notify::AlarmChange c;
+  c.alarm_name = composite.spec.alarm_name;
+  if (!composite.spec.alarm_description.empty()) {
+    c.alarm_description = composite.spec.alarm_description;
+  }
+  c.account_id = options_.account_id;
+  c.region = options_.region;
+  c.alarm_arn = composite.spec.alarm_arn;
+  c.old_state = alarm::StateName(composite.state.value);
+  c.new_state = alarm::StateName(evaluation.state.value);
+  c.new_state_reason = evaluation.state.reason;
+  c.state_change_time = evaluation.state.updated;
+  c.configuration_updated_time = composite.configuration_updated;
+  c.ok_actions = composite.spec.ok_actions;
+  c.alarm_actions = composite.spec.alarm_actions;
+  c.insufficient_data_actions = composite.spec.insufficient_data_actions;
+  c.alarm_rule = composite.spec.alarm_rule;
+  if (trigger_arn) {
+    Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
+    if (!states.ok()) return states.status();
+    if (auto it = states->find(*trigger_arn); it != states->end()) {
+      c.triggering_children.push_back(
+          {it->second.arn, alarm::StateName(it->second.state.value), it->second.state.updated});
+    }
+  }
+  c.console_url = ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name);
+  std::vector<std::string> warnings;
+  Result<std::vector<std::string>> published =
+      notifier_->PublishTransition(c, evaluation.actions, &warnings);
+  return published.ok() ? Status::Ok() : published.status();
 }
 
 Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
@@ -370,6 +596,13 @@ Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& eva
   if (options_.on_transition) {
     options_.on_transition(alarm.spec.alarm_name, alarm.state.value, evaluation);
   }
+  TW_RETURN_IF_ERROR(Publish(alarm, evaluation, evidence));
+  // The composites that name this alarm follow it, after its own message.
+  return CascadeComposites(alarm.spec.alarm_name);
+}
+
+Status Engine::Publish(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+                       const AlarmEvaluation& evidence) {
   if (evaluation.actions.empty()) return Status::Ok();
   TransitionFacts facts;
   facts.old_state = alarm.state.value;

@@ -155,6 +155,18 @@ class Engine {
   // PutMetricAlarm (validated spec).
   Status PutMetricAlarm(const alarm::AlarmSpec& spec,
                         const std::map<std::string, std::string>& tags);
+  // PutCompositeAlarm (spec validated by alarm::ValidateComposite): the
+  // rule may name only alarms that exist, and no alarm named by another
+  // kind; a rule that would close a cycle of composites is refused
+  // (kInvalidArgument, the message says which). Evaluated at once, its
+  // actions run as for any transition.
+  Status PutCompositeAlarm(const alarm::CompositeSpec& spec,
+                           const std::map<std::string, std::string>& tags);
+  // DeleteAlarms, metric and composite: refused (kInvalidArgument, "Cannot
+  // delete a,b as there are composite alarm(s) depending on them.") while
+  // a composite not deleted with them names one of them; nothing is deleted
+  // then. Unknown names are ignored.
+  Status DeleteAlarms(const std::vector<std::string>& names);
   // SetAlarmState: kNotFound for an unknown alarm.
   Status SetAlarmState(const std::string& name, alarm::StateValue value, const std::string& reason,
                        const std::string& reason_data);
@@ -193,6 +205,21 @@ class Engine {
   // Stores a changed evaluation and publishes it; inside a transaction.
   Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
                     const AlarmEvaluation& evidence);
+  // The notifications of a metric alarm's transition, to its actions.
+  Status Publish(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+                 const AlarmEvaluation& evidence);
+  // PutCompositeAlarm's work, inside the caller's lock and transaction.
+  Status PutComposite(const alarm::CompositeSpec& spec,
+                      const std::map<std::string, std::string>& tags);
+  // Re-evaluates the composites that name `changed` (an alarm's name; by
+  // name or ARN in their rules), and those naming them in turn; inside a
+  // transaction. Each composite that changes publishes as any alarm does.
+  Status CascadeComposites(const std::string& changed);
+  // Stores a composite's changed evaluation and publishes it.
+  Status CompositeTransition(const StoredComposite& composite, const alarm::Evaluation& evaluation,
+                             const std::optional<std::string>& trigger_arn);
+  // The state of every alarm a rule may name, by name and by ARN.
+  Result<std::map<std::string, alarm::ChildState>> AlarmStates();
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
 

@@ -43,6 +43,7 @@ using cfn::Value;
 constexpr std::string_view kLogGroupType = "AWS::Logs::LogGroup";
 constexpr std::string_view kMetricFilterType = "AWS::Logs::MetricFilter";
 constexpr std::string_view kAlarmType = "AWS::CloudWatch::Alarm";
+constexpr std::string_view kCompositeAlarmType = "AWS::CloudWatch::CompositeAlarm";
 constexpr std::string_view kTopicType = "AWS::SNS::Topic";
 constexpr std::string_view kSubscriptionType = "AWS::SNS::Subscription";
 
@@ -389,6 +390,8 @@ class Loader final : public cfn::ResourceLookup {
   Status BuildLogGroup(const ResourceDecl& decl, Props& props);
   Status BuildMetricFilter(const ResourceDecl& decl, Props& props);
   Status BuildAlarm(const ResourceDecl& decl, Props& props);
+  Status BuildCompositeAlarm(const ResourceDecl& decl, Props& props);
+  Status CheckAlarmNameUnused(Props& props, const std::string& name) const;
   Status BuildTopic(const ResourceDecl& decl, Props& props);
   Status BuildSubscription(const ResourceDecl& decl, Props& props);
   void CheckActions(const AlarmConfig& alarm, const std::string& property,
@@ -651,8 +654,8 @@ Status Loader::DeclareResources(const YAML::Node& resources) {
     }
     if (decl.type.empty()) return Error(path + ".Type", "required attribute is missing");
     decl.supported = decl.type == kLogGroupType || decl.type == kMetricFilterType ||
-                     decl.type == kAlarmType || decl.type == kTopicType ||
-                     decl.type == kSubscriptionType;
+                     decl.type == kAlarmType || decl.type == kCompositeAlarmType ||
+                     decl.type == kTopicType || decl.type == kSubscriptionType;
     if (!decl.supported) {
       config_.warnings.push_back(path + ": " + decl.type + " is not supported; skipped");
     }
@@ -685,7 +688,7 @@ Status Loader::DeclareResources(const YAML::Node& resources) {
 std::pair<std::string_view, std::size_t> NameProperty(std::string_view type) {
   if (type == kLogGroupType) return {"LogGroupName", 512};
   if (type == kMetricFilterType) return {"FilterName", 512};
-  if (type == kAlarmType) return {"AlarmName", 255};
+  if (type == kAlarmType || type == kCompositeAlarmType) return {"AlarmName", 255};
   if (type == kTopicType) return {"TopicName", 256};
   return {"", 0};
 }
@@ -750,7 +753,7 @@ Result<Value> Loader::ResourceAttribute(const std::string& logical_id, const std
     if (attribute == "TopicName") return Value::Text(*name);
     return no_attribute("TopicArn, TopicName");
   }
-  if (decl.type == kAlarmType) {
+  if (decl.type == kAlarmType || decl.type == kCompositeAlarmType) {
     if (attribute.empty()) return Value::Text(*name);
     if (attribute == "Arn") return Value::Text(AlarmArn(*name));
     return no_attribute("Arn");
@@ -772,6 +775,7 @@ Status Loader::Build(const ResourceDecl& decl) {
   if (decl.type == kLogGroupType) TW_RETURN_IF_ERROR(BuildLogGroup(decl, props));
   if (decl.type == kMetricFilterType) TW_RETURN_IF_ERROR(BuildMetricFilter(decl, props));
   if (decl.type == kAlarmType) TW_RETURN_IF_ERROR(BuildAlarm(decl, props));
+  if (decl.type == kCompositeAlarmType) TW_RETURN_IF_ERROR(BuildCompositeAlarm(decl, props));
   if (decl.type == kTopicType) TW_RETURN_IF_ERROR(BuildTopic(decl, props));
   if (decl.type == kSubscriptionType) TW_RETURN_IF_ERROR(BuildSubscription(decl, props));
   return props.CheckUnknown();
@@ -941,13 +945,52 @@ Status Loader::BuildAlarm(const ResourceDecl& decl, Props& props) {
 
   Status valid = alarm::Validate(spec);
   if (!valid.ok()) return Prefixed(valid, props.path());
-  for (const AlarmConfig& other : config_.alarms) {
-    if (other.spec.alarm_name == spec.alarm_name) {
-      return Error(props.Path("AlarmName"),
-                   Quote(spec.alarm_name) + " is also the name of Resources." + other.logical_id);
-    }
-  }
+  TW_RETURN_IF_ERROR(CheckAlarmNameUnused(props, spec.alarm_name));
   config_.alarms.push_back(std::move(config));
+  return Status::Ok();
+}
+
+// Metric and composite alarms share one namespace of names.
+Status Loader::CheckAlarmNameUnused(Props& props, const std::string& name) const {
+  auto taken = [&](const std::string& logical_id) {
+    return Error(props.Path("AlarmName"),
+                 Quote(name) + " is also the name of Resources." + logical_id);
+  };
+  for (const AlarmConfig& other : config_.alarms) {
+    if (other.spec.alarm_name == name) return taken(other.logical_id);
+  }
+  for (const CompositeAlarmConfig& other : config_.composite_alarms) {
+    if (other.spec.alarm_name == name) return taken(other.logical_id);
+  }
+  return Status::Ok();
+}
+
+Status Loader::BuildCompositeAlarm(const ResourceDecl& decl, Props& props) {
+  CompositeAlarmConfig config;
+  config.logical_id = decl.id;
+  alarm::CompositeSpec& spec = config.spec;
+  Result<std::string> name = PhysicalName(decl);
+  if (!name.ok()) return name.status();
+  spec.alarm_name = *name;
+  spec.alarm_arn = AlarmArn(spec.alarm_name);
+  props.Take("AlarmName");
+  TW_RETURN_IF_ERROR(props.String("AlarmRule", true, &spec.alarm_rule));
+  TW_RETURN_IF_ERROR(props.String("AlarmDescription", false, &spec.alarm_description));
+  TW_RETURN_IF_ERROR(props.Bool("ActionsEnabled", &spec.actions_enabled));
+  TW_RETURN_IF_ERROR(props.StringList("AlarmActions", &spec.alarm_actions));
+  TW_RETURN_IF_ERROR(props.StringList("OKActions", &spec.ok_actions));
+  TW_RETURN_IF_ERROR(props.StringList("InsufficientDataActions", &spec.insufficient_data_actions));
+  if (props.Take("ActionsSuppressor") != nullptr) {
+    return Error(props.Path("ActionsSuppressor"),
+                 "actions suppression is not supported by trailwatch yet");
+  }
+  props.Ignore({"ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"});
+  TW_RETURN_IF_ERROR(ReadTags(props, &config.tags));
+  TW_RETURN_IF_ERROR(props.CheckUnknown());
+  Status valid = alarm::ValidateComposite(spec);
+  if (!valid.ok()) return Prefixed(valid, props.path());
+  TW_RETURN_IF_ERROR(CheckAlarmNameUnused(props, spec.alarm_name));
+  config_.composite_alarms.push_back(std::move(config));
   return Status::Ok();
 }
 
@@ -1045,6 +1088,34 @@ void Loader::CheckActions(const AlarmConfig& alarm, const std::string& property,
 }
 
 Status Loader::CrossCheck() {
+  // Composites applied after the composites they name; a cycle is an error.
+  {
+    std::vector<CompositeAlarmConfig> ordered, rest = std::move(config_.composite_alarms);
+    std::set<std::string> placed;
+    std::set<std::string> composites;
+    for (const CompositeAlarmConfig& c : rest) {
+      composites.insert(c.spec.alarm_name);
+      composites.insert(c.spec.alarm_arn);
+    }
+    while (!rest.empty()) {
+      auto ready = std::find_if(rest.begin(), rest.end(), [&](const CompositeAlarmConfig& c) {
+        Result<alarm::AlarmRule> rule = alarm::AlarmRule::Parse(c.spec.alarm_rule);
+        for (const std::string& child : rule->Children()) {
+          if (composites.count(child) && !placed.count(child)) return false;
+        }
+        return true;
+      });
+      if (ready == rest.end()) {
+        return Error("Resources." + rest.front().logical_id + ".Properties.AlarmRule",
+                     "composite alarms name each other in a cycle");
+      }
+      placed.insert(ready->spec.alarm_name);
+      placed.insert(ready->spec.alarm_arn);
+      ordered.push_back(std::move(*ready));
+      rest.erase(ready);
+    }
+    config_.composite_alarms = std::move(ordered);
+  }
   for (const SubscriptionConfig& sub : config_.subscriptions) {
     if (sub.logical_id.empty() || topic_ids_by_arn_.contains(sub.topic_arn)) continue;
     config_.warnings.push_back("Resources." + sub.logical_id + ".Properties.TopicArn: " +

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "alarm/alarm.h"
+#include "alarm/composite.h"
 #include "common/status.h"
 #include "metrics/metrics.h"
 
@@ -100,10 +101,18 @@ struct AlarmConfig {
   std::map<std::string, std::string> tags;  // Tags
 };
 
+struct CompositeAlarmConfig {
+  std::string logical_id;
+  alarm::CompositeSpec spec;
+  std::map<std::string, std::string> tags;  // Tags
+};
+
 struct Configuration {
   std::vector<LogGroupConfig> log_groups;
   std::vector<MetricFilterConfig> metric_filters;
   std::vector<AlarmConfig> alarms;
+  // In an order that puts each composite after the composites it names.
+  std::vector<CompositeAlarmConfig> composite_alarms;
   std::vector<TopicConfig> topics;
   std::vector<SubscriptionConfig> subscriptions;
   std::vector<std::string>

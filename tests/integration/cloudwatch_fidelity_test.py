@@ -22,14 +22,8 @@ High-resolution data (StorageResolution 1) keeps its second and a
 
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
-
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 import harness
 
@@ -48,18 +42,8 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
             for i in range(20)]})
 
     def send(self, body, headers, service="monitoring"):
-        url = self.server.endpoint + "/"
-        request = AWSRequest("POST", url, data=body, headers=headers)
-        SigV4Auth(Credentials(harness.ACCESS_KEY_ID, harness.SECRET_ACCESS_KEY), service,
-                  harness.REGION).add_auth(request)
-        sent = urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
-        try:
-            with urllib.request.urlopen(sent, timeout=30) as response:
-                self.last_headers = response.headers
-                return response.status, response.read()
-        except urllib.error.HTTPError as e:
-            self.last_headers = e.headers
-            return e.code, e.read()
+        status, self.last_headers, raw = harness.signed_post(self.server.endpoint, service, body, headers)
+        return status, raw
 
     def json_call(self, operation, payload):
         status, body = self.send(json.dumps(payload).encode(), {

@@ -362,6 +362,39 @@ def client_environment(workdir):
     return env
 
 
+def boto3_clients(workdir, endpoint, *services):
+    """boto3 clients of this interpreter's boto3 for `services` ("cloudwatch",
+    "sns", ...) against `endpoint`, with the test's key and no configuration
+    of the machine, each request tried once."""
+    import boto3
+    import botocore.config
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        del os.environ[key]
+    os.environ.update({k: v for k, v in client_environment(workdir).items() if k.startswith("AWS_")})
+    session = boto3.session.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                                    region_name=REGION)
+    config = botocore.config.Config(retries={"max_attempts": 1})
+    return [session.client(service, endpoint_url=endpoint, config=config) for service in services]
+
+
+def signed_post(endpoint, service, body, headers):
+    """(status, headers, body bytes) of a POST to `endpoint`/ signed with
+    Debian's botocore SigV4 signer as `service`, sent as is: no SDK model
+    stands between the request and the bytes compared."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    url = endpoint + "/"
+    request = AWSRequest("POST", url, data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), service, REGION).add_auth(request)
+    sent = urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
+    try:
+        with urllib.request.urlopen(sent, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def find_v1_cli():
     """The aws CLI v1 of the machine's pyenv Python: the first `aws` on PATH
     that is not Debian's, else pyenv's shim. None when there is none."""

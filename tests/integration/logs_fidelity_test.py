@@ -16,12 +16,6 @@ accepted (recorded from AWS).
 """
 
 import json
-import urllib.error
-import urllib.request
-
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 import harness
 
@@ -35,19 +29,9 @@ class LogsFidelityTest(harness.IntegrationTest):
 
     def call(self, operation, payload):
         """(HTTP status, the decoded JSON body) of one signed request."""
-        url = self.server.endpoint + "/"
-        body = json.dumps(payload).encode()
-        request = AWSRequest("POST", url, data=body, headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": f"Logs_20140328.{operation}"})
-        SigV4Auth(Credentials(harness.ACCESS_KEY_ID, harness.SECRET_ACCESS_KEY), "logs",
-                  harness.REGION).add_auth(request)
-        sent = urllib.request.Request(url, data=body, method="POST", headers=dict(request.headers))
-        try:
-            with urllib.request.urlopen(sent, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
+        status, _, body = harness.signed_post(self.server.endpoint, "logs", json.dumps(payload).encode(), {
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"Logs_20140328.{operation}"})
+        return status, json.loads(body or b"{}")
 
     def ok(self, operation, payload):
         status, body = self.call(operation, payload)

@@ -17,13 +17,10 @@ confirmed!" page (API clients still get the XML).
 
 import html
 import json
-import os
 import re
 import urllib.error
 import urllib.request
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
 import harness
@@ -37,16 +34,7 @@ class TagsAndBatchTest(harness.IntegrationTest):
         super().setUp()
         self.receiver = self.start_receiver()
         self.server = self.start_server(args=["--allow-endpoint", "127.0.0.1/32"])
-        for key in [k for k in os.environ if k.startswith("AWS_")]:
-            del os.environ[key]
-        os.environ.update({k: v for k, v in harness.client_environment(self.workdir).items()
-                           if k.startswith("AWS_")})
-        session = boto3.session.Session(aws_access_key_id=harness.ACCESS_KEY_ID,
-                                        aws_secret_access_key=harness.SECRET_ACCESS_KEY,
-                                        region_name=harness.REGION)
-        config = botocore.config.Config(retries={"max_attempts": 1})
-        self.cloudwatch = session.client("cloudwatch", endpoint_url=self.server.endpoint, config=config)
-        self.sns = session.client("sns", endpoint_url=self.server.endpoint, config=config)
+        self.cloudwatch, self.sns = harness.boto3_clients(self.workdir, self.server.endpoint, "cloudwatch", "sns")
 
     def error(self, call, **kwargs):
         with self.assertRaises(botocore.exceptions.ClientError) as caught:

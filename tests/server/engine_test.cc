@@ -458,6 +458,42 @@ TEST_F(EngineTest, TemplateTagsAreSetAtEveryApplyAndApiTagsStay) {
   EXPECT_EQ(topic.tags, (std::map<std::string, std::string>{{"team", "sec"}}));
 }
 
+TEST_F(EngineTest, TemplateCompositesAreEvaluatedAtApplyAndFollowTheirChildren) {
+  CompositeAlarmConfig composite;
+  composite.logical_id = "Both";
+  composite.spec.alarm_name = "both";
+  composite.spec.alarm_arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:both";
+  composite.spec.alarm_rule = "ALARM(IAM) OR FALSE";
+  config_.composite_alarms = {composite};
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  auto both = [&] {
+    return engine_->Locked([](Services& sv) { return *sv.alarms.GetComposite("both"); });
+  };
+  EXPECT_EQ(both().state.value, alarm::StateValue::kOk);
+  EXPECT_EQ(both().state.reason,
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:both was created and its alarm rule "
+            "evaluates to OK");
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
+  EXPECT_EQ(both().state.value, alarm::StateValue::kAlarm);
+  EXPECT_TRUE(
+      both().state.reason.starts_with(Alarm().spec.alarm_arn + " transitioned to ALARM at "))
+      << both().state.reason;
+
+  // Applying the same template again adds no history; a child in use stays.
+  std::optional<std::string> next;
+  auto history_size = [&] {
+    return engine_->Locked(
+        [&](Services& sv) { return sv.alarms.History({.alarm_name = "both"}, &next)->size(); });
+  };
+  const std::size_t before = history_size();
+  ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
+  EXPECT_EQ(history_size(), before);
+  EXPECT_EQ(engine_->DeleteAlarms({"IAM"}).message(),
+            "Cannot delete IAM as there are composite alarm(s) depending on it.");
+  EXPECT_EQ(Alarm().spec.alarm_name, "IAM");
+}
+
 TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {
   ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
   EXPECT_EQ(Alarm().state.reason, "testing");

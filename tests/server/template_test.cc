@@ -563,6 +563,61 @@ TEST(TemplateTags, AlarmsAndTopicsCarryTheirTags) {
   }
 }
 
+TEST(TemplateCompositeAlarms, OrderedAfterTheCompositesTheyNameAndCyclesRefused) {
+  const std::string composites = R"(
+  Outer:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties:
+      AlarmName: outer
+      AlarmRule: !Sub 'ALARM("${Inner.Arn}") OR ALARM(IAMPolicyChanges)'
+      AlarmActions: [arn:aws:sns:us-east-1:000000000000:alerts]
+      Tags: [{Key: team, Value: sec}]
+  Inner:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties:
+      AlarmName: inner
+      AlarmRule: ALARM(IAMPolicyChanges)
+      ActionsEnabled: false
+)";
+  Configuration c = MustParse(Alarm({}, composites));
+  ASSERT_EQ(c.composite_alarms.size(), 2u);
+  EXPECT_EQ(c.composite_alarms[0].spec.alarm_name, "inner");
+  EXPECT_FALSE(c.composite_alarms[0].spec.actions_enabled);
+  const alarm::CompositeSpec& outer = c.composite_alarms[1].spec;
+  EXPECT_EQ(outer.alarm_rule,
+            "ALARM(\"arn:aws:cloudwatch:us-east-1:000000000000:alarm:inner\") OR "
+            "ALARM(IAMPolicyChanges)");
+  EXPECT_EQ(outer.alarm_arn, "arn:aws:cloudwatch:us-east-1:000000000000:alarm:outer");
+  EXPECT_EQ(c.composite_alarms[1].tags, (std::map<std::string, std::string>{{"team", "sec"}}));
+
+  const std::string cycle = R"(
+  A:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties: {AlarmName: a, AlarmRule: ALARM(b)}
+  B:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties: {AlarmName: b, AlarmRule: ALARM(a)}
+)";
+  EXPECT_EQ(ErrorOf(Alarm({}, cycle)),
+            "Resources.A.Properties.AlarmRule: composite alarms name each other in a "
+            "cycle");
+  EXPECT_EQ(ErrorOf(Alarm({},
+                          "  C:\n    Type: AWS::CloudWatch::CompositeAlarm\n"
+                          "    Properties: {AlarmName: c, AlarmRule: 'ALARM(x) OR'}\n")),
+            "Resources.C.Properties.AlarmRule: unexpected end of the rule at character "
+            "12");
+  EXPECT_EQ(ErrorOf(Alarm({},
+                          "  C:\n    Type: AWS::CloudWatch::CompositeAlarm\n"
+                          "    Properties: {AlarmName: IAMPolicyChanges, AlarmRule: TRUE}\n")),
+            "Resources.C.Properties.AlarmName: 'IAMPolicyChanges' is also the name of "
+            "Resources.IAMPolicyAlarm");
+  EXPECT_EQ(ErrorOf(Alarm({},
+                          "  C:\n    Type: AWS::CloudWatch::CompositeAlarm\n"
+                          "    Properties: {AlarmRule: TRUE, ActionsSuppressor: x}\n")),
+            "Resources.C.Properties.ActionsSuppressor: actions suppression is not "
+            "supported by trailwatch yet");
+}
+
 // --------------------------------------------------------------- errors
 
 struct BadTemplate {

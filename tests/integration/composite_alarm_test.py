@@ -1,0 +1,154 @@
+"""Composite alarms through Debian's boto3 (CloudWatch's Query protocol) and raw
+JSON 1.0 requests (issue 14, theme 9), against a real `trailwatch serve`,
+the composite's notification delivered to a real HTTP endpoint.
+
+AWS's documented and recorded behaviour: PutCompositeAlarm creates the alarm
+in INSUFFICIENT_DATA and evaluates it at once ("<arn> was created and its
+alarm rule evaluates to OK"); a child's transition moves it ("<child arn>
+transitioned to ALARM at <EEEE dd MMMM, yyyy HH:mm:ss> UTC", StateReasonData
+{"triggeringAlarms": [...]}); DescribeAlarms lists composites only when
+AlarmTypes asks for CompositeAlarm; DeleteAlarms refuses a child a composite
+depends on ("Cannot delete X as there are composite alarm(s) depending on
+it.").
+"""
+
+import json
+import re
+
+import botocore.exceptions
+
+import harness
+
+ARN = f"arn:aws:cloudwatch:{harness.REGION}:{harness.ACCOUNT_ID}:alarm:"
+LONG_TIME = r"[A-Z][a-z]+day \d\d [A-Z][a-z]+, \d{4} \d\d:\d\d:\d\d UTC"
+
+
+class CompositeAlarmTest(harness.IntegrationTest):
+    def setUp(self):
+        super().setUp()
+        self.receiver = self.start_receiver()
+        self.server = self.start_server(args=["--allow-endpoint", "127.0.0.1/32"])
+        self.cloudwatch, self.sns = harness.boto3_clients(self.workdir, self.server.endpoint, "cloudwatch", "sns")
+        for name in ("cpu", "deploying"):
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=name, Namespace="App", MetricName=name, Statistic="Maximum", Period=60,
+                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="start")
+
+    def error(self, call, **kwargs):
+        with self.assertRaises(botocore.exceptions.ClientError) as caught:
+            call(**kwargs)
+        e = caught.exception.response
+        return e["Error"]["Code"], e["Error"].get("Message"), e["ResponseMetadata"]["HTTPStatusCode"]
+
+    def composite(self, name="service"):
+        [c] = self.cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])[
+            "CompositeAlarms"]
+        return c
+
+    def test_a_composite_follows_its_children_and_notifies(self):
+        topic = self.sns.create_topic(Name="composite")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.receiver.url("/c"))
+        confirmation = self.receiver.wait_for(harness.sns_type("SubscriptionConfirmation"))
+        self.sns.confirm_subscription(TopicArn=topic, Token=json.loads(confirmation.body)["Token"])
+
+        rule = 'ALARM(cpu) AND NOT ALARM("deploying")'
+        self.cloudwatch.put_composite_alarm(AlarmName="service", AlarmRule=rule, AlarmActions=[topic],
+                                            Tags=[{"Key": "team", "Value": "sec"}])
+        c = self.composite()
+        self.assertEqual((c["AlarmRule"], c["StateValue"], c["AlarmArn"]), (rule, "OK", ARN + "service"))
+        self.assertEqual(c["StateReason"], f"{ARN}service was created and its alarm rule evaluates to OK")
+        self.assertEqual([t["arn"] for t in json.loads(c["StateReasonData"])["triggeringAlarms"]],
+                         [ARN + "cpu", ARN + "deploying"])
+        # Metric alarms only, unless asked.
+        listed = self.cloudwatch.describe_alarms()
+        self.assertEqual(([a["AlarmName"] for a in listed["MetricAlarms"]], listed["CompositeAlarms"]),
+                         (["cpu", "deploying"], []))
+        both = self.cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        self.assertEqual([a["AlarmName"] for a in both["CompositeAlarms"]], ["service"])
+        self.assertEqual([a["AlarmName"] for a in self.cloudwatch.describe_alarms(
+            ParentsOfAlarmName="cpu", AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]], ["service"])
+        self.assertEqual([a["AlarmName"] for a in self.cloudwatch.describe_alarms(
+            ChildrenOfAlarmName="service")["MetricAlarms"]], ["cpu", "deploying"])
+        self.assertEqual(self.cloudwatch.list_tags_for_resource(ResourceARN=ARN + "service")["Tags"],
+                         [{"Key": "team", "Value": "sec"}])
+
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="ALARM", StateReason="testing")
+        c = self.composite()
+        self.assertEqual(c["StateValue"], "ALARM")
+        self.assertRegex(c["StateReason"], f"^{re.escape(ARN)}cpu transitioned to ALARM at {LONG_TIME}$")
+        [trigger] = json.loads(c["StateReasonData"])["triggeringAlarms"]
+        self.assertEqual((trigger["arn"], trigger["state"]["value"]), (ARN + "cpu", "ALARM"))
+
+        notification = self.receiver.wait_for(harness.sns_type("Notification"), what="the composite's message")
+        envelope = json.loads(notification.body)
+        self.assertEqual(envelope["Subject"], 'ALARM: "service" in US East (N. Virginia)')
+        message = json.loads(envelope["Message"])
+        self.assertEqual(list(message), [
+            "AlarmName", "AlarmDescription", "AWSAccountId", "AlarmConfigurationUpdatedTimestamp",
+            "NewStateValue", "NewStateReason", "StateChangeTime", "Region", "AlarmArn", "OldStateValue",
+            "OKActions", "AlarmActions", "InsufficientDataActions", "AlarmRule", "TriggeringChildren"])
+        self.assertEqual((message["OldStateValue"], message["NewStateValue"], message["AlarmRule"]),
+                         ("OK", "ALARM", rule))
+        [child] = message["TriggeringChildren"]
+        self.assertEqual((child["Arn"], child["State"]["Value"]), (ARN + "cpu", "ALARM"))
+
+        # A deployment in progress silences it.
+        self.cloudwatch.set_alarm_state(AlarmName="deploying", StateValue="ALARM", StateReason="deploy")
+        self.assertEqual(self.composite()["StateValue"], "OK")
+        history = self.cloudwatch.describe_alarm_history(AlarmName="service")["AlarmHistoryItems"]
+        self.assertEqual([h["HistorySummary"] for h in history], [
+            "Alarm updated from ALARM to OK", f"Successfully executed action {topic}",
+            "Alarm updated from OK to ALARM", "Alarm updated from INSUFFICIENT_DATA to OK",
+            'Alarm "service" created'])
+
+        self.assertEqual(self.error(self.cloudwatch.delete_alarms, AlarmNames=["cpu"]), (
+            "ValidationError", "Cannot delete cpu as there are composite alarm(s) depending on it.", 400))
+        self.assertEqual(self.error(self.cloudwatch.delete_alarms, AlarmNames=["cpu", "deploying"])[1],
+                         "Cannot delete cpu,deploying as there are composite alarm(s) depending on them.")
+        self.cloudwatch.delete_alarms(AlarmNames=["service", "cpu"])  # together: allowed
+        self.assertEqual(self.cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"], [])
+
+    def test_composites_of_composites_and_what_is_refused(self):
+        self.cloudwatch.put_composite_alarm(AlarmName="inner", AlarmRule="ALARM(cpu)")
+        self.cloudwatch.put_composite_alarm(AlarmName="outer", AlarmRule=f'ALARM("{ARN}inner") OR FALSE')
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="ALARM", StateReason="testing")
+        self.assertEqual(self.composite("outer")["StateValue"], "ALARM")
+        self.assertRegex(self.composite("outer")["StateReason"], f"^{re.escape(ARN)}inner transitioned to ALARM")
+
+        def refused(**kwargs):
+            return self.error(self.cloudwatch.put_composite_alarm, **kwargs)
+        self.assertEqual(refused(AlarmName="x", AlarmRule="ALARM(nothere)"),
+                         ("ValidationError", "AlarmRule: no alarm named nothere exists", 400))
+        self.assertEqual(refused(AlarmName="inner", AlarmRule="ALARM(outer)"), (
+            "ValidationError", "AlarmRule: outer names inner, so naming it would make a cycle", 400))
+        self.assertEqual(refused(AlarmName="x", AlarmRule="ALARM(cpu) AND"),
+                         ("ValidationError", "AlarmRule: unexpected end of the rule at character 15", 400))
+        self.assertEqual(refused(AlarmName="cpu", AlarmRule="TRUE")[1],
+                         "AlarmName: cpu is already the name of a metric alarm")
+        code, _, _ = self.error(self.cloudwatch.put_metric_alarm,
+                                AlarmName="outer", Namespace="App", MetricName="m", Statistic="Sum",
+                                Period=60, EvaluationPeriods=1, Threshold=1,
+                                ComparisonOperator="GreaterThanThreshold")
+        self.assertEqual(code, "InvalidParameterValue")
+
+    def test_json_protocol(self):
+        def call(operation, payload):
+            status, _, body = harness.signed_post(self.server.endpoint, "monitoring", json.dumps(payload).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"GraniteServiceVersion20100801.{operation}"})
+            return status, json.loads(body or b"{}")
+
+        self.assertEqual(call("PutCompositeAlarm", {"AlarmName": "j", "AlarmRule": "OK(cpu)"}), (200, {}))
+        status, body = call("DescribeAlarms", {"AlarmTypes": ["CompositeAlarm"]})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["MetricAlarms"], [])
+        [c] = body["CompositeAlarms"]
+        self.assertEqual((c["AlarmName"], c["StateValue"], c["AlarmRule"]), ("j", "ALARM", "OK(cpu)"))
+        self.assertIsInstance(c["StateUpdatedTimestamp"], float)
+        status, body = call("DescribeAlarms", {"AlarmTypes": ["Composite"]})
+        self.assertEqual((status, body["__type"]), (400, "com.amazon.coral.validate#ValidationException"))
+
+
+if __name__ == "__main__":
+    harness.main()
