@@ -62,6 +62,14 @@ export function alarmsPage(main) {
   }, 100));
 
   const tbody = h('tbody');
+  // Composite alarms watch other alarms: their own table, hidden while there are none.
+  const compositeBody = h('tbody');
+  const compositeSection = h('section', {class: 'composites', hidden: true, 'aria-labelledby': 'composites-title'},
+      h('h2', {id: 'composites-title'}, 'Composite alarms'),
+      h('div', {class: 'table-wrap'}, h('table', {class: 'alarms composites'},
+          h('thead', null, h('tr', null, ['State', 'Name', 'In state for', 'Reason', 'Rule']
+              .map((x) => h('th', {scope: 'col'}, x)))),
+          compositeBody)));
   const status = h('p', {class: 'live', role: 'status'});
   const announcer = h('p', {class: 'visually-hidden', 'aria-live': 'assertive'});
   const emptyNote = h('div');
@@ -73,10 +81,11 @@ export function alarmsPage(main) {
           h('thead', null, h('tr', null, ['State', 'Name', 'In state for', 'Reason', 'Metric', 'Last 3 hours']
               .map((x) => h('th', {scope: 'col'}, x)))),
           tbody)),
-      emptyNote, announcer);
+      emptyNote, compositeSection, announcer);
 
   const rows = new Map();  // name -> {tr, signature, durationCell, alarm}
   let alarms = null;
+  let composites = [];
   let lastStates = null;
 
   function rowFor(alarm) {
@@ -103,8 +112,22 @@ export function alarmsPage(main) {
     return row;
   }
 
+  function compositeRow(c) {
+    const durationCell = h('td', {class: 'duration'});
+    const tr = h('tr', {'data-composite': c.name, 'data-state': c.state},
+        h('td', null, stateBadge(c.state)),
+        h('th', {scope: 'row', class: 'name'}, c.name,
+            c.description ? h('div', {class: 'sub'}, c.description) : null,
+            c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null),
+        durationCell,
+        h('td', {class: 'reason'}, c.stateReason ?? ''),
+        h('td', {class: 'rule'}, h('code', null, c.rule)));
+    return {tr, durationCell, alarm: c};
+  }
+  const compositeRows = [];
+
   function tick() {
-    for (const row of rows.values()) {
+    for (const row of [...rows.values(), ...compositeRows]) {
       const at = Date.parse(since(row.alarm));
       row.durationCell.textContent = fmtDuration(now() - at);
       row.durationCell.title = `since ${fmtTime(since(row.alarm))} ${timeZoneLabel()}`;
@@ -126,6 +149,12 @@ export function alarmsPage(main) {
     const trs = shown.map((a) => rowFor(a).tr);
     const same = trs.length === tbody.children.length && trs.every((tr, i) => tbody.children[i] === tr);
     if (!same) tbody.replaceChildren(...trs);
+    const shownComposites = composites
+        .filter((c) => !listFilter.state || c.state === listFilter.state)
+        .filter((c) => !needle || c.name.toLowerCase().includes(needle));
+    compositeRows.splice(0, compositeRows.length, ...shownComposites.map(compositeRow));
+    compositeBody.replaceChildren(...compositeRows.map((r) => r.tr));
+    compositeSection.hidden = compositeRows.length === 0;
     tick();
     emptyNote.replaceChildren(alarms.length === 0 ?
       empty('No alarms yet: create one with aws cloudwatch put-metric-alarm, or start the server with --template.') :
@@ -139,6 +168,7 @@ export function alarmsPage(main) {
       const data = await get('alarms');
       setServerNow(data.now);
       alarms = data.alarms ?? [];
+      composites = data.composites ?? [];
       const states = new Map(alarms.map((a) => [a.name, a.state]));
       if (lastStates) {
         const changed = alarms.filter((a) => lastStates.has(a.name) && lastStates.get(a.name) !== a.state);

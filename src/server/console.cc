@@ -464,7 +464,22 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
       if (!alarms.ok()) return Error(500, alarms.status().message());
       Json list = Json::array();
       for (const StoredAlarm& a : *alarms) list.push_back(alarm_json(a, sv.metrics));
-      return JsonResponse(200, Json{{"now", Time(now)}, {"alarms", list}});
+      Result<std::vector<StoredComposite>> composites = sv.alarms.ListComposites();
+      if (!composites.ok()) return Error(500, composites.status().message());
+      Json composite_list = Json::array();
+      for (const StoredComposite& c : *composites) {
+        composite_list.push_back({{"name", c.spec.alarm_name},
+                                  {"arn", c.spec.alarm_arn},
+                                  {"description", c.spec.alarm_description},
+                                  {"state", alarm::StateName(c.state.value)},
+                                  {"stateReason", c.state.reason},
+                                  {"stateUpdated", Time(c.state.updated)},
+                                  {"stateTransitioned", Time(c.state_transitioned)},
+                                  {"rule", c.spec.alarm_rule},
+                                  {"actionsEnabled", c.spec.actions_enabled}});
+      }
+      return JsonResponse(
+          200, Json{{"now", Time(now)}, {"alarms", list}, {"composites", composite_list}});
     });
   }
   if (path.starts_with("alarms/") && request.method == "GET") {

@@ -13,6 +13,7 @@
 //     the secret never comes back to the browser;
 //   - the seed alarm (examples/iam-policy-change.yaml) shows OK, then ALARM
 //     without a reload after PutLogEvents of a DeletePolicy CloudTrail record;
+//   - a composite alarm naming it appears in its own table, in ALARM;
 //   - the detail graph has a breaching datapoint above the threshold line and
 //     a shaded ALARM period; the condition in words; the history with the
 //     e-mail delivery; the evidence with the event's user and source IP and
@@ -99,6 +100,20 @@ async function logs(operation, input) {
     method: 'POST', body,
     headers: signedHeaders('logs', server.base, body, {
       'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Logs_20140328.${operation}`,
+    }),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 200, `${operation}: ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function cloudwatch(operation, input) {
+  const body = JSON.stringify(input);
+  const response = await fetch(`${server.base}/`, {
+    method: 'POST', body,
+    headers: signedHeaders('monitoring', server.base, body, {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `GraniteServiceVersion20100801.${operation}`,
     }),
   });
   const text = await response.text();
@@ -428,6 +443,23 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await waitFor(row.locator('svg.sparkline circle.breaching'));
     assert.match(await page.title(), /\(1 in ALARM\)/);
     await shot(page, '10-alarms-alarm');
+  });
+
+  await t.test('composite alarms: a table of their own, following the alarm they name', async () => {
+    const rule = `ALARM("${ALARM}") OR FALSE`;
+    await cloudwatch('PutCompositeAlarm', {AlarmName: 'AnyPolicyChange', AlarmRule: rule,
+      AlarmDescription: 'the seed alarm, composed'});
+    const row = page.locator('tr[data-composite="AnyPolicyChange"][data-state="ALARM"]');
+    await waitFor(row);
+    await expectText(page.locator('#composites-title'), 'Composite alarms');
+    await expectText(row.locator('.rule'), rule);
+    await expectText(row.locator('.reason'), 'was created and its alarm rule evaluates to ALARM');
+    await expectText(row, 'the seed alarm, composed');
+    await page.fill('#alarm-filter', 'no-such-alarm');
+    await waitFor(row, {state: 'detached'});
+    await page.fill('#alarm-filter', '');
+    await waitFor(row);
+    await shot(page, '10b-composite-alarms');
   });
 
   await t.test('alarm detail: breaching point above the threshold line, ALARM shaded, condition', async () => {
