@@ -454,18 +454,6 @@ void AppendStateJson(std::string* out, const AlarmState& state) {
   out->push_back('}');
 }
 
-const std::vector<std::string>& ActionsFor(const AlarmSpec& spec, StateValue state) {
-  switch (state) {
-    case StateValue::kOk:
-      return spec.ok_actions;
-    case StateValue::kAlarm:
-      return spec.alarm_actions;
-    case StateValue::kInsufficientData:
-      return spec.insufficient_data_actions;
-  }
-  return spec.insufficient_data_actions;
-}
-
 }  // namespace
 
 const char* StateName(StateValue state) {

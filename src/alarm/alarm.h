@@ -129,6 +129,14 @@ struct Evaluation {
 Evaluation Evaluate(const AlarmSpec& spec, const AlarmState& current,
                     std::span<const Bucket> buckets, TimePoint now);
 
+// The actions an alarm (metric or composite spec) runs on entering `state`.
+template <typename Spec>
+const std::vector<std::string>& ActionsFor(const Spec& spec, StateValue state) {
+  return state == StateValue::kAlarm ? spec.alarm_actions
+         : state == StateValue::kOk  ? spec.ok_actions
+                                     : spec.insufficient_data_actions;
+}
+
 // A change from `current` to `next` (its `updated` is the time): the
 // StateUpdate history item and, when `actions_enabled`, `actions` with an
 // Action item each. Metric and composite alarms change state this way.

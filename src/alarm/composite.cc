@@ -324,9 +324,7 @@ Evaluation EvaluateComposite(const CompositeSpec& spec, const AlarmRule& rule,
   data.append("]}");
   next.reason_data = std::move(data);
 
-  const std::vector<std::string>& actions =
-      target == StateValue::kAlarm ? spec.alarm_actions : spec.ok_actions;
-  return StateChange(current, std::move(next), spec.actions_enabled, actions);
+  return StateChange(current, std::move(next), spec.actions_enabled, ActionsFor(spec, target));
 }
 
 HistoryItem CompositeConfigurationUpdate(const CompositeSpec& spec, TimePoint now, bool created) {

@@ -415,14 +415,24 @@ Status AlarmService::SetActionsEnabled(const std::vector<std::string>& names, bo
   if (!tx.ok()) return tx.status();
   for (const std::string& name : names) {
     Result<StoredAlarm> a = Get(name);
-    if (!a.ok()) {
-      if (a.status().code() == StatusCode::kNotFound) continue;
-      return a.status();
+    Result<StoredComposite> c = a.ok() ? Result<StoredComposite>(NotFound("")) : GetComposite(name);
+    if (!a.ok() && !c.ok()) {
+      if (c.status().code() == StatusCode::kNotFound) continue;
+      return c.status();
     }
-    a->spec.actions_enabled = enabled;
-    Result<store::Statement> u = db_->Prepare("UPDATE alarms SET spec = ? WHERE name = ?");
+    std::string spec;
+    if (a.ok()) {
+      a->spec.actions_enabled = enabled;
+      spec = Dump(SpecJson(a->spec));
+    } else {
+      c->spec.actions_enabled = enabled;
+      spec = Dump(CompositeJson(c->spec));
+    }
+    Result<store::Statement> u =
+        db_->Prepare(a.ok() ? "UPDATE alarms SET spec = ? WHERE name = ?"
+                            : "UPDATE composite_alarms SET spec = ? WHERE name = ?");
     if (!u.ok()) return u.status();
-    u->BindAll(Dump(SpecJson(a->spec)), name);
+    u->BindAll(spec, name);
     TW_RETURN_IF_ERROR(u->Run());
   }
   return tx->Commit();

@@ -646,10 +646,24 @@ Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();
   Result<StoredAlarm> alarm = alarms_->Get(name);
-  if (!alarm.ok()) return alarm.status();
-  alarm::Evaluation e =
-      alarm::SetState(alarm->spec, alarm->state, value, reason, reason_data, clock_->Now());
-  if (e.changed) TW_RETURN_IF_ERROR(Transition(*alarm, e, AlarmEvaluation{}));
+  if (alarm.ok()) {
+    alarm::Evaluation e =
+        alarm::SetState(alarm->spec, alarm->state, value, reason, reason_data, clock_->Now());
+    if (e.changed) TW_RETURN_IF_ERROR(Transition(*alarm, e, AlarmEvaluation{}));
+  } else {
+    if (alarm.status().code() != StatusCode::kNotFound) return alarm.status();
+    // A composite too, until a child's next transition evaluates its rule.
+    Result<StoredComposite> composite = alarms_->GetComposite(name);
+    if (!composite.ok()) return composite.status();
+    if (composite->state.value != value) {
+      alarm::AlarmState next{value, reason, reason_data, clock_->Now()};
+      const alarm::CompositeSpec& spec = composite->spec;
+      alarm::Evaluation e = alarm::StateChange(
+          composite->state, std::move(next), spec.actions_enabled, alarm::ActionsFor(spec, value));
+      TW_RETURN_IF_ERROR(CompositeTransition(*composite, e, std::nullopt));
+      TW_RETURN_IF_ERROR(CascadeComposites(name));
+    }
+  }
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();  // the outbox rows are visible now
   return Status::Ok();

@@ -132,6 +132,26 @@ class CompositeAlarmTest(harness.IntegrationTest):
                                 ComparisonOperator="GreaterThanThreshold")
         self.assertEqual(code, "InvalidParameterValue")
 
+    def test_set_state_and_actions_of_a_composite(self):
+        topic = self.sns.create_topic(Name="manual")["TopicArn"]
+        self.cloudwatch.put_composite_alarm(AlarmName="service", AlarmRule="ALARM(cpu)", AlarmActions=[topic])
+        self.cloudwatch.disable_alarm_actions(AlarmNames=["service"])
+        self.assertFalse(self.composite()["ActionsEnabled"])
+        self.cloudwatch.set_alarm_state(AlarmName="service", StateValue="ALARM", StateReason="drill")
+        c = self.composite()
+        self.assertEqual((c["StateValue"], c["StateReason"]), ("ALARM", "drill"))
+        history = self.cloudwatch.describe_alarm_history(AlarmName="service")["AlarmHistoryItems"]
+        # Actions disabled: the change is recorded, no action runs.
+        self.assertEqual(history[0]["HistorySummary"], "Alarm updated from OK to ALARM")
+        self.cloudwatch.enable_alarm_actions(AlarmNames=["service"])
+        self.assertTrue(self.composite()["ActionsEnabled"])
+        # The next child transition evaluates the rule again: cpu is OK, so OK.
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="ALARM", StateReason="up")
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="OK", StateReason="down")
+        self.assertEqual(self.composite()["StateValue"], "OK")
+        self.assertEqual(self.error(self.cloudwatch.set_alarm_state, AlarmName="nothing", StateValue="OK",
+                                    StateReason="x")[0], "ResourceNotFound")
+
     def test_json_protocol(self):
         def call(operation, payload):
             status, _, body = harness.signed_post(self.server.endpoint, "monitoring", json.dumps(payload).encode(), {
