@@ -327,6 +327,36 @@ Evaluation EvaluateComposite(const CompositeSpec& spec, const AlarmRule& rule,
   return StateChange(current, std::move(next), spec.actions_enabled, ActionsFor(spec, target));
 }
 
+std::vector<CascadeStep> CascadeComposites(std::vector<CompositeState>* composites,
+                                           std::map<std::string, ChildState>* children,
+                                           const std::string& changed, TimePoint now) {
+  std::vector<CascadeStep> steps;
+  std::vector<std::string> queue{changed};
+  for (std::size_t next = 0; next < queue.size() && next < 1000; ++next) {
+    auto self = children->find(queue[next]);
+    if (self == children->end()) continue;
+    const ChildState trigger = self->second;
+    for (std::size_t i = 0; i < composites->size(); ++i) {
+      CompositeState& c = (*composites)[i];
+      std::optional<std::string> named;
+      for (const std::string& child : c.rule->Children()) {
+        if (child == queue[next] || child == trigger.arn) named = child;
+      }
+      if (!named) continue;
+      Evaluation e = EvaluateComposite(*c.spec, *c.rule, c.state, *children, named, now);
+      if (!e.changed) continue;
+      const AlarmState previous = c.state;
+      c.state = e.state;
+      const ChildState after{c.spec->alarm_arn, c.state};
+      (*children)[c.spec->alarm_name] = after;
+      (*children)[c.spec->alarm_arn] = after;
+      queue.push_back(c.spec->alarm_name);
+      steps.push_back({i, previous, std::move(e), trigger});
+    }
+  }
+  return steps;
+}
+
 HistoryItem CompositeConfigurationUpdate(const CompositeSpec& spec, TimePoint now, bool created) {
   HistoryItem item;
   item.timestamp = now;

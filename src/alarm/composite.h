@@ -87,6 +87,31 @@ Evaluation EvaluateComposite(const CompositeSpec& spec, const AlarmRule& rule,
                              const std::map<std::string, ChildState>& children,
                              const std::optional<std::string>& trigger, TimePoint now);
 
+// A composite alarm as a cascade sees it: its configuration and state.
+struct CompositeState {
+  const CompositeSpec* spec;
+  const AlarmRule* rule;
+  AlarmState state;
+};
+
+// One change in a cascade: composites[composite] went from `previous` by
+// `evaluation`, because `trigger` (one of its children) changed.
+struct CascadeStep {
+  std::size_t composite;
+  AlarmState previous;
+  Evaluation evaluation;
+  ChildState trigger;
+};
+
+// The composites that follow a change of `changed` (a name in `children`):
+// each that names it is re-evaluated; each that changes is updated in
+// `composites` and `children` and followed in turn, breadth first. Cycles
+// are refused at creation; the rounds are bounded all the same. The serving
+// engine and replay both cascade with this.
+std::vector<CascadeStep> CascadeComposites(std::vector<CompositeState>* composites,
+                                           std::map<std::string, ChildState>* children,
+                                           const std::string& changed, TimePoint now);
+
 // PutCompositeAlarm's ConfigurationUpdate history item.
 HistoryItem CompositeConfigurationUpdate(const CompositeSpec& spec, TimePoint now, bool created);
 

@@ -238,10 +238,53 @@ Result<T> ReadOne(store::Database* db, const std::string& sql,
   return std::move(rows->front());
 }
 
+// What an upsert keeps of a stored alarm of either kind; a new alarm
+// starts in INSUFFICIENT_DATA with the tags it was created with (AWS takes
+// tags only at creation).
+struct Kept {
+  bool created = false;
+  alarm::AlarmState state;
+  TimePoint transitioned;
+  std::map<std::string, std::string> tags;
+};
+
+template <typename Stored>
+Result<Kept> KeptOf(const Result<Stored>& existing, const std::map<std::string, std::string>& tags,
+                    TimePoint now) {
+  if (existing.ok())
+    return Kept{false, existing->state, existing->state_transitioned, existing->tags};
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  return Kept{true, alarm::InitialState(now), now, tags};
+}
+
+// Put and PutComposite's row: a new configuration, the kept state and tags.
+Status Upsert(store::Database* db, const std::string& table, const std::string& name,
+              const std::string& spec_json, const Kept& kept, TimePoint now) {
+  Result<store::Statement> upsert = db->Prepare(
+      "INSERT INTO " + table +
+      " (name, spec, tags, state, reason, reason_data, state_updated, state_transitioned, "
+      "config_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+      "spec = excluded.spec, config_updated = excluded.config_updated");
+  if (!upsert.ok()) return upsert.status();
+  Json tag_json = Json::object();
+  for (const auto& [k, v] : kept.tags) tag_json[k] = v;
+  upsert->BindAll(name, spec_json, Dump(tag_json), alarm::StateName(kept.state.value),
+                  kept.state.reason, kept.state.reason_data, ToEpochMillis(kept.state.updated),
+                  ToEpochMillis(kept.transitioned), ToEpochMillis(now));
+  return upsert->Run();
+}
+
 }  // namespace
 
 Result<std::vector<StoredAlarm>> AlarmService::List() {
   return ReadRows(db_, std::string("SELECT ") + kColumns + " FROM alarms ORDER BY name",
+                  &ReadAlarm);
+}
+
+Result<std::vector<StoredAlarm>> AlarmService::ListHighResolution() {
+  return ReadRows(db_,
+                  std::string("SELECT ") + kColumns +
+                      " FROM alarms WHERE json_extract(spec, '$.Period') < 60 ORDER BY name",
                   &ReadAlarm);
 }
 
@@ -305,27 +348,14 @@ Result<bool> AlarmService::PutComposite(const alarm::CompositeSpec& spec,
                                         TimePoint now) {
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
-  Result<StoredComposite> existing = GetComposite(spec.alarm_name);
-  const bool created = !existing.ok();
-  if (created && existing.status().code() != StatusCode::kNotFound) return existing.status();
-  const alarm::AlarmState state = created ? alarm::InitialState(now) : existing->state;
-  const TimePoint transitioned = created ? now : existing->state_transitioned;
-  Json tag_json = Json::object();
-  for (const auto& [k, v] : created ? tags : existing->tags) tag_json[k] = v;
-  Result<store::Statement> upsert = db_->Prepare(
-      "INSERT INTO composite_alarms (name, spec, tags, state, reason, reason_data, "
-      "state_updated, state_transitioned, config_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, config_updated = "
-      "excluded.config_updated");
-  if (!upsert.ok()) return upsert.status();
-  upsert->BindAll(spec.alarm_name, Dump(CompositeJson(spec)), Dump(tag_json),
-                  alarm::StateName(state.value), state.reason, state.reason_data,
-                  ToEpochMillis(state.updated), ToEpochMillis(transitioned), ToEpochMillis(now));
-  TW_RETURN_IF_ERROR(upsert->Run());
+  Result<Kept> kept = KeptOf(GetComposite(spec.alarm_name), tags, now);
+  if (!kept.ok()) return kept.status();
   TW_RETURN_IF_ERROR(
-      AddHistory(spec.alarm_name, alarm::CompositeConfigurationUpdate(spec, now, created)));
+      Upsert(db_, "composite_alarms", spec.alarm_name, Dump(CompositeJson(spec)), *kept, now));
+  TW_RETURN_IF_ERROR(
+      AddHistory(spec.alarm_name, alarm::CompositeConfigurationUpdate(spec, now, kept->created)));
   TW_RETURN_IF_ERROR(tx->Commit());
-  return created;
+  return kept->created;
 }
 
 Result<std::unique_ptr<AlarmService>> AlarmService::Open(store::Database* db) {
@@ -346,40 +376,30 @@ Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
                                const std::map<std::string, std::string>& tags, TimePoint now) {
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
-  Result<StoredAlarm> existing = Get(spec.alarm_name);
-  const bool created = !existing.ok();
-  if (created && existing.status().code() != StatusCode::kNotFound) return existing.status();
-  alarm::AlarmState state = created ? alarm::InitialState(now) : existing->state;
-  const TimePoint transitioned = created ? now : existing->state_transitioned;
-  // Tags are only taken at creation (PutMetricAlarm ignores them on update).
-  std::map<std::string, std::string> kept_tags = created ? tags : existing->tags;
-  Result<store::Statement> upsert = db_->Prepare(
-      "INSERT INTO alarms (name, spec, tags, state, reason, reason_data, state_updated, "
-      "state_transitioned, config_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, config_updated = "
-      "excluded.config_updated");
-  if (!upsert.ok()) return upsert.status();
-  Json tag_json = Json::object();
-  for (const auto& [k, v] : kept_tags) tag_json[k] = v;
-  upsert->BindAll(spec.alarm_name, Dump(SpecJson(spec)), Dump(tag_json),
-                  alarm::StateName(state.value), state.reason, state.reason_data,
-                  ToEpochMillis(state.updated), ToEpochMillis(transitioned), ToEpochMillis(now));
-  TW_RETURN_IF_ERROR(upsert->Run());
-  TW_RETURN_IF_ERROR(
-      AddHistory(spec.alarm_name, alarm::ConfigurationUpdate(spec, state, now, created)));
+  Result<Kept> kept = KeptOf(Get(spec.alarm_name), tags, now);
+  if (!kept.ok()) return kept.status();
+  TW_RETURN_IF_ERROR(Upsert(db_, "alarms", spec.alarm_name, Dump(SpecJson(spec)), *kept, now));
+  TW_RETURN_IF_ERROR(AddHistory(spec.alarm_name,
+                                alarm::ConfigurationUpdate(spec, kept->state, now, kept->created)));
   TW_RETURN_IF_ERROR(tx->Commit());
-  return created;
+  return kept->created;
+}
+
+Result<AnyAlarm> AlarmService::Find(const std::string& name) {
+  Result<StoredAlarm> metric = Get(name);
+  if (metric.ok()) return AnyAlarm{std::move(metric).value()};
+  if (metric.status().code() != StatusCode::kNotFound) return metric.status();
+  Result<StoredComposite> composite = GetComposite(name);
+  if (!composite.ok()) return composite.status();
+  return AnyAlarm{std::move(composite).value()};
 }
 
 Status AlarmService::Tag(const std::string& name, const std::map<std::string, std::string>& add,
                          const std::vector<std::string>& remove) {
-  Result<StoredAlarm> alarm = Get(name);
-  Result<StoredComposite> composite =
-      alarm.ok() ? Result<StoredComposite>(NotFound("")) : GetComposite(name);
-  if (!alarm.ok() && !composite.ok()) {
-    return alarm.status().code() == StatusCode::kNotFound ? composite.status() : alarm.status();
-  }
-  std::map<std::string, std::string> tags = alarm.ok() ? alarm->tags : composite->tags;
+  Result<AnyAlarm> found = Find(name);
+  if (!found.ok()) return found.status();
+  std::map<std::string, std::string> tags =
+      found->metric ? found->metric->tags : found->composite->tags;
   for (const std::string& key : remove) tags.erase(key);
   for (const auto& [key, value] : add) tags[key] = value;
   if (tags.size() > 50) {
@@ -390,8 +410,7 @@ Status AlarmService::Tag(const std::string& name, const std::map<std::string, st
   Json tag_json = Json::object();
   for (const auto& [k, v] : tags) tag_json[k] = v;
   Result<store::Statement> update =
-      db_->Prepare(alarm.ok() ? "UPDATE alarms SET tags = ? WHERE name = ?"
-                              : "UPDATE composite_alarms SET tags = ? WHERE name = ?");
+      db_->Prepare("UPDATE " + found->Table() + " SET tags = ? WHERE name = ?");
   if (!update.ok()) return update.status();
   update->BindAll(Dump(tag_json), name);
   return update->Run();
@@ -414,23 +433,21 @@ Status AlarmService::SetActionsEnabled(const std::vector<std::string>& names, bo
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
   for (const std::string& name : names) {
-    Result<StoredAlarm> a = Get(name);
-    Result<StoredComposite> c = a.ok() ? Result<StoredComposite>(NotFound("")) : GetComposite(name);
-    if (!a.ok() && !c.ok()) {
-      if (c.status().code() == StatusCode::kNotFound) continue;
-      return c.status();
+    Result<AnyAlarm> found = Find(name);
+    if (!found.ok()) {
+      if (found.status().code() == StatusCode::kNotFound) continue;
+      return found.status();
     }
     std::string spec;
-    if (a.ok()) {
-      a->spec.actions_enabled = enabled;
-      spec = Dump(SpecJson(a->spec));
+    if (found->metric) {
+      found->metric->spec.actions_enabled = enabled;
+      spec = Dump(SpecJson(found->metric->spec));
     } else {
-      c->spec.actions_enabled = enabled;
-      spec = Dump(CompositeJson(c->spec));
+      found->composite->spec.actions_enabled = enabled;
+      spec = Dump(CompositeJson(found->composite->spec));
     }
     Result<store::Statement> u =
-        db_->Prepare(a.ok() ? "UPDATE alarms SET spec = ? WHERE name = ?"
-                            : "UPDATE composite_alarms SET spec = ? WHERE name = ?");
+        db_->Prepare("UPDATE " + found->Table() + " SET spec = ? WHERE name = ?");
     if (!u.ok()) return u.status();
     u->BindAll(spec, name);
     TW_RETURN_IF_ERROR(u->Run());

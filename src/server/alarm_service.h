@@ -57,6 +57,19 @@ struct HistoryQuery {
   std::optional<std::string> next_token;
 };
 
+// An alarm of either kind, for the operations that take both.
+struct AnyAlarm {
+  AnyAlarm(StoredAlarm a) : metric(std::move(a)) {}
+  AnyAlarm(StoredComposite c) : composite(std::move(c)) {}
+  const std::string& Arn() const {
+    return metric ? metric->spec.alarm_arn : composite->spec.alarm_arn;
+  }
+  std::string Table() const { return metric ? "alarms" : "composite_alarms"; }
+
+  std::optional<StoredAlarm> metric;
+  std::optional<StoredComposite> composite;
+};
+
 class AlarmService {
  public:
   static Result<std::unique_ptr<AlarmService>> Open(store::Database* db);
@@ -68,6 +81,8 @@ class AlarmService {
   Result<bool> Put(const alarm::AlarmSpec& spec, const std::map<std::string, std::string>& tags,
                    TimePoint now);
   Result<std::vector<StoredAlarm>> List();  // by name
+  // The alarms with a Period under a minute (evaluated every 10 seconds).
+  Result<std::vector<StoredAlarm>> ListHighResolution();
   // kNotFound "Alarm <name> not found".
   Result<StoredAlarm> Get(const std::string& name);
   // PutCompositeAlarm, as Put: created in INSUFFICIENT_DATA (the engine
@@ -78,6 +93,8 @@ class AlarmService {
   Result<std::vector<StoredComposite>> ListComposites();  // by name
   Result<StoredComposite> GetComposite(const std::string& name);
   Status RecordComposite(const std::string& name, const alarm::Evaluation& evaluation);
+  // A metric alarm, else a composite; kNotFound "Alarm <name> not found".
+  Result<AnyAlarm> Find(const std::string& name);
 
   // TagResource/UntagResource (metric or composite alarm): removes `remove`, then sets `add`.
   // kNotFound "Alarm <name> not found"; kInvalidArgument when the alarm

@@ -375,7 +375,8 @@ Status Engine::PutMetricAlarm(const alarm::AlarmSpec& spec,
   return put.ok() ? Status::Ok() : put.status();
 }
 
-Result<std::map<std::string, alarm::ChildState>> Engine::AlarmStates() {
+Result<std::map<std::string, alarm::ChildState>> Engine::AlarmStates(
+    const std::vector<StoredComposite>& composites) {
   std::map<std::string, alarm::ChildState> states;
   Result<std::vector<StoredAlarm>> alarms = alarms_->List();
   if (!alarms.ok()) return alarms.status();
@@ -384,9 +385,7 @@ Result<std::map<std::string, alarm::ChildState>> Engine::AlarmStates() {
     states[a.spec.alarm_name] = child;
     states[a.spec.alarm_arn] = child;
   }
-  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
-  if (!composites.ok()) return composites.status();
-  for (const StoredComposite& c : *composites) {
+  for (const StoredComposite& c : composites) {
     alarm::ChildState child{c.spec.alarm_arn, c.state};
     states[c.spec.alarm_name] = child;
     states[c.spec.alarm_arn] = child;
@@ -414,7 +413,9 @@ Status Engine::PutComposite(const alarm::CompositeSpec& spec,
     return InvalidArgument("AlarmName: " + spec.alarm_name +
                            " is already the name of a metric alarm");
   }
-  Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  Result<std::map<std::string, alarm::ChildState>> states = AlarmStates(*composites);
   if (!states.ok()) return states.status();
   std::string missing;
   for (const std::string& child : rule->Children()) {
@@ -428,8 +429,6 @@ Status Engine::PutComposite(const alarm::CompositeSpec& spec,
   }
   // A cycle would make each composite's state depend on itself: refused,
   // found by walking the composites this rule names, and theirs.
-  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
-  if (!composites.ok()) return composites.status();
   std::map<std::string, const StoredComposite*> by_reference;
   for (const StoredComposite& c : *composites) {
     by_reference[c.spec.alarm_name] = &c;
@@ -458,7 +457,7 @@ Status Engine::PutComposite(const alarm::CompositeSpec& spec,
   alarm::Evaluation e = alarm::EvaluateComposite(stored->spec, stored->rule, stored->state, *states,
                                                  std::nullopt, now);
   if (e.changed) {
-    TW_RETURN_IF_ERROR(CompositeTransition(*stored, e, std::nullopt));
+    TW_RETURN_IF_ERROR(CompositeTransition(*stored, e, nullptr));
     TW_RETURN_IF_ERROR(CascadeComposites(spec.alarm_name));
   }
   return Status::Ok();
@@ -473,9 +472,8 @@ Status Engine::DeleteAlarms(const std::vector<std::string>& names) {
   const std::set<std::string> deleting(names.begin(), names.end());
   std::vector<std::string> needed;
   for (const std::string& name : names) {
-    std::string arn;
-    if (Result<StoredAlarm> a = alarms_->Get(name); a.ok()) arn = a->spec.alarm_arn;
-    if (Result<StoredComposite> c = alarms_->GetComposite(name); c.ok()) arn = c->spec.alarm_arn;
+    Result<AnyAlarm> found = alarms_->Find(name);
+    const std::string arn = found.ok() ? found->Arn() : "";
     const bool depended_on =
         std::any_of(composites->begin(), composites->end(), [&](const StoredComposite& c) {
           if (deleting.count(c.spec.alarm_name)) return false;
@@ -501,74 +499,39 @@ Status Engine::DeleteAlarms(const std::vector<std::string>& names) {
 }
 
 Status Engine::CascadeComposites(const std::string& changed) {
-  // Each round re-reads the states: a composite's change can change a
-  // composite that names it. Cycles are refused at PutCompositeAlarm, and
-  // the rounds are bounded all the same.
-  std::vector<std::string> queue{changed};
-  for (std::size_t round = 0; !queue.empty() && round < 1000; ++round) {
-    const std::string name = queue.front();
-    queue.erase(queue.begin());
-    Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
-    if (!states.ok()) return states.status();
-    auto self = states->find(name);
-    if (self == states->end()) continue;
-    const std::string arn = self->second.arn;
-    Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
-    if (!composites.ok()) return composites.status();
-    for (const StoredComposite& c : *composites) {
-      const std::vector<std::string>& children = c.rule.Children();
-      std::optional<std::string> trigger;
-      for (const std::string& child : children) {
-        if (child == name || child == arn) trigger = child;
-      }
-      if (!trigger) continue;
-      alarm::Evaluation e =
-          alarm::EvaluateComposite(c.spec, c.rule, c.state, *states, trigger, clock_->Now());
-      if (!e.changed) continue;
-      TW_RETURN_IF_ERROR(CompositeTransition(c, e, arn));
-      queue.push_back(c.spec.alarm_name);
-      // The states read above are stale now: the next round re-reads them.
-      states = AlarmStates();
-      if (!states.ok()) return states.status();
-    }
+  // This runs after every metric alarm's transition: without composites,
+  // one read of an empty table is all it costs.
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  if (composites->empty()) return Status::Ok();
+  Result<std::map<std::string, alarm::ChildState>> states = AlarmStates(*composites);
+  if (!states.ok()) return states.status();
+  std::vector<alarm::CompositeState> running;
+  for (const StoredComposite& c : *composites) running.push_back({&c.spec, &c.rule, c.state});
+  for (const alarm::CascadeStep& step :
+       alarm::CascadeComposites(&running, &*states, changed, clock_->Now())) {
+    StoredComposite before = (*composites)[step.composite];
+    before.state = step.previous;
+    TW_RETURN_IF_ERROR(CompositeTransition(before, step.evaluation, &step.trigger));
   }
   return Status::Ok();
 }
 
 Status Engine::CompositeTransition(const StoredComposite& composite,
                                    const alarm::Evaluation& evaluation,
-                                   const std::optional<std::string>& trigger_arn) {
+                                   const alarm::ChildState* trigger) {
   TW_RETURN_IF_ERROR(alarms_->RecordComposite(composite.spec.alarm_name, evaluation));
   if (options_.on_transition) {
     options_.on_transition(composite.spec.alarm_name, composite.state.value, evaluation);
   }
   if (evaluation.actions.empty()) return Status::Ok();
-  notify::AlarmChange c;
-  c.alarm_name = composite.spec.alarm_name;
-  if (!composite.spec.alarm_description.empty()) {
-    c.alarm_description = composite.spec.alarm_description;
-  }
-  c.account_id = options_.account_id;
-  c.region = options_.region;
-  c.alarm_arn = composite.spec.alarm_arn;
-  c.old_state = alarm::StateName(composite.state.value);
-  c.new_state = alarm::StateName(evaluation.state.value);
-  c.new_state_reason = evaluation.state.reason;
-  c.state_change_time = evaluation.state.updated;
-  c.configuration_updated_time = composite.configuration_updated;
-  c.ok_actions = composite.spec.ok_actions;
-  c.alarm_actions = composite.spec.alarm_actions;
-  c.insufficient_data_actions = composite.spec.insufficient_data_actions;
-  c.alarm_rule = composite.spec.alarm_rule;
-  if (trigger_arn) {
-    Result<std::map<std::string, alarm::ChildState>> states = AlarmStates();
-    if (!states.ok()) return states.status();
-    if (auto it = states->find(*trigger_arn); it != states->end()) {
-      c.triggering_children.push_back(
-          {it->second.arn, alarm::StateName(it->second.state.value), it->second.state.updated});
-    }
-  }
-  c.console_url = ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name);
+  TransitionFacts facts;
+  facts.old_state = composite.state.value;
+  facts.new_state = evaluation.state;
+  facts.configuration_updated = composite.configuration_updated;
+  notify::AlarmChange c =
+      DescribeAlarmChange(composite.spec, facts, trigger, options_.region, options_.account_id,
+                          ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name));
   std::vector<std::string> warnings;
   Result<std::vector<std::string>> published =
       notifier_->PublishTransition(c, evaluation.actions, &warnings);
@@ -660,7 +623,7 @@ Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
       const alarm::CompositeSpec& spec = composite->spec;
       alarm::Evaluation e = alarm::StateChange(
           composite->state, std::move(next), spec.actions_enabled, alarm::ActionsFor(spec, value));
-      TW_RETURN_IF_ERROR(CompositeTransition(*composite, e, std::nullopt));
+      TW_RETURN_IF_ERROR(CompositeTransition(*composite, e, nullptr));
       TW_RETURN_IF_ERROR(CascadeComposites(name));
     }
   }
@@ -674,11 +637,14 @@ Status Engine::EvaluateAlarms(TimePoint now) {
   store::Database& db = notifier_->db();
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();
-  Result<std::vector<StoredAlarm>> alarms = alarms_->List();
+  // A minute alarm is evaluated on minute boundaries only; a
+  // high-resolution one on every 10-second boundary, so the ticks between
+  // minutes read only those.
+  const bool on_the_minute = FloorTo(now, std::chrono::minutes(1)) == now;
+  Result<std::vector<StoredAlarm>> alarms =
+      on_the_minute ? alarms_->List() : alarms_->ListHighResolution();
   if (!alarms.ok()) return alarms.status();
   for (const StoredAlarm& a : *alarms) {
-    // A minute alarm is evaluated on minute boundaries only; a
-    // high-resolution one on every 10-second boundary.
     if (FloorTo(now, alarm::EvaluationInterval(a.spec)) != now) continue;
     AlarmEvaluation step =
         EvaluateAlarm(a.spec, a.state, metrics_->store(), now, options_.evidence_per_transition);

@@ -215,11 +215,14 @@ class Engine {
   // name or ARN in their rules), and those naming them in turn; inside a
   // transaction. Each composite that changes publishes as any alarm does.
   Status CascadeComposites(const std::string& changed);
-  // Stores a composite's changed evaluation and publishes it.
+  // Stores a composite's changed evaluation and publishes it; `trigger` is
+  // the child whose transition caused it, when one did.
   Status CompositeTransition(const StoredComposite& composite, const alarm::Evaluation& evaluation,
-                             const std::optional<std::string>& trigger_arn);
-  // The state of every alarm a rule may name, by name and by ARN.
-  Result<std::map<std::string, alarm::ChildState>> AlarmStates();
+                             const alarm::ChildState* trigger);
+  // The state of every alarm a rule may name, by name and by ARN: the
+  // metric alarms from the store and the given composites.
+  Result<std::map<std::string, alarm::ChildState>> AlarmStates(
+      const std::vector<StoredComposite>& composites);
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
 

@@ -163,9 +163,13 @@ std::string ConsoleAlarmUrl(const std::string& public_url, const std::string& al
   return public_url + "/console/#/alarms/" + PercentEncode(alarm_name);
 }
 
-notify::AlarmChange DescribeAlarmChange(const alarm::AlarmSpec& spec, const TransitionFacts& facts,
-                                        const std::string& region, const std::string& account_id,
-                                        const std::string& console_url) {
+namespace {
+
+// What a metric alarm's and a composite's notifications share.
+template <typename Spec>
+notify::AlarmChange ChangeOf(const Spec& spec, const TransitionFacts& facts,
+                             const std::string& region, const std::string& account_id,
+                             const std::string& console_url) {
   notify::AlarmChange c;
   c.alarm_name = spec.alarm_name;
   if (!spec.alarm_description.empty()) c.alarm_description = spec.alarm_description;
@@ -180,6 +184,30 @@ notify::AlarmChange DescribeAlarmChange(const alarm::AlarmSpec& spec, const Tran
   c.ok_actions = spec.ok_actions;
   c.alarm_actions = spec.alarm_actions;
   c.insufficient_data_actions = spec.insufficient_data_actions;
+  c.console_url = console_url;
+  return c;
+}
+
+}  // namespace
+
+notify::AlarmChange DescribeAlarmChange(const alarm::CompositeSpec& spec,
+                                        const TransitionFacts& facts,
+                                        const alarm::ChildState* trigger, const std::string& region,
+                                        const std::string& account_id,
+                                        const std::string& console_url) {
+  notify::AlarmChange c = ChangeOf(spec, facts, region, account_id, console_url);
+  c.alarm_rule = spec.alarm_rule;
+  if (trigger != nullptr) {
+    c.triggering_children.push_back(
+        {trigger->arn, alarm::StateName(trigger->state.value), trigger->state.updated});
+  }
+  return c;
+}
+
+notify::AlarmChange DescribeAlarmChange(const alarm::AlarmSpec& spec, const TransitionFacts& facts,
+                                        const std::string& region, const std::string& account_id,
+                                        const std::string& console_url) {
+  notify::AlarmChange c = ChangeOf(spec, facts, region, account_id, console_url);
   notify::AlarmTrigger& t = c.trigger;
   t.metric_name = spec.metric_name;
   t.metric_namespace = spec.metric_namespace;
@@ -197,7 +225,6 @@ notify::AlarmChange DescribeAlarmChange(const alarm::AlarmSpec& spec, const Tran
   if (!spec.evaluate_low_sample_count_percentile) t.evaluate_low_sample_count_percentile = "ignore";
   c.evidence = facts.evidence;
   c.evidence_total = facts.evidence_total;
-  c.console_url = console_url;
   return c;
 }
 

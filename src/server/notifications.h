@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "alarm/alarm.h"
+#include "alarm/composite.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "notify/outbox.h"
@@ -119,6 +120,13 @@ std::string ConsoleAlarmUrl(const std::string& public_url, const std::string& al
 
 notify::AlarmChange DescribeAlarmChange(const alarm::AlarmSpec& spec, const TransitionFacts& facts,
                                         const std::string& region, const std::string& account_id,
+                                        const std::string& console_url);
+// A composite alarm's change (facts without evidence); `trigger` is the
+// child whose change caused it, when one did.
+notify::AlarmChange DescribeAlarmChange(const alarm::CompositeSpec& spec,
+                                        const TransitionFacts& facts,
+                                        const alarm::ChildState* trigger, const std::string& region,
+                                        const std::string& account_id,
                                         const std::string& console_url);
 
 }  // namespace tw::server
