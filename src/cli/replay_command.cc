@@ -50,7 +50,7 @@ void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
     std::fprintf(out, "%s  %s  %s -> %s\n", FormatIso8601(t.time).c_str(), t.alarm_name.c_str(),
                  alarm::StateName(t.old_state), alarm::StateName(t.new_state));
     std::fprintf(out, "    %s\n", t.reason.c_str());
-    if (t.new_state != alarm::StateValue::kAlarm) continue;
+    if (t.new_state != alarm::StateValue::kAlarm || t.composite) continue;
     std::fprintf(out, "    evidence: %zu of %llu matching event%s\n", t.evidence.size(),
                  static_cast<unsigned long long>(t.evidence_total),
                  t.evidence_total == 1 ? "" : "s");
@@ -201,11 +201,14 @@ int Notify(const ReplayCommandOptions& options, const server::Configuration& con
 
   std::map<std::string, const alarm::AlarmSpec*> specs;
   for (const server::AlarmConfig& a : config.alarms) specs[a.spec.alarm_name] = &a.spec;
+  std::map<std::string, const alarm::CompositeSpec*> composite_specs;
+  for (const server::CompositeAlarmConfig& c : config.composite_alarms) {
+    composite_specs[c.spec.alarm_name] = &c.spec;
+  }
   const TimePoint configured =
       result.first_event ? FloorTo(*result.first_event, std::chrono::minutes(1)) : clock.Now();
   for (const server::ReplayTransition& t : result.transitions) {
     if (t.actions.empty()) continue;
-    const alarm::AlarmSpec& spec = *specs.at(t.alarm_name);
     server::TransitionFacts facts;
     facts.old_state = t.old_state;
     facts.new_state.value = t.new_state;
@@ -215,9 +218,14 @@ int Notify(const ReplayCommandOptions& options, const server::Configuration& con
     facts.configuration_updated = configured;
     facts.evidence = t.evidence;
     facts.evidence_total = t.evidence_total;
-    notify::AlarmChange change = server::DescribeAlarmChange(
-        spec, facts, options.region, options.account_id,
-        server::ConsoleAlarmUrl(notifier_options.public_url, spec.alarm_name));
+    const std::string console_url =
+        server::ConsoleAlarmUrl(notifier_options.public_url, t.alarm_name);
+    notify::AlarmChange change =
+        t.composite ? server::DescribeAlarmChange(*composite_specs.at(t.alarm_name), facts,
+                                                  t.trigger ? &*t.trigger : nullptr, options.region,
+                                                  options.account_id, console_url)
+                    : server::DescribeAlarmChange(*specs.at(t.alarm_name), facts, options.region,
+                                                  options.account_id, console_url);
     Result<std::vector<std::string>> ids = n.PublishTransition(change, t.actions, &warnings);
     if (!ids.ok()) {
       std::fprintf(err, "trailwatch replay: %s\n", ids.status().message().c_str());

@@ -79,6 +79,108 @@ std::vector<std::string> CollectInputFiles(const std::vector<std::string>& paths
   return files;
 }
 
+namespace {
+
+// The composite alarms of `config` over the metric alarms' transitions in
+// `result` (in time order) until `end`: their transitions merged into the
+// timeline, their summaries after the metric alarms'.
+Status ReplayComposites(const Configuration& config, TimePoint end, ReplayResult* result) {
+  if (config.composite_alarms.empty()) return Status::Ok();
+  std::vector<alarm::AlarmRule> rules;
+  rules.reserve(config.composite_alarms.size());
+  for (const CompositeAlarmConfig& c : config.composite_alarms) {
+    Result<alarm::AlarmRule> rule = alarm::AlarmRule::Parse(c.spec.alarm_rule);
+    if (!rule.ok()) {
+      return InvalidArgument("Resources." + c.logical_id + ".Properties." +
+                             rule.status().message());
+    }
+    rules.push_back(std::move(rule).value());
+  }
+  std::vector<AlarmSummary> summaries(config.composite_alarms.size());
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    summaries[i].alarm_name = config.composite_alarms[i].spec.alarm_name;
+  }
+  if (!result->first_event) {
+    result->alarms.insert(result->alarms.end(), summaries.begin(), summaries.end());
+    return Status::Ok();
+  }
+  const Duration minute = std::chrono::minutes(1);
+  const TimePoint begin = FloorTo(*result->first_event, minute) + minute;
+  std::map<std::string, alarm::ChildState> children;
+  auto set_child = [&](const std::string& name, const std::string& arn,
+                       const alarm::AlarmState& state) {
+    children[name] = children[arn] = alarm::ChildState{arn, state};
+  };
+  for (const AlarmConfig& a : config.alarms) {
+    set_child(a.spec.alarm_name, a.spec.alarm_arn, alarm::InitialState(begin));
+  }
+  std::vector<alarm::CompositeState> composites;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const alarm::CompositeSpec& spec = config.composite_alarms[i].spec;
+    composites.push_back({&spec, &rules[i], alarm::InitialState(begin)});
+    set_child(spec.alarm_name, spec.alarm_arn, composites.back().state);
+  }
+  std::vector<std::optional<TimePoint>> alarm_since(composites.size());
+  std::vector<ReplayTransition> timeline;
+  auto record = [&](std::size_t i, const alarm::AlarmState& previous,
+                    const alarm::Evaluation& evaluation, const alarm::ChildState* trigger) {
+    ReplayTransition t;
+    t.time = evaluation.state.updated;
+    t.alarm_name = composites[i].spec->alarm_name;
+    t.old_state = previous.value;
+    t.new_state = evaluation.state.value;
+    t.reason = evaluation.state.reason;
+    t.reason_data = evaluation.state.reason_data;
+    t.actions = evaluation.actions;
+    t.composite = true;
+    if (trigger != nullptr) t.trigger = *trigger;
+    if (alarm_since[i]) {
+      summaries[i].seconds_in_alarm +=
+          std::chrono::duration_cast<std::chrono::seconds>(t.time - *alarm_since[i]).count();
+      alarm_since[i].reset();
+    }
+    if (t.new_state == alarm::StateValue::kAlarm) alarm_since[i] = t.time;
+    ++summaries[i].transitions;
+    timeline.push_back(std::move(t));
+  };
+  // At the start, as at creation: in template order, which puts each
+  // composite after the composites it names.
+  for (std::size_t i = 0; i < composites.size(); ++i) {
+    alarm::CompositeState& c = composites[i];
+    alarm::Evaluation e =
+        alarm::EvaluateComposite(*c.spec, *c.rule, c.state, children, std::nullopt, begin);
+    if (!e.changed) continue;
+    const alarm::AlarmState previous = c.state;
+    c.state = e.state;
+    set_child(c.spec->alarm_name, c.spec->alarm_arn, c.state);
+    record(i, previous, e, nullptr);
+  }
+  std::map<std::string, std::string> arn_of;
+  for (const AlarmConfig& a : config.alarms) arn_of[a.spec.alarm_name] = a.spec.alarm_arn;
+  for (ReplayTransition& t : result->transitions) {
+    const std::string name = t.alarm_name;
+    const TimePoint time = t.time;
+    set_child(name, arn_of[name], alarm::AlarmState{t.new_state, t.reason, t.reason_data, time});
+    timeline.push_back(std::move(t));
+    for (const alarm::CascadeStep& step :
+         alarm::CascadeComposites(&composites, &children, name, time)) {
+      record(step.composite, step.previous, step.evaluation, &step.trigger);
+    }
+  }
+  result->transitions = std::move(timeline);
+  for (std::size_t i = 0; i < composites.size(); ++i) {
+    if (alarm_since[i]) {
+      summaries[i].seconds_in_alarm +=
+          std::chrono::duration_cast<std::chrono::seconds>(end - *alarm_since[i]).count();
+    }
+    summaries[i].state = composites[i].state.value;
+  }
+  result->alarms.insert(result->alarms.end(), summaries.begin(), summaries.end());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& options,
                             const ReplayProgress& progress) {
   ReplayResult result;
@@ -181,6 +283,7 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
                      std::max(a.spec.evaluation_periods, 5);
     longest_range = std::max(longest_range, range);
   }
+  TimePoint end_of_replay;
   if (result.first_event) {
     // An evaluation at t reads [t - range, t). Its outcome can differ from the
     // previous one only while a minute holding data is inside that window, or
@@ -192,6 +295,7 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
     const Duration minute = std::chrono::minutes(1);
     TimePoint begin = FloorTo(*result.first_event, minute) + minute;
     TimePoint end = FloorTo(*result.last_event, minute) + minute + longest_range;
+    end_of_replay = end;
     for (Running& r : running) {
       const alarm::AlarmSpec& spec = r.config->spec;
       r.state = alarm::InitialState(begin);
@@ -252,6 +356,7 @@ Result<ReplayResult> Replay(const Configuration& config, const ReplayOptions& op
     r.summary.state = r.state.value;
     result.alarms.push_back(r.summary);
   }
+  TW_RETURN_IF_ERROR(ReplayComposites(config, end_of_replay, &result));
   for (const metrics::MetricKey& key : store.Keys()) {
     metrics::Statistics total = store.Total(key);
     result.metrics.push_back({key, total.sample_count, total.sum});

@@ -6,9 +6,11 @@
 // observations per minute (metrics::MetricStore), then evaluates every alarm
 // at every minute boundary of event time from the first event until each
 // alarm's evaluation range has passed the last one, so that an alarm that
-// fired can return to OK. The result equals processing the records in
-// eventTime order: aggregation does not depend on order, and evidence keeps
-// the earliest events of each minute.
+// fired can return to OK. Composite alarms then follow their children's
+// transitions in time order (alarm::CascadeComposites, as `serve` does),
+// after an evaluation at the start as at their creation. The result equals processing the records
+// in eventTime order: aggregation does not depend on order, and evidence keeps the earliest events
+// of each minute.
 //
 // A file that cannot be read or is malformed is reported and contributes
 // nothing; the others go on.
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "alarm/alarm.h"
+#include "alarm/composite.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "metrics/metrics.h"
@@ -56,6 +59,10 @@ struct ReplayTransition {
   std::vector<std::string> actions;
   std::vector<EvidenceRecord> evidence;  // for transitions to ALARM
   std::uint64_t evidence_total = 0;
+  // A composite alarm's transition: no evidence of its own; the child whose
+  // change caused it, unless it is the evaluation at the start.
+  bool composite = false;
+  std::optional<alarm::ChildState> trigger;
 };
 
 struct SkippedFile {

@@ -204,6 +204,57 @@ TEST(ReplayNotifyCliTest, TheSeedScenarioMailAndWebhookArriveWithTheEvidence) {
       notify::VerifyEnvelope(testing::EnvelopeFromJson(body), StoredCertificate(data)).ok());
 }
 
+// A composite alarm in the template follows the seed alarm; its message is
+// CloudWatch's composite shape, naming the rule and the triggering child.
+TEST(ReplayNotifyCliTest, ACompositeAlarmNotifiesWithItsRuleAndTheTriggeringChild) {
+  TempDir dir;
+  std::unique_ptr<HttpReceiver> hook = Receiver(HttpReceiver::Always(200));
+  ASSERT_TRUE(hook);
+  const std::string composite =
+      "\n  CompositeTopic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+      "      TopicName: composite-topic\n"
+      "  CompositeHook:\n    Type: AWS::SNS::Subscription\n    Properties:\n"
+      "      TopicArn: !Ref CompositeTopic\n      Protocol: http\n      Endpoint: " +
+      hook->url("/composite") +
+      "\n  AnyChange:\n    Type: AWS::CloudWatch::CompositeAlarm\n    Properties:\n"
+      "      AlarmName: AnyIamChange\n      AlarmRule: ALARM(IAMPolicyChanges)\n"
+      "      AlarmActions: [!Ref CompositeTopic]\n";
+  const std::string template_path = dir.Write("seed.yaml", SeedTemplate() + composite);
+  const std::string trail = dir.Write("trail.json", SeedTrail());
+  Outcome run = Trailwatch({"replay", "--notify", "--json", "--template", template_path,
+                            "--data-dir", dir.File("data"), "--account-id", "111122223333",
+                            "--allow-endpoint", "127.0.0.1/32", trail});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<Json> transitions = OfType(JsonLines(run.out), "transition");
+  std::vector<std::string> names;
+  for (const Json& t : transitions) {
+    names.push_back(t["alarmName"].get<std::string>() + " " + t["newState"].get<std::string>());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"AnyIamChange OK", "IAMPolicyChanges OK",
+                                             "IAMPolicyChanges ALARM", "AnyIamChange ALARM",
+                                             "IAMPolicyChanges OK", "AnyIamChange OK"}))
+      << run.out;
+
+  std::vector<testing::ReceivedRequest> got = hook->WaitForRequests(1, kWait);
+  ASSERT_EQ(got.size(), 1u);
+  Json body = Json::parse(got[0].body);
+  EXPECT_EQ(body["Subject"], "ALARM: \"AnyIamChange\" in US East (N. Virginia)");
+  EXPECT_FALSE(body.contains("MessageAttributes"));  // no evidence of its own
+  Json message = Json::parse(body["Message"].get<std::string>());
+  EXPECT_EQ(message["AlarmName"], "AnyIamChange");
+  EXPECT_EQ(message["OldStateValue"], "OK");
+  EXPECT_EQ(message["NewStateValue"], "ALARM");
+  EXPECT_EQ(message["AlarmRule"], "ALARM(IAMPolicyChanges)");
+  ASSERT_EQ(message["TriggeringChildren"].size(), 1u);
+  EXPECT_EQ(message["TriggeringChildren"][0]["Arn"],
+            "arn:aws:cloudwatch:us-east-1:111122223333:alarm:IAMPolicyChanges");
+  EXPECT_EQ(message["TriggeringChildren"][0]["State"]["Value"], "ALARM");
+  EXPECT_FALSE(message.contains("Trigger"));
+  EXPECT_EQ(message["NewStateReason"],
+            "arn:aws:cloudwatch:us-east-1:111122223333:alarm:IAMPolicyChanges transitioned to "
+            "ALARM at Friday 01 March, 2024 11:58:00 UTC");
+}
+
 TEST(ReplayNotifyCliTest, RetriesFollowThePolicyClientErrorsAreNotRetriedAndTheRestIsDead) {
   TempDir dir;
   std::unique_ptr<HttpReceiver> flaky = Receiver(HttpReceiver::FailFirst(2, 500));

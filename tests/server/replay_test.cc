@@ -107,8 +107,9 @@ std::string Timeline(const ReplayResult& result) {
   return out;
 }
 
-TEST(ReplayTest, SeedScenarioFiresWithEvidenceAndReturnsToOk) {
-  // Background activity every minute (each a default-value 0), one policy change.
+// Background activity every minute of 10:00-10:15 (each a default-value 0),
+// one policy change at 10:02:30.
+std::vector<std::string> SeedEvents() {
   std::vector<std::string> events;
   for (int minute = 0; minute <= 15; ++minute) {
     char time[32];
@@ -116,6 +117,11 @@ TEST(ReplayTest, SeedScenarioFiresWithEvidenceAndReturnsToOk) {
     events.push_back(Event(time, "ListRoles", "alice", "198.51.100.1"));
   }
   events.push_back(Event("2023-07-10T10:02:30Z", "DeleteRolePolicy"));
+  return events;
+}
+
+TEST(ReplayTest, SeedScenarioFiresWithEvidenceAndReturnsToOk) {
+  std::vector<std::string> events = SeedEvents();
   TempDir dir;
   dir.Write("AWSLogs/111122223333/CloudTrail/us-east-1/2023/07/10/a.json", Records(events));
   ReplayResult result = MustReplay(MustParse(kSeedTemplate), {dir.path()});
@@ -154,6 +160,70 @@ TEST(ReplayTest, SeedScenarioFiresWithEvidenceAndReturnsToOk) {
   ASSERT_EQ(result.metrics.size(), 1u);
   EXPECT_EQ(result.metrics[0].samples, 17);  // one match, sixteen defaults
   EXPECT_EQ(result.metrics[0].sum, 1);
+}
+
+// Composite alarms follow their children on event time: evaluated at the
+// start as at creation, then at each child's transition, a composite of a
+// composite in the same minute; notifications name the triggering child.
+TEST(ReplayTest, CompositeAlarmsFollowTheirChildren) {
+  std::vector<std::string> events = SeedEvents();
+  TempDir dir;
+  dir.Write("a.json", Records(events));
+  const std::string text = std::string(kSeedTemplate) + R"(
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: composite-topic
+  Quiet:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties:
+      AlarmName: QuietIam
+      AlarmRule: NOT ALARM(IAMPolicyChanges)
+  Outer:
+    Type: AWS::CloudWatch::CompositeAlarm
+    Properties:
+      AlarmName: NotQuiet
+      AlarmRule: NOT ALARM(QuietIam)
+      AlarmActions: [!Ref Topic]
+)";
+  ReplayResult result = MustReplay(MustParse(text), {dir.path()});
+  EXPECT_EQ(Timeline(result),
+            "2023-07-10T10:01:00Z QuietIam INSUFFICIENT_DATA->ALARM\n"
+            "2023-07-10T10:01:00Z NotQuiet INSUFFICIENT_DATA->OK\n"
+            "2023-07-10T10:01:00Z IAMPolicyChanges INSUFFICIENT_DATA->OK\n"
+            "2023-07-10T10:03:00Z IAMPolicyChanges OK->ALARM\n"
+            "2023-07-10T10:03:00Z QuietIam ALARM->OK\n"
+            "2023-07-10T10:03:00Z NotQuiet OK->ALARM\n"
+            "2023-07-10T10:08:00Z IAMPolicyChanges ALARM->OK\n"
+            "2023-07-10T10:08:00Z QuietIam OK->ALARM\n"
+            "2023-07-10T10:08:00Z NotQuiet ALARM->OK\n");
+  ASSERT_EQ(result.transitions.size(), 9u);
+  const ReplayTransition& created = result.transitions[0];
+  EXPECT_TRUE(created.composite);
+  EXPECT_FALSE(created.trigger.has_value());
+  EXPECT_EQ(created.reason,
+            "arn:aws:cloudwatch:us-east-1:000000000000:alarm:QuietIam was created and its alarm "
+            "rule evaluates to ALARM");
+  EXPECT_FALSE(result.transitions[3].composite);
+  const ReplayTransition& fired = result.transitions[5];
+  EXPECT_TRUE(fired.composite);
+  ASSERT_TRUE(fired.trigger.has_value());
+  EXPECT_EQ(fired.trigger->arn, "arn:aws:cloudwatch:us-east-1:000000000000:alarm:QuietIam");
+  EXPECT_EQ(fired.trigger->state.value, alarm::StateValue::kOk);
+  EXPECT_EQ(fired.reason,
+            "arn:aws:cloudwatch:us-east-1:000000000000:alarm:QuietIam transitioned to OK at "
+            "Monday 10 July, 2023 10:03:00 UTC");
+  EXPECT_EQ(fired.actions,
+            std::vector<std::string>{"arn:aws:sns:us-east-1:000000000000:composite-topic"});
+  EXPECT_TRUE(fired.evidence.empty());
+  ASSERT_EQ(result.alarms.size(), 3u);
+  EXPECT_EQ(result.alarms[1].alarm_name, "QuietIam");
+  EXPECT_EQ(result.alarms[1].transitions, 3);
+  EXPECT_EQ(result.alarms[1].state, alarm::StateValue::kAlarm);
+  EXPECT_EQ(result.alarms[2].alarm_name, "NotQuiet");
+  EXPECT_EQ(result.alarms[2].transitions, 3);
+  EXPECT_EQ(result.alarms[2].seconds_in_alarm, 300);
+  EXPECT_EQ(result.alarms[2].state, alarm::StateValue::kOk);
 }
 
 // Sparse data: with fewer real datapoints than the evaluation range holds,
