@@ -116,7 +116,7 @@ export function alarmsPage(main) {
     const durationCell = h('td', {class: 'duration'});
     const tr = h('tr', {'data-composite': c.name, 'data-state': c.state},
         h('td', null, stateBadge(c.state)),
-        h('th', {scope: 'row', class: 'name'}, c.name,
+        h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(c.name)}, c.name),
             c.description ? h('div', {class: 'sub'}, c.description) : null,
             c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null),
         durationCell,
@@ -249,16 +249,20 @@ export function alarmDetailPage(main, name, query) {
     changed();
   });
 
+  // A composite alarm has no metric and no evidence of its own: the page
+  // hides those sections when the server answers with a composite.
+  const metricSection = section('Metric',
+      h('div', {class: 'toolbar'},
+          h('div', {class: 'segmented buttons', role: 'group', 'aria-label': 'Time range'}, rangeButtons),
+          customForm),
+      graphBox);
+  const evidenceSection = section('Evidence', evidenceBox);
   main.append(
       h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/alarms'}, 'Alarms'), ' › ', name),
       h('div', {class: 'page-head'}, heading, stateHolder, status),
       overview,
-      section('Metric',
-          h('div', {class: 'toolbar'},
-              h('div', {class: 'segmented buttons', role: 'group', 'aria-label': 'Time range'}, rangeButtons),
-              customForm),
-          graphBox),
-      section('Evidence', evidenceBox),
+      metricSection,
+      evidenceSection,
       section('History', historyBox));
 
   const shown = {};  // part -> the JSON it was last drawn from
@@ -308,18 +312,22 @@ export function alarmDetailPage(main, name, query) {
       return;
     }
     if (mine !== sequence) return;
-    const a = data.alarm;
+    const a = data.alarm ?? data.composite;
+    metricSection.hidden = evidenceSection.hidden = !data.alarm;
     document.title = `${a.state === 'ALARM' ? '(ALARM) ' : ''}${a.name} — trailwatch`;
     status.textContent = range === 'custom' ? '' : `Live · updated ${fmtTime(Date.now(), {date: false})}`;
     status.classList.remove('stale');
-    part('overview', [a, data.description], () => {
+    part('overview', [a, data.description, data.children], () => {
       stateHolder.replaceChildren(stateBadge(a.state));
-      overview.replaceChildren(renderOverview(a, data.description));
+      overview.replaceChildren(data.composite ? renderCompositeOverview(a, data.children ?? []) :
+        renderOverview(a, data.description));
     });
     const inState = overview.querySelector('.in-state');
     if (inState) inState.textContent = fmtDuration(now() - Date.parse(since(a)));
-    part('graph', data.graph, () => graphBox.replaceChildren(renderGraph(a, data.graph)));
-    part('evidence', data.evidence, () => evidenceBox.replaceChildren(renderEvidence(data.evidence, openEvidence)));
+    if (data.alarm) {
+      part('graph', data.graph, () => graphBox.replaceChildren(renderGraph(a, data.graph)));
+      part('evidence', data.evidence, () => evidenceBox.replaceChildren(renderEvidence(data.evidence, openEvidence)));
+    }
     part('history', data.history, () => historyBox.replaceChildren(renderHistory(data.history ?? [])));
   }
 
@@ -331,11 +339,36 @@ export function alarmDetailPage(main, name, query) {
   return () => stopPolling();
 }
 
-function renderOverview(a, description) {
+// The Actions facts of an alarm of either kind.
+function actionFacts(a) {
   const actions = (label, list) => (list && list.length ?
     h('div', null, h('span', {class: 'muted'}, `${label}: `), list.map((arn, i) => [i ? ', ' : '', h('code', null, arn)])) :
     null);
   const anyActions = [a.alarmActions, a.okActions, a.insufficientDataActions].some((l) => l && l.length);
+  return [h('dt', null, 'Actions'), h('dd', null,
+      a.actionsEnabled === false ? chip('disabled', 'wait') : null,
+      anyActions ? [actions('ALARM', a.alarmActions), actions('OK', a.okActions),
+        actions('INSUFFICIENT_DATA', a.insufficientDataActions)] : h('span', {class: 'muted'}, 'none'))];
+}
+
+function renderCompositeOverview(c, children) {
+  const rows = children.map((child) => h('tr', {'data-child': child.name},
+      h('td', null, child.state ? stateBadge(child.state) : chip('deleted', 'bad')),
+      h('th', {scope: 'row', class: 'name'}, child.state ? h('a', {href: alarmHref(child.name)}, child.name) : child.name),
+      h('td', null, child.kind ?? '—')));
+  return h('dl', {class: 'facts'},
+      c.description ? [h('dt', null, 'Description'), h('dd', null, c.description)] : null,
+      h('dt', null, 'State'), h('dd', null, stateBadge(c.state), ' since ', timeEl(since(c)), ' (',
+          h('span', {class: 'in-state'}, fmtDuration(now() - Date.parse(since(c)))), ')'),
+      h('dt', null, 'Reason'), h('dd', {class: 'reason'}, c.stateReason ?? ''),
+      h('dt', null, 'Rule'), h('dd', {class: 'rule'}, h('code', null, c.rule)),
+      h('dt', null, 'Alarms in the rule'), h('dd', null,
+          rows.length ? table(['State', 'Alarm', 'Kind'], rows, {class: 'children'}) : h('span', {class: 'muted'}, 'none')),
+      actionFacts(c),
+      c.arn ? [h('dt', null, 'ARN'), h('dd', null, h('code', null, c.arn))] : null);
+}
+
+function renderOverview(a, description) {
   return h('dl', {class: 'facts'},
       a.description ? [h('dt', null, 'Description'), h('dd', null, a.description)] : null,
       h('dt', null, 'State'), h('dd', null, stateBadge(a.state), ' since ', timeEl(since(a)), ' (',
@@ -343,10 +376,7 @@ function renderOverview(a, description) {
       h('dt', null, 'Reason'), h('dd', {class: 'reason'}, a.stateReason ?? ''),
       h('dt', null, 'Condition'), h('dd', {class: 'condition'}, description || describeAlarm(a)),
       h('dt', null, 'Metric'), h('dd', null, metricText(a)),
-      h('dt', null, 'Actions'), h('dd', null,
-          a.actionsEnabled === false ? chip('disabled', 'wait') : null,
-          anyActions ? [actions('ALARM', a.alarmActions), actions('OK', a.okActions),
-            actions('INSUFFICIENT_DATA', a.insufficientDataActions)] : h('span', {class: 'muted'}, 'none')),
+      actionFacts(a),
       a.arn ? [h('dt', null, 'ARN'), h('dd', null, h('code', null, a.arn))] : null);
 }
 

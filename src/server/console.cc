@@ -457,6 +457,51 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     return j;
   };
 
+  // A composite alarm as the list shows it.
+  auto composite_json = [&](const StoredComposite& c) {
+    return Json{{"name", c.spec.alarm_name},
+                {"arn", c.spec.alarm_arn},
+                {"description", c.spec.alarm_description},
+                {"state", alarm::StateName(c.state.value)},
+                {"stateReason", c.state.reason},
+                {"stateUpdated", Time(c.state.updated)},
+                {"stateTransitioned", Time(c.state_transitioned)},
+                {"rule", c.spec.alarm_rule},
+                {"actionsEnabled", c.spec.actions_enabled}};
+  };
+
+  // An alarm's latest history items (at most 100), each Action with its
+  // deliveries; `records` holds them when the caller needs them too.
+  auto history_json = [&](Services& sv, const std::string& name, const std::string& arn,
+                          std::vector<HistoryRecord>* records) -> Result<Json> {
+    std::optional<std::string> next;
+    Result<std::vector<HistoryRecord>> history =
+        sv.alarms.History({.alarm_name = name, .limit = 100}, &next);
+    if (!history.ok()) return history.status();
+    notify::Outbox outbox(&sv.db);
+    Json items = Json::array();
+    for (const HistoryRecord& r : *history) {
+      Json item{{"time", Time(r.item.timestamp)},
+                {"type", r.item.type},
+                {"summary", r.item.summary},
+                {"data", r.item.data}};
+      if (r.item.type == "Action") {
+        Json deliveries = Json::array();
+        Result<std::vector<notify::Delivery>> rows =
+            outbox.List({.origin = "alarm:" + arn + "@" + FormatIso8601(r.item.timestamp)});
+        if (rows.ok()) {
+          for (const notify::Delivery& d : *rows) {
+            if (r.item.summary.ends_with(d.item.topic_arn)) deliveries.push_back(DeliveryJson(d));
+          }
+        }
+        item["deliveries"] = deliveries;
+      }
+      items.push_back(std::move(item));
+    }
+    if (records != nullptr) *records = std::move(history).value();
+    return items;
+  };
+
   // --- Alarms ---
   if (path == "alarms" && request.method == "GET") {
     return engine_->Locked([&](Services& sv) {
@@ -467,17 +512,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
       Result<std::vector<StoredComposite>> composites = sv.alarms.ListComposites();
       if (!composites.ok()) return Error(500, composites.status().message());
       Json composite_list = Json::array();
-      for (const StoredComposite& c : *composites) {
-        composite_list.push_back({{"name", c.spec.alarm_name},
-                                  {"arn", c.spec.alarm_arn},
-                                  {"description", c.spec.alarm_description},
-                                  {"state", alarm::StateName(c.state.value)},
-                                  {"stateReason", c.state.reason},
-                                  {"stateUpdated", Time(c.state.updated)},
-                                  {"stateTransitioned", Time(c.state_transitioned)},
-                                  {"rule", c.spec.alarm_rule},
-                                  {"actionsEnabled", c.spec.actions_enabled}});
-      }
+      for (const StoredComposite& c : *composites) composite_list.push_back(composite_json(c));
       return JsonResponse(
           200, Json{{"now", Time(now)}, {"alarms", list}, {"composites", composite_list}});
     });
@@ -503,7 +538,34 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     }
     return engine_->Locked([&](Services& sv) {
       Result<StoredAlarm> a = sv.alarms.Get(*name);
-      if (!a.ok()) return Error(404, "no alarm " + *name);
+      if (!a.ok()) {
+        Result<StoredComposite> c = sv.alarms.GetComposite(*name);
+        if (!c.ok()) return Error(404, "no alarm " + *name);
+        // A composite: its rule, the state of each alarm it names, history.
+        Json detail = composite_json(*c);
+        detail["okActions"] = c->spec.ok_actions;
+        detail["alarmActions"] = c->spec.alarm_actions;
+        detail["insufficientDataActions"] = c->spec.insufficient_data_actions;
+        Json children = Json::array();
+        for (const std::string& reference : c->rule.Children()) {
+          const std::size_t colon = reference.rfind(":alarm:");
+          const std::string child =
+              colon == std::string::npos ? reference : reference.substr(colon + 7);
+          Json entry{{"reference", reference}, {"name", child}};
+          if (Result<AnyAlarm> found = sv.alarms.Find(child); found.ok()) {
+            const alarm::AlarmState& state =
+                found->metric ? found->metric->state : found->composite->state;
+            entry["kind"] = found->metric ? "metric" : "composite";
+            entry["state"] = alarm::StateName(state.value);
+            entry["stateUpdated"] = Time(state.updated);
+          }
+          children.push_back(std::move(entry));
+        }
+        Result<Json> items = history_json(sv, *name, c->spec.alarm_arn, nullptr);
+        if (!items.ok()) return Error(500, items.status().message());
+        return JsonResponse(
+            200, Json{{"composite", detail}, {"children", children}, {"history", *items}});
+      }
       const alarm::AlarmSpec& s = a->spec;
       Json detail = alarm_json(*a, sv.metrics);
       detail["evaluationPeriods"] = s.evaluation_periods;
@@ -527,10 +589,10 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
                             {"breaching", Breaches(s.comparison_operator, *v, s.threshold)}});
         }
       }
-      std::optional<std::string> next;
-      Result<std::vector<HistoryRecord>> history =
-          sv.alarms.History({.alarm_name = *name, .limit = 100}, &next);
-      if (!history.ok()) return Error(500, history.status().message());
+      std::vector<HistoryRecord> records;
+      Result<Json> items = history_json(sv, *name, s.alarm_arn, &records);
+      if (!items.ok()) return Error(500, items.status().message());
+      const std::vector<HistoryRecord>* history = &records;
       // ALARM spans from the state changes, oldest first.
       Json spans = Json::array();
       std::optional<TimePoint> alarm_since;
@@ -549,26 +611,6 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
       if (alarm_since && *alarm_since <= end) {  // still in ALARM
         spans.push_back({{"start", Time(std::max(*alarm_since, start))}, {"end", Time(end)}});
       }
-      notify::Outbox outbox(&sv.db);
-      Json items = Json::array();
-      for (const HistoryRecord& r : *history) {
-        Json item{{"time", Time(r.item.timestamp)},
-                  {"type", r.item.type},
-                  {"summary", r.item.summary},
-                  {"data", r.item.data}};
-        if (r.item.type == "Action") {
-          Json deliveries = Json::array();
-          Result<std::vector<notify::Delivery>> rows = outbox.List(
-              {.origin = "alarm:" + s.alarm_arn + "@" + FormatIso8601(r.item.timestamp)});
-          if (rows.ok()) {
-            for (const notify::Delivery& d : *rows) {
-              if (r.item.summary.ends_with(d.item.topic_arn)) deliveries.push_back(DeliveryJson(d));
-            }
-          }
-          item["deliveries"] = deliveries;
-        }
-        items.push_back(std::move(item));
-      }
       Json evidence = nullptr;
       if (!a->latest_alarm_evidence.empty()) {
         evidence = Json::parse(a->latest_alarm_evidence, nullptr, false);
@@ -584,7 +626,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
                                       {"threshold", s.threshold},
                                       {"points", points},
                                       {"alarmPeriods", spans}}},
-                                    {"history", items},
+                                    {"history", *items},
                                     {"evidence", evidence}});
     });
   }

@@ -460,6 +460,25 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await page.fill('#alarm-filter', '');
     await waitFor(row);
     await shot(page, '10b-composite-alarms');
+
+    // Its detail page: the rule, each alarm it names with its state and a
+    // link, the history; no metric graph and no evidence of its own.
+    await row.locator('a').click();
+    await expectText(page.locator('h1'), 'AnyPolicyChange');
+    await expectText(page.locator('dd.rule'), rule);
+    const child = page.locator(`table.children tr[data-child="${ALARM}"]`);
+    await waitFor(child);
+    await expectText(child, 'ALARM');
+    await expectText(child, 'metric');
+    assert.equal(await child.locator('a').getAttribute('href'), `#/alarms/${encodeURIComponent(ALARM)}`);
+    assert.equal(await page.locator('#s-metric').isVisible(), false);
+    assert.equal(await page.locator('#s-evidence').isVisible(), false);
+    const history = page.locator('table.history');
+    await waitFor(history.locator('tr[data-type="StateUpdate"]').first());
+    await expectText(history.locator('tr[data-type="StateUpdate"]').first(), 'to ALARM');
+    await shot(page, '10c-composite-detail');
+    await page.click('nav.crumbs a');
+    await waitFor(page.locator(`tr[data-alarm="${ALARM}"]`));
   });
 
   await t.test('alarm detail: breaching point above the threshold line, ALARM shaded, condition', async () => {
