@@ -237,8 +237,8 @@ HttpResponse ErrorResponse(Protocol protocol, Service service, const ApiError& e
     case Protocol::kJson11:
     case Protocol::kJson10:
     case Protocol::kCbor: {
-      Value body = Value::Structure(
-          {{"__type", Value::String(error.shape)}, {"message", Value::String(error.message)}});
+      Value body = Value::Structure({{"__type", Value::String(error.shape)}});
+      if (!error.message.empty()) body.Set("message", Value::String(error.message));
       response.body = protocol == Protocol::kCbor ? EncodeCbor(body) : EncodeJson(body);
       if (protocol != Protocol::kJson11) {
         response.headers.emplace_back("x-amzn-query-error",

@@ -201,7 +201,8 @@ std::string EncodeQueryError(std::string_view xml_namespace, bool sender, std::s
   out.append("<Error>");
   AppendTextElement(&out, "Type", sender ? "Sender" : "Receiver");
   AppendTextElement(&out, "Code", code);
-  AppendTextElement(&out, "Message", message);
+  // Some AWS errors carry no message at all (SetAlarmState's ResourceNotFound).
+  if (!message.empty()) AppendTextElement(&out, "Message", message);
   out.append("</Error>");
   AppendTextElement(&out, "RequestId", request_id);
   out.append("</ErrorResponse>");

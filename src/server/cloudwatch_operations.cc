@@ -268,13 +268,20 @@ Result<metrics::MetricStore, ApiError> ReadMetricData(const api::InputReader& in
                                         "Unit must be a value in the "
                                         "set of CloudWatch standard units.");
     }
-    const int given = (value ? 1 : 0) + (*set ? 1 : 0) + (values && !values->empty() ? 1 : 0);
-    if (given > 1) {
-      return api::InvalidParameterCombination(
-          "The parameters " + where + "Value, " + where + "StatisticValues and " + where +
-          "Values are mutually exclusive and you have specified more than one.");
+    const bool has_values = values && !values->empty();
+    // AWS's recorded answers: Value excludes Values and StatisticValues, each
+    // pair named; Values with StatisticValues is accepted (trailwatch keeps
+    // the Values, the samples themselves).
+    for (const auto& [given, name] :
+         {std::pair{has_values, "Values"}, std::pair{set->has_value(), "StatisticValues"}}) {
+      if (value && given) {
+        return api::InvalidParameterCombination("The parameters " + where + "Value and " + where +
+                                                name +
+                                                " are mutually exclusive and you have specified "
+                                                "both.");
+      }
     }
-    if (given == 0) {
+    if (!value && !*set && !has_values) {
       return api::InvalidParameterCombination("At least one of the parameters " + where +
                                               "Value, " + where + "StatisticValues or " + where +
                                               "Values must be specified.");
@@ -303,7 +310,7 @@ Result<metrics::MetricStore, ApiError> ReadMetricData(const api::InputReader& in
                                           " for parameter " + where + "Value is invalid.");
       }
       stats.Add(*value);
-    } else if (*set) {
+    } else if (*set && !has_values) {
       Args sv(**set, kCloudWatch);
       std::optional<double> count, sum, min, max;
       if (!sv.Double("SampleCount", &count, kRequired) || !sv.Double("Sum", &sum, kRequired) ||
@@ -369,20 +376,16 @@ Result<std::chrono::seconds, ApiError> CheckPeriod(std::int64_t period) {
 }
 
 // GetMetricData never mixes units in one result: without a Unit, it keeps
-// the unit with the most datapoints (the first by name on a tie) and names
-// the others in a MultipleUnits message.
-void KeepOneUnit(std::vector<MetricDatapoint>* points, std::vector<std::string>* skipped) {
-  std::map<std::string, std::size_t> count;
-  for (const MetricDatapoint& p : *points) ++count[p.unit];
-  if (count.size() < 2) return;
-  auto kept = std::max_element(count.begin(), count.end(), [](const auto& a, const auto& b) {
-    return a.second < b.second;  // the first of equals wins: names ascend
-  });
-  for (const auto& [unit, n] : count) {
-    if (unit != kept->first) skipped->push_back(unit);
-  }
-  const std::string unit = kept->first;
-  std::erase_if(*points, [&](const MetricDatapoint& p) { return p.unit != unit; });
+// the first unit by name and, as AWS's recorded answers do ("[Count,
+// Milliseconds, Seconds]" kept Count; "[Milliseconds, Seconds]" kept
+// Milliseconds), names them all in a MultipleUnits message.
+void KeepOneUnit(std::vector<MetricDatapoint>* points, std::vector<std::string>* units) {
+  std::set<std::string> present;
+  for (const MetricDatapoint& p : *points) present.insert(p.unit);
+  if (present.size() < 2) return;
+  units->assign(present.begin(), present.end());
+  const std::string kept = units->front();
+  std::erase_if(*points, [&](const MetricDatapoint& p) { return p.unit != kept; });
 }
 
 // "arn:aws:cloudwatch:<region>:<account>:alarm:<name>" -> "<name>" (which
@@ -541,7 +544,7 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
       std::int64_t period = 0;
       bool generated_label = false;  // no Label given: "<MetricName> <Stat>"
       std::vector<MetricDatapoint> points;
-      std::vector<std::string> skipped_units;  // no Unit and several: the ones left out
+      std::vector<std::string> units;  // no Unit and several: all of them, by name
     };
     std::vector<Series> all;
     std::set<std::string> ids;
@@ -606,7 +609,7 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
            engine->Locked([&](Services& sv) { return sv.metrics.Datapoints(q); })) {
         if (p.statistics.Get(statistic)) series.points.push_back(std::move(p));
       }
-      if (!q.unit) KeepOneUnit(&series.points, &series.skipped_units);
+      if (!q.unit) KeepOneUnit(&series.points, &series.units);
       if (scan_by == "TimestampDescending")
         std::reverse(series.points.begin(), series.points.end());
       all.push_back(std::move(series));
@@ -641,15 +644,13 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
                                {"Timestamps", std::move(timestamps)},
                                {"Values", std::move(values)},
                                {"StatusCode", V::String(partial ? "PartialData" : "Complete")}});
-      if (!series.skipped_units.empty()) {
-        std::string skipped;
-        for (const std::string& unit : series.skipped_units) {
-          skipped += (skipped.empty() ? "" : ", ") + unit;
-        }
+      if (!series.units.empty()) {
+        std::string units;
+        for (const std::string& unit : series.units) units += (units.empty() ? "" : ", ") + unit;
         result.Set("Messages",
                    V::List({V::Structure(
                        {{"Code", V::String("MultipleUnits")},
-                        {"Value", V::String("Skipped data points with unit(s): " + skipped)}})}));
+                        {"Value", V::String("Multiple units returned: '[" + units + "]'")}})}));
       }
       results.Append(std::move(result));
     }
@@ -965,15 +966,14 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
                       const std::vector<std::string>& remove, bool list) -> Output {
     return engine->Locked([&](Services& sv) -> Output {
       const std::string name = AlarmNameOfArn(arn);
-      Result<StoredAlarm> alarm = sv.alarms.Get(name);
-      Result<StoredComposite> composite = sv.alarms.GetComposite(name);
-      const std::map<std::string, std::string>* tags = nullptr;
-      if (alarm.ok() && alarm->spec.alarm_arn == arn) tags = &alarm->tags;
-      if (composite.ok() && composite->spec.alarm_arn == arn) tags = &composite->tags;
-      if (tags == nullptr) {
+      Result<AnyAlarm> found = sv.alarms.Find(name);
+      if (!found.ok() || found->Arn() != arn) {
         return api::ResourceNotFoundException("The resource " + arn + " does not exist.");
       }
-      if (list) return V::Structure({{"Tags", TagListValue(*tags)}});
+      if (list) {
+        return V::Structure(
+            {{"Tags", TagListValue(found->metric ? found->metric->tags : found->composite->tags)}});
+      }
       Status s = sv.alarms.Tag(name, add, remove);
       if (!s.ok()) return api::CloudWatchErrorFor(s);
       return V::Structure();
@@ -1011,6 +1011,8 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
       return api::InvalidFormat("Invalid JSON in StateReasonData");
     }
     Status s = engine->SetAlarmState(name, value, reason, data);
+    // AWS's recorded answer for an alarm that does not exist has no message.
+    if (s.code() == StatusCode::kNotFound) return api::ResourceNotFound("");
     if (!s.ok()) return api::CloudWatchErrorFor(s);
     return V::Structure();
   });

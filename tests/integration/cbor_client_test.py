@@ -334,6 +334,10 @@ class CborTest(unittest.TestCase):
         self.assertEqual(r.headers.get("content-type"), "application/cbor")
         self.assertEqual(r.headers.get("x-amzn-query-error"), f"{query_code};Sender")
         self.assertIsInstance(r.body, dict)
+        if message == "":  # AWS sends some errors without a message
+            self.assertEqual(set(r.body), {"__type"})
+            self.assertEqual(r.body["__type"].split("#")[-1], shape)
+            return
         self.assertEqual(set(r.body), {"__type", "message"})
         if "#" in shape:
             self.assertEqual(r.body["__type"], shape)
@@ -559,7 +563,7 @@ class CborTest(unittest.TestCase):
     def test_06_errors(self):
         r = client.call("SetAlarmState", {"AlarmName": "NoSuchAlarm", "StateValue": "OK",
                                           "StateReason": "x"})
-        self.assertCborError(r, 404, "ResourceNotFound", "ResourceNotFound", "NoSuchAlarm")
+        self.assertCborError(r, 404, "ResourceNotFound", "ResourceNotFound", "")
 
         r = client.call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
             {"MetricName": "Latency", "Value": math.nan, "Timestamp": timestamp(NOW)}]})

@@ -14,8 +14,9 @@ CreateTopic with FifoTopic=false on an existing standard topic succeeds.
 DescribeAlarms shows TreatMissingData only for an alarm that set it
 (theme 4), in both CloudWatch protocols. Units are kept apart (theme 2):
 GetMetricStatistics without a Unit gives one datapoint per unit;
-GetMetricData keeps one unit and names the rest in a MultipleUnits
-message. The 1,440-datapoint limit counts the range as given (theme 1).
+GetMetricData keeps the first unit by name and names them all in a
+MultipleUnits message, as recorded from AWS. The 1,440-datapoint limit
+counts the range as given (theme 1).
 High-resolution data (StorageResolution 1) keeps its second and a
 10-second alarm goes to ALARM on it (theme 3).
 """
@@ -163,14 +164,41 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
                 "StartTime": self.start, "EndTime": self.start + 180, "ScanBy": "TimestampAscending",
                 "MetricDataQueries": [{"Id": "m", "MetricStat": stat}]})
 
-        # Count has more datapoints (3 against 2): kept, the other named.
+        # Count is first by name: kept, and every unit named.
         [result] = metric_data()["MetricDataResults"]
         self.assertEqual(result["Values"], [1.0, 1.0, 1.0])
         self.assertEqual(result["Messages"], [
-            {"Code": "MultipleUnits", "Value": "Skipped data points with unit(s): Seconds"}])
+            {"Code": "MultipleUnits", "Value": "Multiple units returned: '[Count, Seconds]'"}])
         [seconds] = metric_data("Seconds")["MetricDataResults"]
         self.assertEqual(seconds["Values"], [100.0, 100.0])
         self.assertNotIn("Messages", seconds)
+
+    def test_multiple_units_as_recorded_from_aws(self):
+        """AWS's recorded case: 60000 Milliseconds and 60 Seconds, twice, in one
+        minute: Sum [120000.0]; with 5 Count added, [5.0]: the first unit by name,
+        not the one with the most data."""
+        minute = self.start + 30 * 60
+
+        def put(unit, value):
+            self.json_call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
+                {"MetricName": "m-test", "Timestamp": minute + 10, "Value": value, "Unit": unit}]})
+
+        def sums():
+            answer = self.json_call("GetMetricData", {
+                "StartTime": minute, "EndTime": minute + 60, "MetricDataQueries": [{"Id": "m1", "MetricStat": {
+                    "Metric": {"Namespace": NAMESPACE, "MetricName": "m-test"}, "Period": 60, "Stat": "Sum"}}]})
+            self.assertEqual(answer["Messages"], [])
+            [result] = answer["MetricDataResults"]
+            return result["Values"], result["Messages"]
+
+        for _ in range(2):
+            put("Milliseconds", 60000.0)
+            put("Seconds", 60.0)
+        self.assertEqual(sums(), ([120000.0], [
+            {"Code": "MultipleUnits", "Value": "Multiple units returned: '[Milliseconds, Seconds]'"}]))
+        put("Count", 5.0)
+        self.assertEqual(sums(), ([5.0], [
+            {"Code": "MultipleUnits", "Value": "Multiple units returned: '[Count, Milliseconds, Seconds]'"}]))
 
     def test_units_are_kept_apart_query(self):
         self.put_two_units()
@@ -256,6 +284,72 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         status, header, body = refused("NoSuchOperation", {})
         self.assertEqual((status, header, body["__type"]),
                          (400, "InvalidAction;Sender", "UnknownOperationException"))
+
+    def test_put_metric_data_combinations_as_recorded_from_aws(self):
+        """Value with Values, or with StatisticValues: refused in AWS's words;
+        Values and Counts of different sizes: refused; Values with
+        StatisticValues: accepted (the Values are kept). JSON and Query."""
+        stats = {"SampleCount": 10, "Sum": 55, "Minimum": 1, "Maximum": 10}
+        cases = [
+            ({"Value": 1.5, "Values": [1.0, 10.0]}, "InvalidParameterCombination",
+             "The parameters MetricData.member.1.Value and MetricData.member.1.Values are mutually "
+             "exclusive and you have specified both."),
+            ({"Values": [1.0, 10.0], "Counts": [2, 4, 5]}, "InvalidParameterValue",
+             "The parameters MetricData.member.1.Values and MetricData.member.1.Counts must be of the same size."),
+            ({"Value": 1.5, "StatisticValues": stats}, "InvalidParameterCombination",
+             "The parameters MetricData.member.1.Value and MetricData.member.1.StatisticValues are mutually "
+             "exclusive and you have specified both."),
+        ]
+        for datum, code, message in cases:
+            payload = {"Namespace": NAMESPACE, "MetricData": [dict(datum, MetricName="combo", Unit="Count")]}
+            status, body = self.send(json.dumps(payload).encode(), {
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"})
+            body = json.loads(body)
+            self.assertEqual((status, body["__type"].split("#")[-1], body["message"]),
+                             (400, code + "Exception", message))
+            params = {"Action": "PutMetricData", "Version": "2010-08-01", "Namespace": NAMESPACE,
+                      "MetricData.member.1.MetricName": "combo", "MetricData.member.1.Unit": "Count"}
+            for key, value in datum.items():
+                if isinstance(value, list):
+                    for k, v in enumerate(value, 1):
+                        params[f"MetricData.member.1.{key}.member.{k}"] = str(v)
+                elif isinstance(value, dict):
+                    for k, v in value.items():
+                        params[f"MetricData.member.1.{key}.{k}"] = str(v)
+                else:
+                    params[f"MetricData.member.1.{key}"] = str(value)
+            status, raw = self.send(urllib.parse.urlencode(params).encode(), {
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+            error = ET.fromstring(raw).find(f"{XMLNS}Error")
+            self.assertEqual((status, error.find(f"{XMLNS}Code").text, error.find(f"{XMLNS}Message").text),
+                             (400, code, message))
+
+        minute = self.start + 35 * 60
+        self.json_call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
+            {"MetricName": "combo", "Unit": "Count", "Timestamp": minute + 5, "Values": [1.0, 10.0],
+             "Counts": [2, 4], "StatisticValues": stats}]})
+        got = self.json_call("GetMetricStatistics", {
+            "Namespace": NAMESPACE, "MetricName": "combo", "StartTime": minute, "EndTime": minute + 60,
+            "Period": 60, "Statistics": ["Maximum", "SampleCount", "Sum"]})
+        self.assertEqual([(p["Maximum"], p["SampleCount"], p["Sum"], p["Unit"]) for p in got["Datapoints"]],
+                         [(10.0, 6.0, 42.0, "Count")])
+
+    def test_set_alarm_state_of_a_missing_alarm_has_no_message(self):
+        """AWS's recorded answer: ResourceNotFound, 404, and no Message at all."""
+        status, raw = self.send(urllib.parse.urlencode({
+            "Action": "SetAlarmState", "Version": "2010-08-01", "AlarmName": "nonexistent",
+            "StateValue": "OK", "StateReason": "test"}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        error = ET.fromstring(raw).find(f"{XMLNS}Error")
+        self.assertEqual((status, [child.tag.replace(XMLNS, "") for child in error]),
+                         (404, ["Type", "Code"]))
+        self.assertEqual(error.find(f"{XMLNS}Code").text, "ResourceNotFound")
+        status, raw = self.send(json.dumps({"AlarmName": "nonexistent", "StateValue": "OK",
+                                            "StateReason": "test"}).encode(), {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "GraniteServiceVersion20100801.SetAlarmState"})
+        self.assertEqual((status, json.loads(raw)), (404, {"__type": "ResourceNotFound"}))
 
     def test_alarm_tags_json(self):
         arn = f"arn:aws:cloudwatch:{harness.REGION}:{harness.ACCOUNT_ID}:alarm:tagged"
