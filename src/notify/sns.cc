@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -52,7 +53,7 @@ CREATE TABLE sns_signing_key (
 
 constexpr std::string_view kDefaultDisplayName = "AWS Notifications";
 constexpr std::size_t kMaxMessageBytes = 256 * 1024;  // SNS: 262,144 bytes
-constexpr std::size_t kMaxSubjectBytes = 99;          // SNS: fewer than 100 characters
+constexpr std::size_t kMaxSubjectCharacters = 100;    // SNS takes 100, refuses 101
 
 constexpr const char* kSubscriptionColumns =
     "arn, topic_arn, protocol, endpoint, owner, state, authenticated, from_template, attributes, "
@@ -222,14 +223,17 @@ Status CheckPublication(const Publication& p) {
     return InvalidParameter("Message too long");  // AWS's words, whatever the size
   }
   if (p.subject) {
-    if (p.subject->empty()) return InvalidParameter("Subject: must not be empty");
-    if (p.subject->size() > kMaxSubjectBytes) {
-      return InvalidParameter("Subject: must be fewer than 100 characters");
-    }
+    // AWS answers an empty subject (recorded), one of 101 characters
+    // (reported; 100 pass) and, by its documented rule, one with line
+    // breaks or control characters all in the same two words.
+    std::size_t characters = 0;
+    bool control = false;
     for (char c : *p.subject) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        return InvalidParameter("Subject: must not contain line breaks or control characters");
-      }
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++characters;  // UTF-8 lead bytes
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) control = true;
+    }
+    if (characters == 0 || characters > kMaxSubjectCharacters || control) {
+      return InvalidParameter("Subject");
     }
   }
   for (const auto& [name, attribute] : p.attributes) {
@@ -618,10 +622,21 @@ Result<Subscription> Sns::Subscribe(std::string_view topic_arn, std::string_view
 
 Result<Subscription> Sns::ConfirmSubscription(std::string_view topic_arn, std::string_view token,
                                               bool authenticated) {
+  // AWS's recorded answers: a token that is not hex digits is "Invalid
+  // token"; one that matches nothing, on this topic or because the topic is
+  // wrong, "Invalid parameter: Token".
+  if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c));
+      })) {
+    return InvalidArgument("Invalid token");
+  }
   Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
   if (!transaction.ok()) return transaction.status();
   Result<Topic> topic = GetTopic(topic_arn);
-  if (!topic.ok()) return topic.status();
+  if (!topic.ok()) {
+    return topic.status().code() == StatusCode::kNotFound ? InvalidParameter("Token")
+                                                          : topic.status();
+  }
   Result<store::Statement> query =
       db_->Prepare(std::string("SELECT ") + kSubscriptionColumns +
                    ", token_expires_at FROM sns_subscriptions WHERE topic_arn = ? AND token = ?");
@@ -629,7 +644,7 @@ Result<Subscription> Sns::ConfirmSubscription(std::string_view topic_arn, std::s
   query->BindAll(topic_arn, token);
   Result<bool> row = query->Step();
   if (!row.ok()) return row.status();
-  if (token.empty() || !*row || FromEpochMillis(query->ColumnInt(10)) < clock_->Now()) {
+  if (!*row || FromEpochMillis(query->ColumnInt(10)) < clock_->Now()) {
     return InvalidParameter("Token");
   }
   Subscription subscription = ReadSubscription(*query);

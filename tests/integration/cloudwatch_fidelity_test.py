@@ -406,6 +406,20 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         missing = f"arn:aws:sns:{harness.REGION}:{harness.ACCOUNT_ID}:missing"
         self.assertEqual(refused({"Action": "GetTopicAttributes", "TopicArn": missing}),
                          (404, "NotFound", "Topic does not exist"))
+        # Subjects and confirmation tokens, as recorded from AWS.
+        root = ET.fromstring(self.send(urllib.parse.urlencode({
+            "Action": "CreateTopic", "Version": "2010-03-31", "Name": "texts"}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, service="sns")[1])
+        topic = root.find(f"{ns}CreateTopicResult").find(f"{ns}TopicArn").text
+        for subject in ("", "s" * 101, "two\nlines"):
+            self.assertEqual(refused({"Action": "Publish", "TopicArn": topic, "Message": "m", "Subject": subject}),
+                             (400, "InvalidParameter", "Invalid parameter: Subject"))
+        self.assertEqual(refused({"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "randomtoken"}),
+                         (400, "InvalidParameter", "Invalid token"))
+        self.assertEqual(refused({"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "ab" * 128}),
+                         (400, "InvalidParameter", "Invalid parameter: Token"))
+        self.assertEqual(refused({"Action": "ConfirmSubscription", "TopicArn": missing, "Token": "ab" * 128}),
+                         (400, "InvalidParameter", "Invalid parameter: Token"))
 
     def test_sns_topic_attributes(self):
         def sns(params):

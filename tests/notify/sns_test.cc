@@ -310,7 +310,12 @@ TEST_F(SnsTest, HttpSubscriptionFollowsTheConfirmationFlow) {
   EXPECT_TRUE(
       VerifyEnvelope(testing::EnvelopeFromJson(body), sns_->signing_key().certificate_pem()).ok());
 
-  EXPECT_EQ(sns_->ConfirmSubscription(topic.arn, "nope").status().message(),
+  // AWS's recorded texts: not hex digits, a token matching nothing, a
+  // wrong topic.
+  EXPECT_EQ(sns_->ConfirmSubscription(topic.arn, "nope").status().message(), "Invalid token");
+  EXPECT_EQ(sns_->ConfirmSubscription(topic.arn, std::string(256, 'a')).status().message(),
+            "Invalid parameter: Token");
+  EXPECT_EQ(sns_->ConfirmSubscription(topic.arn + "x", token).status().message(),
             "Invalid parameter: Token");
   Result<Subscription> confirmed = sns_->ConfirmSubscription(topic.arn, token);
   ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
@@ -640,8 +645,18 @@ TEST_F(SnsTest, SubscribeAndPublishAreValidatedInSnsWords) {
 
   EXPECT_EQ(sns_->Publish(topic.arn, {.message = ""}).status().message(),
             "Invalid parameter: Empty message");
-  EXPECT_EQ(sns_->Publish(topic.arn, {.subject = "a\nb", .message = "m"}).status().message(),
-            "Invalid parameter: Subject: must not contain line breaks or control characters");
+  // AWS's words for every refused subject: empty (recorded), 101
+  // characters (reported; 100 pass), line breaks or control characters.
+  for (const std::string& subject : {std::string(), std::string(101, 's'), std::string("a\nb"),
+                                     std::string("tab\there")}) {
+    EXPECT_EQ(sns_->Publish(topic.arn, {.subject = subject, .message = "m"}).status().message(),
+              "Invalid parameter: Subject")
+        << subject;
+  }
+  EXPECT_TRUE(sns_->Publish(topic.arn, {.subject = std::string(100, 's'), .message = "m"}).ok());
+  std::string accented;  // 100 characters, 200 bytes
+  for (int i = 0; i < 100; ++i) accented += "\xc3\xa9";
+  EXPECT_TRUE(sns_->Publish(topic.arn, {.subject = accented, .message = "m"}).ok());
   EXPECT_EQ(
       sns_->Publish(topic.arn, {.message = std::string(256 * 1024 + 1, 'x')}).status().message(),
       "Invalid parameter: Message too long");
