@@ -204,7 +204,7 @@ struct Point {
 struct Decision {
   std::optional<StateValue> state;  // nullopt: keep the current state
   std::vector<std::size_t> used;    // indices of the real points used, newest first
-  std::size_t considered = 0;       // points[0, considered) were looked at
+  std::size_t considered = 0;       // points[0, considered) are listed as evaluated
   int filled = 0;                   // missing datapoints treated as breaching or not
   bool filled_breaching = false;
 };
@@ -234,7 +234,10 @@ Decision Decide(const AlarmSpec& spec, const std::vector<Point>& points) {
   }
 
   d.used = real;
-  d.considered = points.size();
+  // AWS lists the N newest buckets (recorded: 2 empty ones for N = 2 with no
+  // data; "5 datapoints were unknown" lists 5), and older ones only as far
+  // as the real datapoints it used reach.
+  d.considered = std::min(points.size(), std::max(n, real.empty() ? 0 : real.back() + 1));
   const int r = static_cast<int>(real.size());
   const int missing = static_cast<int>(n) - r;
   const int kb = count_breaching(real);

@@ -572,8 +572,11 @@ TEST(StateReasonDataTest, RecentOldestFirstEvaluatedNewestFirstWithGaps) {
             (std::vector<TimePoint>{At("2023-01-09T14:02:00Z"), At("2023-01-09T14:00:00Z")}));
 }
 
-TEST(StateReasonDataTest, InsufficientDataListsEveryBucketByTimestamp) {
-  AlarmSpec spec = GuideSpec(1, 1, TreatMissingData::kMissing);
+// Without data, AWS lists the N newest buckets by timestamp: 2 for N = 2
+// (recorded, TreatMissingData breaching), 5 with "5 datapoints were unknown"
+// (AWS's documented event); not the whole 5-bucket range for N = 1.
+TEST(StateReasonDataTest, WithoutDataTheNNewestBucketsAreListedByTimestamp) {
+  AlarmSpec spec = GuideSpec(5, 5, TreatMissingData::kMissing);
   spec.statistic = "Sum";
   spec.threshold = 0;
   TimePoint now = At("2018-09-16T00:22:56.053Z");
@@ -589,6 +592,44 @@ TEST(StateReasonDataTest, InsufficientDataListsEveryBucketByTimestamp) {
             R"({"timestamp":"2018-09-16T00:18:00.000+0000"},)"
             R"({"timestamp":"2018-09-16T00:17:00.000+0000"}]})");
   EXPECT_TRUE(e.deciding_buckets.empty());
+
+  spec = GuideSpec(2, 2, TreatMissingData::kBreaching);
+  spec.threshold = 2;
+  e = Evaluate(spec, StateOf(StateValue::kOk), Row(spec, now, {"-", "-", "-", "-", "-"}), now);
+  ASSERT_EQ(e.state.value, StateValue::kAlarm);
+  EXPECT_EQ(e.state.reason,
+            "Threshold Crossed: no datapoints were received for 2 periods and 2 missing "
+            "datapoints were treated as [Breaching].");
+  EXPECT_EQ(e.state.reason_data,
+            R"({"version":"1.0","queryDate":"2018-09-16T00:22:56.053+0000","statistic":"Maximum",)"
+            R"("period":60,"recentDatapoints":[],"threshold":2.0,"evaluatedDatapoints":[)"
+            R"({"timestamp":"2018-09-16T00:21:00.000+0000"},)"
+            R"({"timestamp":"2018-09-16T00:20:00.000+0000"}]})");
+
+  spec = GuideSpec(1, 1, TreatMissingData::kMissing);
+  e = Evaluate(spec, StateOf(StateValue::kOk), Row(spec, now, {"-", "-", "-", "-", "-"}), now);
+  ASSERT_EQ(e.state.value, StateValue::kInsufficientData);
+  EXPECT_NE(e.state.reason_data.find(
+                R"("evaluatedDatapoints":[{"timestamp":"2018-09-16T00:21:00.000+0000"}]})"),
+            std::string::npos)
+      << e.state.reason_data;
+}
+
+// Fewer real datapoints than N: the N newest buckets, and older ones as far
+// as the datapoints used reach.
+TEST(StateReasonDataTest, SparseDataListsBucketsAsFarAsTheDatapointsUsed) {
+  AlarmSpec spec = GuideSpec(2, 1, TreatMissingData::kMissing);
+  TimePoint now = At("2018-09-16T00:22:56.053Z");
+  Evaluation e =
+      Evaluate(spec, StateOf(StateValue::kOk), Row(spec, now, {"-", "-", "1", "-", "-"}), now);
+  ASSERT_EQ(e.state.value, StateValue::kAlarm);
+  EXPECT_NE(e.state.reason_data.find(R"("evaluatedDatapoints":[)"
+                                     R"({"timestamp":"2018-09-16T00:21:00.000+0000"},)"
+                                     R"({"timestamp":"2018-09-16T00:20:00.000+0000"},)"
+                                     R"({"timestamp":"2018-09-16T00:19:00.000+0000",)"
+                                     R"("sampleCount":1.0,"value":1.0}]})"),
+            std::string::npos)
+      << e.state.reason_data;
 }
 
 // ---------------------------------------------------------------------------

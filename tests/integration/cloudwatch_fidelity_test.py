@@ -236,6 +236,12 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         self.json_call("PutMetricAlarm", {
             "AlarmName": "fast", "Namespace": NAMESPACE, "MetricName": "latency", "Statistic": "Maximum",
             "Period": 10, "EvaluationPeriods": 1, "Threshold": 21, "ComparisonOperator": "GreaterThanThreshold"})
+        # AWS's recorded breaching-actions case: no data, N = 2, missing data
+        # breaching -> ALARM listing the 2 buckets it evaluated, by timestamp.
+        self.json_call("PutMetricAlarm", {
+            "AlarmName": "breaching", "Namespace": NAMESPACE, "MetricName": "silent", "Statistic": "Average",
+            "Unit": "Seconds", "Period": 10, "EvaluationPeriods": 2, "Threshold": 2,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching"})
         self.json_call("PutMetricData", {"Namespace": NAMESPACE, "MetricData": [
             {"MetricName": "latency", "Timestamp": now, "Value": 21.5, "StorageResolution": 1}]})
         bucket = int(now) // 10 * 10
@@ -251,6 +257,16 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         self.assertRegex(alarm["StateReason"],
                          r"^Threshold Crossed: 1 datapoint \[21\.5 \(\d\d/\d\d/\d\d \d\d:\d\d:\d0\)\] was "
                          r"greater than the threshold \(21\.0\)\.$")
+        [breaching] = self.json_call("DescribeAlarms", {"AlarmNames": ["breaching"]})["MetricAlarms"]
+        self.assertEqual((breaching["StateValue"], breaching["StateReason"]), (
+            "ALARM", "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints "
+                     "were treated as [Breaching]."))
+        data = json.loads(breaching["StateReasonData"])
+        self.assertEqual(list(data), ["version", "queryDate", "unit", "statistic", "period", "recentDatapoints",
+                                      "threshold", "evaluatedDatapoints"])
+        self.assertEqual((data["unit"], data["statistic"], data["period"], data["recentDatapoints"],
+                          data["threshold"]), ("Seconds", "Average", 10, [], 2.0))
+        self.assertEqual([list(p) for p in data["evaluatedDatapoints"]], [["timestamp"], ["timestamp"]])
 
         status, body = self.send(json.dumps({"Namespace": NAMESPACE, "MetricData": [
             {"MetricName": "latency", "Value": 1, "StorageResolution": 5}]}).encode(), {
