@@ -195,9 +195,11 @@ export function prettyJson(text) {
 export function patternError(pattern, error) {
   const column = Number.isInteger(error.column) ? error.column : null;
   const box = h('div', {class: 'pattern-error', role: 'alert'});
-  // The message may repeat the column ("column 24: ..."): say it once.
+  // The message leads with AWS's sentence and repeats the column
+  // ("Invalid metric filter pattern. Column 24: ..."): say each once.
   const message = String(error.error ?? error.message ?? 'invalid pattern')
-      .replace(/\bcolumn \d+:\s*/, '');
+      .replace(/^Invalid (metric )?filter pattern[.:]\s*/, '')
+      .replace(/\bcolumn \d+:\s*/i, '');
   box.append(h('p', {class: 'error-text'},
       column ? [h('strong', {class: 'column'}, `column ${column}`), ': '] : null, message));
   if (column && typeof pattern === 'string' && pattern.length > 0) {

@@ -63,7 +63,7 @@ Status Invalid(std::string_view property, std::string_view message) {
 }
 
 // Reference errors come from the pattern engine, whose ToString() says
-// "Invalid metric filter pattern: column 1", which would blame the pattern;
+// "Invalid metric filter pattern. Column 1", which would blame the pattern;
 // only the message and hint describe a reference.
 Status InvalidReference(std::string_view property, const pattern::PatternError& error) {
   std::string message = error.message;

@@ -86,7 +86,7 @@ class MetricFilter {
  public:
   // Validates `spec` with PutMetricFilter's rules and compiles its pattern and
   // references. Errors name the CloudFormation property, e.g.
-  //   "FilterPattern: Invalid metric filter pattern: column 3: ..."
+  //   "FilterPattern: Invalid metric filter pattern. Column 3: ..."
   //   "MetricTransformations[0].DefaultValue: dimensions and default value are mutually exclusive"
   //   "MetricTransformations[0].Dimensions: The specified filter pattern does not support
   //   dimensions"

@@ -459,15 +459,17 @@ bool Program::Matches(event::EventView& event) const {
   return false;
 }
 
-std::string PatternError::ToString() const {
+std::string PatternError::ToString(std::string_view lead) const {
   std::string out =
-      "Invalid metric filter pattern: column " + std::to_string(column) + ": " + message;
+      std::string(lead) + ". Column " + std::to_string(column) + ": " + message;
   if (!fragment.empty()) out += " near \"" + fragment + "\"";
   if (!hint.empty()) out += " (" + hint + ")";
   return out;
 }
 
-Status PatternError::ToStatus() const { return InvalidArgument(ToString()); }
+Status PatternError::ToStatus(std::string_view lead) const {
+  return InvalidArgument(ToString(lead));
+}
 
 Result<Matcher, PatternError> Matcher::Compile(std::string_view text,
                                                const CompileOptions& options) {

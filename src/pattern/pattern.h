@@ -47,10 +47,12 @@ struct PatternError {
   std::string message;   // what is wrong, e.g. "expected ']' to close the pattern"
   std::string hint;      // how to fix it, or empty
 
-  // "Invalid metric filter pattern: column 14: expected ']' ... near "x" (hint: ...)"
-  std::string ToString() const;
-  // kInvalidArgument with ToString(): the API maps it to InvalidParameterException.
-  Status ToStatus() const;
+  // AWS's sentence, then where and why: "Invalid metric filter pattern.
+  // Column 14: expected ']' ... near "x" (hint: ...)". FilterLogEvents
+  // leads with AWS's "Invalid filter pattern" instead.
+  std::string ToString(std::string_view lead = "Invalid metric filter pattern") const;
+  // kInvalidArgument with ToString(lead): the API maps it to InvalidParameterException.
+  Status ToStatus(std::string_view lead = "Invalid metric filter pattern") const;
 };
 
 // How space-delimited pattern fields align with the event's fields when the

@@ -684,9 +684,7 @@ Result<std::vector<StoredLogEvent>> LogService::ScanGroup(store::EventLog& event
   if (!query.filter_pattern.empty()) {
     Result<pattern::Matcher, pattern::PatternError> compiled =
         pattern::Matcher::Compile(query.filter_pattern);
-    if (!compiled.ok()) {
-      return compiled.error().ToStatus();
-    }
+    if (!compiled.ok()) return compiled.error().ToStatus("Invalid filter pattern");
     matcher.emplace(std::move(compiled).value());
   }
   Position after{INT64_MIN, INT64_MIN};

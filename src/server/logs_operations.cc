@@ -37,6 +37,15 @@ std::optional<ApiError> CheckRange(std::int64_t value, std::string_view member, 
 // The longest log group or stream name.
 constexpr std::size_t kMaxNameLength = 512;
 
+// AWS's recorded refusal of a filterPattern over 1,024 characters, before
+// any parsing (PutMetricFilter, TestMetricFilter, FilterLogEvents).
+constexpr std::size_t kMaxFilterPatternLength = 1024;
+std::optional<ApiError> CheckPatternLength(const std::string& pattern) {
+  if (pattern.size() <= kMaxFilterPatternLength) return std::nullopt;
+  return Invalid(api::ValidationMessage(pattern, "filterPattern",
+                                        "Member must have length less than or equal to 1024"));
+}
+
 // PutLogEvents and GetLogEvents check both names at once, in AWS's words.
 std::optional<ApiError> CheckEventNames(const api::InputReader& in) {
   for (const char* member : {"logGroupName", "logStreamName"}) {
@@ -403,6 +412,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
         !args.String("nextToken", &query.next_token) || !args.Integer("limit", &limit)) {
       return args.error();
     }
+    if (auto e = CheckPatternLength(query.filter_pattern)) return *e;
     if (auto e = CheckRange(limit, "limit", 1, 10'000)) return *e;
     query.limit = static_cast<int>(limit);
     Page page;
@@ -424,6 +434,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
         !args.List("metricTransformations", &transformations, kRequired)) {
       return args.error();
     }
+    if (auto e = CheckPatternLength(spec.filter_pattern)) return *e;
     if (transformations.size() != 1) {
       return Invalid(api::ValidationMessage(
           std::to_string(transformations.size()) + " transformations", "metricTransformations",
@@ -516,6 +527,7 @@ void RegisterLogsOperations(api::Operations* ops, Engine* engine) {
         !args.StringList("logEventMessages", &messages, kRequired)) {
       return args.error();
     }
+    if (auto e = CheckPatternLength(pattern_text)) return *e;
     if (messages.empty() || messages.size() > 50) {
       return Invalid(api::ValidationMessage(
           std::to_string(messages.size()) + " messages", "logEventMessages",

@@ -134,7 +134,7 @@ TEST(CliTest, InvalidPatternExits2WithTheColumn) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_PRED2(HasPrefix, r.err, "trailwatch: " + compiled.error().ToString() + "\n");
-  EXPECT_PRED2(Contains, r.err, "column " + std::to_string(compiled.error().column));
+  EXPECT_PRED2(Contains, r.err, "Column " + std::to_string(compiled.error().column) + ": ");
   // A caret under the column.
   EXPECT_PRED2(Contains, r.err,
                "\n  " + bad + "\n  " +

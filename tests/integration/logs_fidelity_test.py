@@ -152,3 +152,35 @@ class LogsFidelityTest(harness.IntegrationTest):
 
 if __name__ == "__main__":
     harness.main()
+
+    def test_filter_pattern_errors(self):
+        """AWS's sentences lead ("Invalid metric filter pattern" from PutMetricFilter
+        and TestMetricFilter, "Invalid filter pattern" from FilterLogEvents);
+        trailwatch's column and reason follow as a second sentence. Over 1,024
+        characters: the "1 validation error detected" form, recorded from AWS."""
+        self.ok("CreateLogGroup", {"logGroupName": "patterns"})
+        transformation = [{"metricName": "m", "metricNamespace": "ns", "metricValue": "1"}]
+        bad = "{ $.eventName = }"
+        status, body = self.call("PutMetricFilter", {
+            "logGroupName": "patterns", "filterName": "f", "filterPattern": bad,
+            "metricTransformations": transformation})
+        self.assertEqual((status, body["__type"]), (400, "InvalidParameterException"))
+        self.assertRegex(body["message"], r"^Invalid metric filter pattern\. Column 16: ")
+        status, body = self.call("TestMetricFilter", {"filterPattern": bad, "logEventMessages": ["a"]})
+        self.assertEqual((status, body["__type"]), (400, "InvalidParameterException"))
+        self.assertRegex(body["message"], r"^Invalid metric filter pattern\. Column 16: ")
+        status, body = self.call("FilterLogEvents", {"logGroupName": "patterns", "filterPattern": bad})
+        self.assertEqual((status, body["__type"]), (400, "InvalidParameterException"))
+        self.assertRegex(body["message"], r"^Invalid filter pattern\. Column 16: ")
+
+        long = "X" * 1025
+        expected = {"__type": "InvalidParameterException",
+                    "message": f"1 validation error detected: Value '{long}' at 'filterPattern' failed to "
+                               "satisfy constraint: Member must have length less than or equal to 1024"}
+        for operation, payload in (
+                ("PutMetricFilter", {"logGroupName": "patterns", "filterName": "f", "filterPattern": long,
+                                     "metricTransformations": transformation}),
+                ("TestMetricFilter", {"filterPattern": long, "logEventMessages": ["a"]}),
+                ("FilterLogEvents", {"logGroupName": "patterns", "filterPattern": long})):
+            self.assertEqual(self.call(operation, payload), (400, expected), operation)
+        self.ok("TestMetricFilter", {"filterPattern": "X" * 1024, "logEventMessages": ["a"]})

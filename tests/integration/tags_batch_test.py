@@ -167,7 +167,7 @@ class TagsAndBatchTest(harness.IntegrationTest):
         status, headers, body = get(f"{self.server.endpoint}/?Action=ConfirmSubscription&TopicArn={arn}"
                                     f"&Token=%3Cscript%3E", browser)
         self.assertEqual((status, headers["Content-Type"]), (400, "text/html; charset=utf-8"))
-        self.assertIn("<p>Invalid parameter: Token</p>", body)
+        self.assertIn("<p>Invalid token</p>", body)
         self.assertNotIn("<script>", body)
 
 

@@ -125,7 +125,7 @@ class TestMetricFilterTest(harness.IntegrationTest):
         local = subprocess.run([harness.BINARY, "test-pattern", "--json", "--", bad, files["lines"]],
                                capture_output=True, text=True, timeout=60)
         self.assertEqual(local.returncode, 2)
-        self.assertTrue(m.group(1).startswith("Invalid metric filter pattern: column 24: "), m.group(1))
+        self.assertTrue(m.group(1).startswith("Invalid metric filter pattern. Column 24: "), m.group(1))
         self.assertEqual(local.stderr.splitlines()[0], "trailwatch: " + m.group(1).splitlines()[0])
         server.stop()
 

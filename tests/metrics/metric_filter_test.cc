@@ -96,7 +96,7 @@ TEST(MetricFilterTest, ValidationRulesAndTheirMessages) {
        "LogGroupName: must match the pattern [\\.\\-_/#A-Za-z0-9]+"},
       // FilterPattern: the engine's error, behind the property name.
       {"pattern error", [](MetricFilterSpec& s) { s.filter_pattern = "{ $.eventName = }"; },
-       "FilterPattern: Invalid metric filter pattern: column 17: expected a value after the "
+       "FilterPattern: Invalid metric filter pattern. Column 17: expected a value after the "
        "operator "
        "near \"}\""},
       {"empty pattern matches all", [](MetricFilterSpec& s) { s.filter_pattern = ""; }, ""},

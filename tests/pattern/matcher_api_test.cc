@@ -28,7 +28,7 @@ TEST(MatcherApiTest, ErrorsCarryColumnFragmentAndAwsWording) {
   EXPECT_EQ(m.error().column, 24);
   EXPECT_EQ(m.error().fragment, "status = 401 }");
   EXPECT_EQ(m.error().ToString(),
-            "Invalid metric filter pattern: column 24: a JSON selector must start with '$' near "
+            "Invalid metric filter pattern. Column 24: a JSON selector must start with '$' near "
             "\"status = 401 }\" (write $.status to select a member)");
   Status status = m.error().ToStatus();
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);

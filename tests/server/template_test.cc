@@ -923,7 +923,7 @@ TEST(TemplateErrors, OneTemplatePerRule) {
 
 TEST(TemplateErrors, FilterPatternErrorsComeFromThePatternCompiler) {
   std::string message = ErrorOf(Filter({{"FilterPattern", "'{ $.eventName = '"}}));
-  EXPECT_TRUE(message.starts_with(FilterError("FilterPattern: Invalid metric filter pattern: ")))
+  EXPECT_TRUE(message.starts_with(FilterError("FilterPattern: Invalid metric filter pattern. Column ")))
       << message;
 }
 
