@@ -786,10 +786,12 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
           "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]"));
     }
     for (const std::string& type : types) {
-      if (type != "MetricAlarm" && type != "CompositeAlarm") {
+      // LogAlarm is CloudWatch's newest kind; trailwatch keeps none, so
+      // asking for them gives an empty LogAlarms list.
+      if (type != "MetricAlarm" && type != "CompositeAlarm" && type != "LogAlarm") {
         return api::ValidationError(api::ValidationMessage(
             type, "alarmTypes.member",
-            "Member must satisfy enum value set: [CompositeAlarm, MetricAlarm]"));
+            "Member must satisfy enum value set: [CompositeAlarm, MetricAlarm, LogAlarm]"));
       }
     }
     auto wants_type = [&](const char* type) {
@@ -866,8 +868,11 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
         if (selected(c.spec, c.state)) page(&composite_list, CompositeValue(c));
       }
     }
-    V out = V::Structure(
-        {{"MetricAlarms", std::move(metric_list)}, {"CompositeAlarms", std::move(composite_list)}});
+    // All three lists, empty ones too, as AWS answers (CompositeAlarms: []
+    // is recorded; today's SDK models read LogAlarms alongside).
+    V out = V::Structure({{"CompositeAlarms", std::move(composite_list)},
+                          {"MetricAlarms", std::move(metric_list)},
+                          {"LogAlarms", V::List()}});
     if (next) out.Set("NextToken", V::String(*next));
     return out;
   });

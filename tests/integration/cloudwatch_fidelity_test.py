@@ -351,6 +351,23 @@ class CloudWatchFidelityTest(harness.IntegrationTest):
         self.assertEqual([(p["Maximum"], p["SampleCount"], p["Sum"], p["Unit"]) for p in got["Datapoints"]],
                          [(10.0, 6.0, 42.0, "Count")])
 
+    def test_describe_alarms_answers_all_three_lists(self):
+        """CompositeAlarms: [] as recorded from AWS, and LogAlarms: [] as today's
+        SDK models read it; AlarmTypes LogAlarm is accepted and finds none."""
+        self.json_call("PutMetricAlarm", {
+            "AlarmName": "lists", "Namespace": NAMESPACE, "MetricName": "m", "Statistic": "Sum",
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"})
+        got = self.json_call("DescribeAlarms", {"AlarmNames": ["lists"]})
+        self.assertEqual((list(got), [a["AlarmName"] for a in got["MetricAlarms"]], got["CompositeAlarms"],
+                          got["LogAlarms"]), (["CompositeAlarms", "MetricAlarms", "LogAlarms"], ["lists"], [], []))
+        got = self.json_call("DescribeAlarms", {"AlarmTypes": ["LogAlarm"]})
+        self.assertEqual(got, {"CompositeAlarms": [], "MetricAlarms": [], "LogAlarms": []})
+        root = self.query_call({"Action": "DescribeAlarms", "Version": "2010-08-01", "AlarmNames.member.1": "lists"})
+        result = root.find(f"{XMLNS}DescribeAlarmsResult")
+        self.assertEqual([child.tag.replace(XMLNS, "") for child in result],
+                         ["CompositeAlarms", "MetricAlarms", "LogAlarms"])
+        self.assertEqual(len(result.find(f"{XMLNS}LogAlarms")), 0)
+
     def test_set_alarm_state_of_a_missing_alarm_has_no_message(self):
         """AWS's recorded answer: ResourceNotFound, 404, and no Message at all."""
         status, raw = self.send(urllib.parse.urlencode({
