@@ -118,7 +118,8 @@ export function alarmsPage(main) {
         h('td', null, stateBadge(c.state)),
         h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(c.name)}, c.name),
             c.description ? h('div', {class: 'sub'}, c.description) : null,
-            c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null),
+            c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null,
+            c.actionsSuppressedBy ? h('div', {class: 'sub suppressed'}, chip(c.actionsSuppressedReason, 'wait')) : null),
         durationCell,
         h('td', {class: 'reason'}, c.stateReason ?? ''),
         h('td', {class: 'rule'}, h('code', null, c.rule)));
@@ -365,6 +366,11 @@ function renderCompositeOverview(c, children) {
       h('dt', null, 'Alarms in the rule'), h('dd', null,
           rows.length ? table(['State', 'Alarm', 'Kind'], rows, {class: 'children'}) : h('span', {class: 'muted'}, 'none')),
       actionFacts(c),
+      c.actionsSuppressor ? [h('dt', null, 'Suppressor'), h('dd', {class: 'suppressor'},
+          h('a', {href: alarmHref(c.actionsSuppressor.replace(/^arn:.*?:alarm:/, ''))}, c.actionsSuppressor),
+          ` holds the actions while in ALARM; waits ${fmtDuration(c.actionsSuppressorWaitPeriod * 1000)} ` +
+          `for it, and ${fmtDuration(c.actionsSuppressorExtensionPeriod * 1000)} after it`,
+          c.actionsSuppressedBy ? [' ', chip(c.actionsSuppressedReason, 'wait')] : null)] : null,
       c.arn ? [h('dt', null, 'ARN'), h('dd', null, h('code', null, c.arn))] : null);
 }
 

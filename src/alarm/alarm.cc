@@ -627,21 +627,27 @@ Evaluation StateChange(const AlarmState& current, AlarmState next, bool actions_
   result.state = std::move(next);
 
   if (actions_enabled) {
-    for (const std::string& arn : actions) {
-      result.actions.push_back(arn);
-      // Recorded as succeeded when decided: delivery belongs to notify, which
-      // the server calls with `actions`; the evaluator cannot know the outcome.
-      HistoryItem action;
-      action.timestamp = now;
-      action.type = "Action";
-      action.summary = "Successfully executed action " + arn;
-      action.data = R"({"actionState":"Succeeded","notificationResource":)";
-      AppendJsonString(&action.data, arn);
-      action.data.push_back('}');
-      result.history.push_back(std::move(action));
-    }
+    result.actions = actions;
+    for (HistoryItem& item : ActionHistory(actions, now)) result.history.push_back(std::move(item));
   }
   return result;
+}
+
+std::vector<HistoryItem> ActionHistory(const std::vector<std::string>& actions, TimePoint now) {
+  std::vector<HistoryItem> items;
+  for (const std::string& arn : actions) {
+    // Recorded as succeeded when decided: delivery belongs to notify, which
+    // the server calls with the actions; the evaluator cannot know the outcome.
+    HistoryItem action;
+    action.timestamp = now;
+    action.type = "Action";
+    action.summary = "Successfully executed action " + arn;
+    action.data = R"({"actionState":"Succeeded","notificationResource":)";
+    AppendJsonString(&action.data, arn);
+    action.data.push_back('}');
+    items.push_back(std::move(action));
+  }
+  return items;
 }
 
 namespace {

@@ -137,6 +137,9 @@ const std::vector<std::string>& ActionsFor(const Spec& spec, StateValue state) {
                                      : spec.insufficient_data_actions;
 }
 
+// One "Successfully executed action <arn>" history item per action, at `now`.
+std::vector<HistoryItem> ActionHistory(const std::vector<std::string>& actions, TimePoint now);
+
 // A change from `current` to `next` (its `updated` is the time): the
 // StateUpdate history item and, when `actions_enabled`, `actions` with an
 // Action item each. Metric and composite alarms change state this way.

@@ -280,8 +280,122 @@ Status ValidateComposite(const CompositeSpec& spec) {
        {&spec.ok_actions, &spec.alarm_actions, &spec.insufficient_data_actions}) {
     if (actions->size() > 5) return InvalidArgument("Actions: at most 5 actions are allowed");
   }
+  if (spec.actions_suppressor.empty()) {
+    if (spec.actions_suppressor_wait_period || spec.actions_suppressor_extension_period) {
+      return InvalidArgument(
+          "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are allowed only "
+          "together with ActionsSuppressor");
+    }
+  } else {
+    if (spec.actions_suppressor.size() > 1600) {
+      return InvalidArgument("ActionsSuppressor: must be 1 to 1600 characters");
+    }
+    if (!spec.actions_suppressor_wait_period || !spec.actions_suppressor_extension_period) {
+      return InvalidArgument(
+          "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required with "
+          "ActionsSuppressor");
+    }
+    if (*spec.actions_suppressor_wait_period < 0 || *spec.actions_suppressor_extension_period < 0) {
+      return InvalidArgument(
+          "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod must be seconds "
+          "(0 or more)");
+    }
+  }
   Result<AlarmRule> rule = AlarmRule::Parse(spec.alarm_rule);
   return rule.ok() ? Status::Ok() : rule.status();
+}
+
+std::string AlarmNameOf(std::string_view reference) {
+  const std::size_t at = reference.rfind(":alarm:");
+  if (!reference.starts_with("arn:") || at == std::string_view::npos) {
+    return std::string(reference);
+  }
+  return std::string(reference.substr(at + 7));
+}
+
+const char* SuppressedByName(SuppressedBy by) {
+  switch (by) {
+    case SuppressedBy::kWaitPeriod:
+      return "WaitPeriod";
+    case SuppressedBy::kExtensionPeriod:
+      return "ExtensionPeriod";
+    case SuppressedBy::kAlarm:
+      return "Alarm";
+    case SuppressedBy::kNone:
+      break;
+  }
+  return "";
+}
+
+std::optional<SuppressedBy> ParseSuppressedBy(std::string_view name) {
+  for (SuppressedBy by : {SuppressedBy::kNone, SuppressedBy::kWaitPeriod,
+                          SuppressedBy::kExtensionPeriod, SuppressedBy::kAlarm}) {
+    if (name == SuppressedByName(by)) return by;
+  }
+  return std::nullopt;
+}
+
+std::string Suppression::Reason() const {
+  return by == SuppressedBy::kNone ? ""
+                                   : std::string("Actions suppressed by ") + SuppressedByName(by);
+}
+
+namespace {
+
+bool InPeriod(const Suppression& s, TimePoint now) {
+  return (s.by == SuppressedBy::kWaitPeriod || s.by == SuppressedBy::kExtensionPeriod) &&
+         now < s.until;
+}
+
+}  // namespace
+
+bool HoldActions(const CompositeSpec& spec, std::optional<StateValue> suppressor, StateValue from,
+                 Evaluation* evaluation, Suppression* s, TimePoint now) {
+  if (spec.actions_suppressor.empty()) {
+    *s = Suppression{};
+    return false;
+  }
+  bool hold = true;
+  if (suppressor == StateValue::kAlarm) {
+    s->by = SuppressedBy::kAlarm;
+  } else if (InPeriod(*s, now)) {
+    // Still waiting for the suppressor, or in the extension after it.
+  } else if (evaluation->state.value == StateValue::kAlarm &&
+             spec.actions_suppressor_wait_period.value_or(0) > 0) {
+    s->by = SuppressedBy::kWaitPeriod;
+    s->until = now + std::chrono::seconds(*spec.actions_suppressor_wait_period);
+  } else {
+    hold = false;
+  }
+  if (!hold) {
+    *s = Suppression{};
+    return false;
+  }
+  if (!s->held_from) s->held_from = from;
+  evaluation->actions.clear();
+  std::erase_if(evaluation->history, [](const HistoryItem& item) { return item.type == "Action"; });
+  return true;
+}
+
+void SuppressorChanged(const CompositeSpec& spec, StateValue suppressor, Suppression* s,
+                       TimePoint now) {
+  if (spec.actions_suppressor.empty()) return;
+  if (suppressor == StateValue::kAlarm) {
+    s->by = SuppressedBy::kAlarm;
+  } else if (s->by == SuppressedBy::kAlarm) {
+    s->by = SuppressedBy::kExtensionPeriod;
+    s->until = now + std::chrono::seconds(spec.actions_suppressor_extension_period.value_or(0));
+  }
+}
+
+std::optional<StateValue> LiftEnded(Suppression* s, TimePoint now) {
+  if (s->by != SuppressedBy::kWaitPeriod && s->by != SuppressedBy::kExtensionPeriod) {
+    return std::nullopt;
+  }
+  if (now < s->until) return std::nullopt;
+  std::optional<StateValue> held = s->held_from;
+  *s = Suppression{};
+  return held;
 }
 
 Evaluation EvaluateComposite(const CompositeSpec& spec, const AlarmRule& rule,

@@ -12,6 +12,7 @@
 
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,11 +64,22 @@ struct CompositeSpec {
   std::vector<std::string> ok_actions;
   std::vector<std::string> alarm_actions;
   std::vector<std::string> insufficient_data_actions;
+  // ActionsSuppressor: an alarm (name or ARN) whose ALARM state holds this
+  // composite's actions; empty for none. The periods, in seconds, are
+  // required with it and refused without it.
+  std::string actions_suppressor;
+  std::optional<std::int64_t> actions_suppressor_wait_period;
+  std::optional<std::int64_t> actions_suppressor_extension_period;
 };
 
 // PutCompositeAlarm's checks that need no other alarm: name, description
-// and action limits as for metric alarms, and a rule that parses.
+// and action limits as for metric alarms, a rule that parses, and an
+// ActionsSuppressor given with both its periods (neither without it).
 Status ValidateComposite(const CompositeSpec& spec);
+
+// The alarm name a rule or ActionsSuppressor refers to: the name itself,
+// or the part of an alarm ARN after ":alarm:".
+std::string AlarmNameOf(std::string_view reference);
 
 // A child's state as the composite sees it.
 struct ChildState {
@@ -111,6 +123,42 @@ struct CascadeStep {
 std::vector<CascadeStep> CascadeComposites(std::vector<CompositeState>* composites,
                                            std::map<std::string, ChildState>* children,
                                            const std::string& changed, TimePoint now);
+
+// Actions suppression (CloudWatch's ActionsSuppressor, API reference
+// CompositeAlarm): while the suppressor is in ALARM the composite's actions
+// are held (ActionsSuppressedBy Alarm), and for ExtensionPeriod seconds after
+// it leaves ALARM; a change of the composite to ALARM waits WaitPeriod
+// seconds for the suppressor to go to ALARM. When a period ends, the
+// composite performs the actions of the state it is in, if a change was held.
+enum class SuppressedBy { kNone, kWaitPeriod, kExtensionPeriod, kAlarm };
+const char* SuppressedByName(SuppressedBy by);  // "WaitPeriod", "ExtensionPeriod", "Alarm"
+std::optional<SuppressedBy> ParseSuppressedBy(std::string_view name);
+
+struct Suppression {
+  SuppressedBy by = SuppressedBy::kNone;
+  TimePoint until{};                    // when a WaitPeriod or ExtensionPeriod ends
+  std::optional<StateValue> held_from;  // a change was held: the state it left
+  // ActionsSuppressedReason: "Actions suppressed by WaitPeriod" (AWS's
+  // documented event; the same words for the other two).
+  std::string Reason() const;
+};
+
+// A composite's change from `from` under its suppression: true when its
+// actions are held, which takes the actions and their Action history items
+// out of `evaluation`. `suppressor` is the suppressor's state (nullopt when
+// it has none, or it no longer exists). A period that has ended no longer
+// holds anything: the change's own actions run.
+bool HoldActions(const CompositeSpec& spec, std::optional<StateValue> suppressor, StateValue from,
+                 Evaluation* evaluation, Suppression* suppression, TimePoint now);
+
+// The composite's suppressor changed to `suppressor`: into ALARM it holds
+// (a WaitPeriod becomes Alarm); out of ALARM an ExtensionPeriod begins.
+void SuppressorChanged(const CompositeSpec& spec, StateValue suppressor, Suppression* suppression,
+                       TimePoint now);
+
+// At `now`, a WaitPeriod or ExtensionPeriod that has ended is lifted; the
+// state a held change left is returned (nullopt when nothing was held).
+std::optional<StateValue> LiftEnded(Suppression* suppression, TimePoint now);
 
 // PutCompositeAlarm's ConfigurationUpdate history item.
 HistoryItem CompositeConfigurationUpdate(const CompositeSpec& spec, TimePoint now, bool created);

@@ -64,8 +64,8 @@ Status Merge(std::vector<api::Credentials> more, const std::string& where,
         if (known.access_key_id == k.access_key_id &&
             known.secret_access_key != k.secret_access_key) {
           return InvalidArgument("access key ID " + k.access_key_id +
-                                 " is given twice with different secrets (" + it->second +
-                                 " and " + where + ")");
+                                 " is given twice with different secrets (" + it->second + " and " +
+                                 where + ")");
         }
       }
       continue;
@@ -90,10 +90,11 @@ Result<std::optional<std::string>> ReadKeyFile(const std::string& path, FileRule
     if (err == ENOENT && rule == FileRule::kOwnCredentials) return std::optional<std::string>();
     if (err == ELOOP && rule == FileRule::kOwnCredentials) {
       return Status(StatusCode::kFailedPrecondition,
-                    path + " is a symbolic link; trailwatch keeps its key pair only in a "
-                           "regular file of the data directory and refuses to follow a link "
-                           "there. Remove the link (a new key pair is then made), or give keys "
-                           "with --access-key-file");
+                    path +
+                        " is a symbolic link; trailwatch keeps its key pair only in a "
+                        "regular file of the data directory and refuses to follow a link "
+                        "there. Remove the link (a new key pair is then made), or give keys "
+                        "with --access-key-file");
     }
     return IoError("cannot read " + path + ": " + std::strerror(err));
   }
@@ -155,8 +156,9 @@ Result<api::Credentials> CreateCredentials(const std::string& path) {
     const int err = errno;
     if (err == EEXIST) {
       return Status(StatusCode::kFailedPrecondition,
-                    "cannot create " + path + ": something appeared there meanwhile; trailwatch "
-                    "refuses to overwrite it");
+                    "cannot create " + path +
+                        ": something appeared there meanwhile; trailwatch "
+                        "refuses to overwrite it");
     }
     return IoError("cannot create " + path + ": " + std::strerror(err));
   }
@@ -197,10 +199,10 @@ Result<std::vector<api::Credentials>> ParseAccessKeyFile(std::string_view text,
     profile.reset();
     if (p.id.empty() && p.secret.empty()) return Status::Ok();  // e.g. only a region
     if (p.id.empty() || p.secret.empty()) {
-      return InvalidArgument(name + " line " + std::to_string(p.line) + ": profile [" + p.name +
-                             "] has " + (p.id.empty() ? "aws_secret_access_key" : "aws_access_key_id") +
-                             " without " +
-                             (p.id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
+      return InvalidArgument(
+          name + " line " + std::to_string(p.line) + ": profile [" + p.name + "] has " +
+          (p.id.empty() ? "aws_secret_access_key" : "aws_access_key_id") + " without " +
+          (p.id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
     }
     return Merge({{p.id, p.secret}}, name, &keys, &origin);
   };

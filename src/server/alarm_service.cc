@@ -49,6 +49,13 @@ CREATE TABLE composite_alarms (
   config_updated     INTEGER NOT NULL
 );
 )sql",
+    // ActionsSuppressor's state: by what, until when, and the state a held
+    // change left ('' for none).
+    R"sql(
+ALTER TABLE composite_alarms ADD COLUMN suppressed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE composite_alarms ADD COLUMN suppressed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE composite_alarms ADD COLUMN held_from TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -164,14 +171,20 @@ Result<StoredAlarm> ReadAlarm(const store::Statement& row) {
 }
 
 Json CompositeJson(const alarm::CompositeSpec& s) {
-  return Json{{"AlarmName", s.alarm_name},
-              {"AlarmDescription", s.alarm_description},
-              {"AlarmArn", s.alarm_arn},
-              {"AlarmRule", s.alarm_rule},
-              {"ActionsEnabled", s.actions_enabled},
-              {"AlarmActions", s.alarm_actions},
-              {"OKActions", s.ok_actions},
-              {"InsufficientDataActions", s.insufficient_data_actions}};
+  Json j{{"AlarmName", s.alarm_name},
+         {"AlarmDescription", s.alarm_description},
+         {"AlarmArn", s.alarm_arn},
+         {"AlarmRule", s.alarm_rule},
+         {"ActionsEnabled", s.actions_enabled},
+         {"AlarmActions", s.alarm_actions},
+         {"OKActions", s.ok_actions},
+         {"InsufficientDataActions", s.insufficient_data_actions}};
+  if (!s.actions_suppressor.empty()) {
+    j["ActionsSuppressor"] = s.actions_suppressor;
+    j["ActionsSuppressorWaitPeriod"] = s.actions_suppressor_wait_period.value_or(0);
+    j["ActionsSuppressorExtensionPeriod"] = s.actions_suppressor_extension_period.value_or(0);
+  }
+  return j;
 }
 
 Result<alarm::CompositeSpec> ParseComposite(std::string_view text) {
@@ -186,6 +199,12 @@ Result<alarm::CompositeSpec> ParseComposite(std::string_view text) {
   s.alarm_actions = Strings(j, "AlarmActions");
   s.ok_actions = Strings(j, "OKActions");
   s.insufficient_data_actions = Strings(j, "InsufficientDataActions");
+  s.actions_suppressor = j.value("ActionsSuppressor", "");
+  if (!s.actions_suppressor.empty()) {
+    s.actions_suppressor_wait_period = j.value("ActionsSuppressorWaitPeriod", std::int64_t{0});
+    s.actions_suppressor_extension_period =
+        j.value("ActionsSuppressorExtensionPeriod", std::int64_t{0});
+  }
   return s;
 }
 
@@ -202,12 +221,18 @@ Result<StoredComposite> ReadComposite(const store::Statement& row) {
   c.state.updated = FromEpochMillis(row.ColumnInt(6));
   c.state_transitioned = FromEpochMillis(row.ColumnInt(7));
   c.configuration_updated = FromEpochMillis(row.ColumnInt(8));
+  c.suppression.by =
+      alarm::ParseSuppressedBy(row.ColumnText(9)).value_or(alarm::SuppressedBy::kNone);
+  c.suppression.until = FromEpochMillis(row.ColumnInt(10));
+  if (const std::string held = row.ColumnText(11); !held.empty()) {
+    c.suppression.held_from = ParseState(held);
+  }
   return c;
 }
 
 constexpr const char* kCompositeColumns =
     "name, spec, tags, state, reason, reason_data, state_updated, state_transitioned, "
-    "config_updated";
+    "config_updated, suppressed_by, suppressed_until, held_from";
 
 // The rows of `sql` (with `name` bound when given) read by `read`.
 template <typename T>
@@ -383,6 +408,25 @@ Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
                                 alarm::ConfigurationUpdate(spec, kept->state, now, kept->created)));
   TW_RETURN_IF_ERROR(tx->Commit());
   return kept->created;
+}
+
+Result<std::vector<StoredComposite>> AlarmService::SuppressionsEnded(TimePoint now) {
+  return ReadRows(db_,
+                  std::string("SELECT ") + kCompositeColumns +
+                      " FROM composite_alarms WHERE suppressed_by IN ('WaitPeriod', "
+                      "'ExtensionPeriod') AND suppressed_until <= " +
+                      std::to_string(ToEpochMillis(now)) + " ORDER BY name",
+                  &ReadComposite);
+}
+
+Status AlarmService::SetSuppression(const std::string& name, const alarm::Suppression& s) {
+  Result<store::Statement> u = db_->Prepare(
+      "UPDATE composite_alarms SET suppressed_by = ?, suppressed_until = ?, held_from = ? "
+      "WHERE name = ?");
+  if (!u.ok()) return u.status();
+  u->BindAll(alarm::SuppressedByName(s.by), ToEpochMillis(s.until),
+             s.held_from ? alarm::StateName(*s.held_from) : "", name);
+  return u->Run();
 }
 
 Result<AnyAlarm> AlarmService::Find(const std::string& name) {

@@ -41,6 +41,7 @@ struct StoredComposite {
   TimePoint configuration_updated;
   TimePoint state_transitioned;
   std::map<std::string, std::string> tags;
+  alarm::Suppression suppression;  // ActionsSuppressor's state
 };
 
 struct HistoryRecord {
@@ -65,6 +66,7 @@ struct AnyAlarm {
     return metric ? metric->spec.alarm_arn : composite->spec.alarm_arn;
   }
   std::string Table() const { return metric ? "alarms" : "composite_alarms"; }
+  const alarm::AlarmState& State() const { return metric ? metric->state : composite->state; }
 
   std::optional<StoredAlarm> metric;
   std::optional<StoredComposite> composite;
@@ -93,6 +95,9 @@ class AlarmService {
   Result<std::vector<StoredComposite>> ListComposites();  // by name
   Result<StoredComposite> GetComposite(const std::string& name);
   Status RecordComposite(const std::string& name, const alarm::Evaluation& evaluation);
+  Status SetSuppression(const std::string& name, const alarm::Suppression& suppression);
+  // The composites whose WaitPeriod or ExtensionPeriod has ended by `now`.
+  Result<std::vector<StoredComposite>> SuppressionsEnded(TimePoint now);
   // A metric alarm, else a composite; kNotFound "Alarm <name> not found".
   Result<AnyAlarm> Find(const std::string& name);
 
@@ -115,10 +120,10 @@ class AlarmService {
   // Deletes up to `limit` history items older than `before`, oldest first,
   // of any alarm (deleted alarms' too). Returns how many were deleted.
   Result<std::int64_t> PruneHistory(TimePoint before, std::size_t limit);
+  Status AddHistory(const std::string& name, const alarm::HistoryItem& item);
 
  private:
   explicit AlarmService(store::Database* db) : db_(db) {}
-  Status AddHistory(const std::string& name, const alarm::HistoryItem& item);
   // Record/RecordComposite in `table` ("alarms" or "composite_alarms").
   Status RecordIn(const std::string& table, const std::string& name,
                   const alarm::Evaluation& evaluation, const std::string& evidence_json);

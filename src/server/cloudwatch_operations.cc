@@ -106,6 +106,19 @@ V CompositeValue(const StoredComposite& c) {
   V v = CommonAlarmFields(c.spec, c.state, c.configuration_updated);
   v.Set("AlarmRule", V::String(c.spec.alarm_rule));
   v.Set("StateTransitionedTimestamp", V::Timestamp(c.state_transitioned));
+  // The suppression fields only when set, as AWS's recorded composite
+  // without a suppressor has none of them.
+  if (c.suppression.by != alarm::SuppressedBy::kNone) {
+    v.Set("ActionsSuppressedBy", V::String(alarm::SuppressedByName(c.suppression.by)));
+    v.Set("ActionsSuppressedReason", V::String(c.suppression.Reason()));
+  }
+  if (!c.spec.actions_suppressor.empty()) {
+    v.Set("ActionsSuppressor", V::String(c.spec.actions_suppressor));
+    v.Set("ActionsSuppressorWaitPeriod",
+          V::Integer(c.spec.actions_suppressor_wait_period.value_or(0)));
+    v.Set("ActionsSuppressorExtensionPeriod",
+          V::Integer(c.spec.actions_suppressor_extension_period.value_or(0)));
+  }
   return v;
 }
 
@@ -717,7 +730,6 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
         Args args(in, kCloudWatch);
         alarm::CompositeSpec spec;
         std::map<std::string, std::string> tags;
-        std::string suppressor;
         if (!args.String("AlarmName", &spec.alarm_name, kRequired) ||
             !args.String("AlarmRule", &spec.alarm_rule, kRequired) ||
             !args.String("AlarmDescription", &spec.alarm_description) ||
@@ -725,13 +737,12 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
             !args.StringList("OKActions", &spec.ok_actions) ||
             !args.StringList("AlarmActions", &spec.alarm_actions) ||
             !args.StringList("InsufficientDataActions", &spec.insufficient_data_actions) ||
-            !args.String("ActionsSuppressor", &suppressor) || !args.Tags("Tags", &tags)) {
+            !args.String("ActionsSuppressor", &spec.actions_suppressor) ||
+            !args.Integer("ActionsSuppressorWaitPeriod", &spec.actions_suppressor_wait_period) ||
+            !args.Integer("ActionsSuppressorExtensionPeriod",
+                          &spec.actions_suppressor_extension_period) ||
+            !args.Tags("Tags", &tags)) {
           return args.error();
-        }
-        if (!suppressor.empty()) {
-          return api::InvalidParameterCombination(
-              "ActionsSuppressor is not supported by trailwatch yet; leave it out (the alarm's "
-              "actions then always run)");
         }
         const EngineOptions& options = engine->options();
         const std::string region = context.region.empty() ? options.region : context.region;

@@ -467,7 +467,13 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
                 {"stateUpdated", Time(c.state.updated)},
                 {"stateTransitioned", Time(c.state_transitioned)},
                 {"rule", c.spec.alarm_rule},
-                {"actionsEnabled", c.spec.actions_enabled}};
+                {"actionsEnabled", c.spec.actions_enabled},
+                {"actionsSuppressor", c.spec.actions_suppressor},
+                {"actionsSuppressorWaitPeriod", c.spec.actions_suppressor_wait_period.value_or(0)},
+                {"actionsSuppressorExtensionPeriod",
+                 c.spec.actions_suppressor_extension_period.value_or(0)},
+                {"actionsSuppressedBy", alarm::SuppressedByName(c.suppression.by)},
+                {"actionsSuppressedReason", c.suppression.Reason()}};
   };
 
   // An alarm's latest history items (at most 100), each Action with its
@@ -548,16 +554,12 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
         detail["insufficientDataActions"] = c->spec.insufficient_data_actions;
         Json children = Json::array();
         for (const std::string& reference : c->rule.Children()) {
-          const std::size_t colon = reference.rfind(":alarm:");
-          const std::string child =
-              colon == std::string::npos ? reference : reference.substr(colon + 7);
+          const std::string child = alarm::AlarmNameOf(reference);
           Json entry{{"reference", reference}, {"name", child}};
           if (Result<AnyAlarm> found = sv.alarms.Find(child); found.ok()) {
-            const alarm::AlarmState& state =
-                found->metric ? found->metric->state : found->composite->state;
             entry["kind"] = found->metric ? "metric" : "composite";
-            entry["state"] = alarm::StateName(state.value);
-            entry["stateUpdated"] = Time(state.updated);
+            entry["state"] = alarm::StateName(found->State().value);
+            entry["stateUpdated"] = Time(found->State().updated);
           }
           children.push_back(std::move(entry));
         }

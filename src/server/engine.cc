@@ -427,6 +427,15 @@ Status Engine::PutComposite(const alarm::CompositeSpec& spec,
   if (!missing.empty()) {
     return InvalidArgument("AlarmRule: no alarm named " + missing + " exists");
   }
+  if (!spec.actions_suppressor.empty()) {
+    if (spec.actions_suppressor == spec.alarm_name || spec.actions_suppressor == spec.alarm_arn) {
+      return InvalidArgument("ActionsSuppressor: a composite alarm cannot suppress itself");
+    }
+    if (!states->count(spec.actions_suppressor)) {
+      return InvalidArgument("ActionsSuppressor: no alarm named " + spec.actions_suppressor +
+                             " exists");
+    }
+  }
   // A cycle would make each composite's state depend on itself: refused,
   // found by walking the composites this rule names, and theirs.
   std::map<std::string, const StoredComposite*> by_reference;
@@ -454,6 +463,16 @@ Status Engine::PutComposite(const alarm::CompositeSpec& spec,
   if (!created.ok()) return created.status();
   Result<StoredComposite> stored = alarms_->GetComposite(spec.alarm_name);
   if (!stored.ok()) return stored.status();
+  // Suppression follows the configuration: none without a suppressor, and
+  // Alarm from the start when the suppressor already is in ALARM.
+  alarm::Suppression suppression = stored->suppression;
+  if (spec.actions_suppressor.empty()) {
+    suppression = alarm::Suppression{};
+  } else if (suppression.by == alarm::SuppressedBy::kNone &&
+             states->at(spec.actions_suppressor).state.value == alarm::StateValue::kAlarm) {
+    suppression.by = alarm::SuppressedBy::kAlarm;
+  }
+  TW_RETURN_IF_ERROR(alarms_->SetSuppression(spec.alarm_name, suppression));
   alarm::Evaluation e = alarm::EvaluateComposite(stored->spec, stored->rule, stored->state, *states,
                                                  std::nullopt, now);
   if (e.changed) {
@@ -506,6 +525,9 @@ Status Engine::CascadeComposites(const std::string& changed) {
   if (composites->empty()) return Status::Ok();
   Result<std::map<std::string, alarm::ChildState>> states = AlarmStates(*composites);
   if (!states.ok()) return states.status();
+  if (auto self = states->find(changed); self != states->end()) {
+    TW_RETURN_IF_ERROR(FollowSuppressor(*composites, changed, self->second));
+  }
   std::vector<alarm::CompositeState> running;
   for (const StoredComposite& c : *composites) running.push_back({&c.spec, &c.rule, c.state});
   for (const alarm::CascadeStep& step :
@@ -513,29 +535,87 @@ Status Engine::CascadeComposites(const std::string& changed) {
     StoredComposite before = (*composites)[step.composite];
     before.state = step.previous;
     TW_RETURN_IF_ERROR(CompositeTransition(before, step.evaluation, &step.trigger));
+    TW_RETURN_IF_ERROR(FollowSuppressor(*composites, before.spec.alarm_name,
+                                        {before.spec.alarm_arn, step.evaluation.state}));
   }
   return Status::Ok();
+}
+
+Status Engine::FollowSuppressor(const std::vector<StoredComposite>& composites,
+                                const std::string& changed, const alarm::ChildState& state) {
+  for (const StoredComposite& c : composites) {
+    const std::string& suppressor = c.spec.actions_suppressor;
+    if (suppressor.empty() || (suppressor != changed && suppressor != state.arn)) continue;
+    // Read again: a transition earlier in this cascade may have changed it.
+    Result<StoredComposite> stored = alarms_->GetComposite(c.spec.alarm_name);
+    if (!stored.ok()) return stored.status();
+    alarm::Suppression suppression = stored->suppression;
+    alarm::SuppressorChanged(c.spec, state.state.value, &suppression, state.state.updated);
+    TW_RETURN_IF_ERROR(alarms_->SetSuppression(c.spec.alarm_name, suppression));
+  }
+  return Status::Ok();
+}
+
+Status Engine::LiftEndedSuppressions(TimePoint now) {
+  Result<std::vector<StoredComposite>> ended = alarms_->SuppressionsEnded(now);
+  if (!ended.ok()) return ended.status();
+  for (const StoredComposite& c : *ended) {
+    alarm::Suppression suppression = c.suppression;
+    std::optional<alarm::StateValue> held = alarm::LiftEnded(&suppression, now);
+    TW_RETURN_IF_ERROR(alarms_->SetSuppression(c.spec.alarm_name, suppression));
+    // The composite performs the actions of the state it is in, if it
+    // changed while they were held.
+    if (!held || *held == c.state.value || !c.spec.actions_enabled) continue;
+    const std::vector<std::string>& actions = alarm::ActionsFor(c.spec, c.state.value);
+    if (actions.empty()) continue;
+    for (const alarm::HistoryItem& item : alarm::ActionHistory(actions, now)) {
+      TW_RETURN_IF_ERROR(alarms_->AddHistory(c.spec.alarm_name, item));
+    }
+    TW_RETURN_IF_ERROR(PublishComposite(c, *held, c.state, actions, nullptr));
+  }
+  return Status::Ok();
+}
+
+Status Engine::PublishComposite(const StoredComposite& composite, alarm::StateValue old_state,
+                                const alarm::AlarmState& new_state,
+                                const std::vector<std::string>& actions,
+                                const alarm::ChildState* trigger) {
+  TransitionFacts facts;
+  facts.old_state = old_state;
+  facts.new_state = new_state;
+  facts.configuration_updated = composite.configuration_updated;
+  notify::AlarmChange change =
+      DescribeAlarmChange(composite.spec, facts, trigger, options_.region, options_.account_id,
+                          ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name));
+  std::vector<std::string> warnings;
+  Result<std::vector<std::string>> published =
+      notifier_->PublishTransition(change, actions, &warnings);
+  return published.ok() ? Status::Ok() : published.status();
 }
 
 Status Engine::CompositeTransition(const StoredComposite& composite,
                                    const alarm::Evaluation& evaluation,
                                    const alarm::ChildState* trigger) {
-  TW_RETURN_IF_ERROR(alarms_->RecordComposite(composite.spec.alarm_name, evaluation));
-  if (options_.on_transition) {
-    options_.on_transition(composite.spec.alarm_name, composite.state.value, evaluation);
+  alarm::Evaluation e = evaluation;
+  const alarm::CompositeSpec& spec = composite.spec;
+  if (!spec.actions_suppressor.empty()) {
+    // The suppression as stored now: a transition earlier in this cascade
+    // may have changed it.
+    Result<StoredComposite> stored = alarms_->GetComposite(spec.alarm_name);
+    if (!stored.ok()) return stored.status();
+    alarm::Suppression suppression = stored->suppression;
+    std::optional<alarm::StateValue> suppressor;
+    Result<AnyAlarm> found = alarms_->Find(alarm::AlarmNameOf(spec.actions_suppressor));
+    if (found.ok()) suppressor = found->State().value;
+    alarm::HoldActions(spec, suppressor, composite.state.value, &e, &suppression, e.state.updated);
+    TW_RETURN_IF_ERROR(alarms_->SetSuppression(spec.alarm_name, suppression));
   }
-  if (evaluation.actions.empty()) return Status::Ok();
-  TransitionFacts facts;
-  facts.old_state = composite.state.value;
-  facts.new_state = evaluation.state;
-  facts.configuration_updated = composite.configuration_updated;
-  notify::AlarmChange c =
-      DescribeAlarmChange(composite.spec, facts, trigger, options_.region, options_.account_id,
-                          ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name));
-  std::vector<std::string> warnings;
-  Result<std::vector<std::string>> published =
-      notifier_->PublishTransition(c, evaluation.actions, &warnings);
-  return published.ok() ? Status::Ok() : published.status();
+  TW_RETURN_IF_ERROR(alarms_->RecordComposite(composite.spec.alarm_name, e));
+  if (options_.on_transition) {
+    options_.on_transition(composite.spec.alarm_name, composite.state.value, e);
+  }
+  if (e.actions.empty()) return Status::Ok();
+  return PublishComposite(composite, composite.state.value, e.state, e.actions, trigger);
 }
 
 Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
@@ -652,6 +732,7 @@ Status Engine::EvaluateAlarms(TimePoint now) {
     TW_RETURN_IF_ERROR(ReadEvidence(a.spec, &step));
     TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step));
   }
+  TW_RETURN_IF_ERROR(LiftEndedSuppressions(now));
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();
   return Status::Ok();

@@ -219,6 +219,18 @@ class Engine {
   // the child whose transition caused it, when one did.
   Status CompositeTransition(const StoredComposite& composite, const alarm::Evaluation& evaluation,
                              const alarm::ChildState* trigger);
+  // The notifications of a composite's change from `old_state` to `new_state`.
+  Status PublishComposite(const StoredComposite& composite, alarm::StateValue old_state,
+                          const alarm::AlarmState& new_state,
+                          const std::vector<std::string>& actions,
+                          const alarm::ChildState* trigger);
+  // The composites in `composites` whose ActionsSuppressor is `changed`
+  // (by name or ARN) follow its new state.
+  Status FollowSuppressor(const std::vector<StoredComposite>& composites,
+                          const std::string& changed, const alarm::ChildState& state);
+  // The WaitPeriods and ExtensionPeriods ended by `now`: lifted, and the
+  // actions of a change they held performed.
+  Status LiftEndedSuppressions(TimePoint now);
   // The state of every alarm a rule may name, by name and by ARN: the
   // metric alarms from the store and the given composites.
   Result<std::map<std::string, alarm::ChildState>> AlarmStates(

@@ -34,8 +34,8 @@ struct ServeOptions {
   std::vector<std::string> templates;
   // Keys to accept (server/access_keys.h); none of the three: the pair in
   // <data dir>/credentials, made at the first start.
-  std::vector<std::string> access_keys;       // --access-key "ID:SECRET" (visible in ps)
-  std::vector<std::string> access_key_files;  // --access-key-file
+  std::vector<std::string> access_keys;                // --access-key "ID:SECRET" (visible in ps)
+  std::vector<std::string> access_key_files;           // --access-key-file
   std::optional<std::string> access_keys_environment;  // TRAILWATCH_ACCESS_KEYS
   std::string tls_cert_file, tls_key_file;
   std::string cloudtrail_dir;

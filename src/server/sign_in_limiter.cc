@@ -31,8 +31,8 @@ std::optional<Duration> SignInLimiter::RetryAfter(std::string_view client,
   return wait;
 }
 
-void SignInLimiter::Failed(std::string_view client, std::string_view access_key_id,
-                           bool known_key, TimePoint now) {
+void SignInLimiter::Failed(std::string_view client, std::string_view access_key_id, bool known_key,
+                           TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = clients_.find(client);
   if (it == clients_.end()) {
@@ -44,9 +44,9 @@ void SignInLimiter::Failed(std::string_view client, std::string_view access_key_
         entry = entry->second.empty() ? clients_.erase(entry) : std::next(entry);
       }
       if (clients_.size() >= kMaxClients) {
-        auto oldest = std::min_element(clients_.begin(), clients_.end(), [](const auto& a, const auto& b) {
-          return a.second.back() < b.second.back();
-        });
+        auto oldest = std::min_element(
+            clients_.begin(), clients_.end(),
+            [](const auto& a, const auto& b) { return a.second.back() < b.second.back(); });
         clients_.erase(oldest);
       }
     }

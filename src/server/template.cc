@@ -980,11 +980,14 @@ Status Loader::BuildCompositeAlarm(const ResourceDecl& decl, Props& props) {
   TW_RETURN_IF_ERROR(props.StringList("AlarmActions", &spec.alarm_actions));
   TW_RETURN_IF_ERROR(props.StringList("OKActions", &spec.ok_actions));
   TW_RETURN_IF_ERROR(props.StringList("InsufficientDataActions", &spec.insufficient_data_actions));
-  if (props.Take("ActionsSuppressor") != nullptr) {
-    return Error(props.Path("ActionsSuppressor"),
-                 "actions suppression is not supported by trailwatch yet");
+  TW_RETURN_IF_ERROR(props.String("ActionsSuppressor", false, &spec.actions_suppressor));
+  for (const auto& [key, out] :
+       {std::pair{"ActionsSuppressorWaitPeriod", &spec.actions_suppressor_wait_period},
+        std::pair{"ActionsSuppressorExtensionPeriod", &spec.actions_suppressor_extension_period}}) {
+    std::optional<int> seconds;
+    TW_RETURN_IF_ERROR(props.OptionalInt(key, &seconds));
+    if (seconds) *out = *seconds;
   }
-  props.Ignore({"ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"});
   TW_RETURN_IF_ERROR(ReadTags(props, &config.tags));
   TW_RETURN_IF_ERROR(props.CheckUnknown());
   Status valid = alarm::ValidateComposite(spec);
@@ -1088,7 +1091,8 @@ void Loader::CheckActions(const AlarmConfig& alarm, const std::string& property,
 }
 
 Status Loader::CrossCheck() {
-  // Composites applied after the composites they name; a cycle is an error.
+  // Composites applied after the composites they name (and their
+  // suppressors); a cycle is an error.
   {
     std::vector<CompositeAlarmConfig> ordered, rest = std::move(config_.composite_alarms);
     std::set<std::string> placed;
@@ -1103,7 +1107,9 @@ Status Loader::CrossCheck() {
         for (const std::string& child : rule->Children()) {
           if (composites.count(child) && !placed.count(child)) return false;
         }
-        return true;
+        // A composite suppressor must exist first too.
+        const std::string& suppressor = c.spec.actions_suppressor;
+        return suppressor.empty() || !composites.count(suppressor) || placed.count(suppressor);
       });
       if (ready == rest.end()) {
         return Error("Resources." + rest.front().logical_id + ".Properties.AlarmRule",

@@ -171,5 +171,90 @@ TEST(ValidateCompositeTest, NameActionsAndRule) {
   EXPECT_EQ(ValidateComposite(spec).message(), "Actions: at most 5 actions are allowed");
 }
 
+TEST(ValidateCompositeTest, TheSuppressorAndItsPeriodsGoTogether) {
+  CompositeSpec spec = Spec();
+  spec.actions_suppressor_wait_period = 60;
+  EXPECT_EQ(ValidateComposite(spec).message(),
+            "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are allowed only "
+            "together with ActionsSuppressor");
+  spec.actions_suppressor = "maintenance";
+  EXPECT_EQ(ValidateComposite(spec).message(),
+            "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required with "
+            "ActionsSuppressor");
+  spec.actions_suppressor_extension_period = 0;
+  EXPECT_TRUE(ValidateComposite(spec).ok());
+  spec.actions_suppressor_extension_period = -1;
+  EXPECT_EQ(ValidateComposite(spec).message(),
+            "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod must be seconds (0 or "
+            "more)");
+}
+
+// The user guide's timeline: the composite goes to ALARM at t2, a WaitPeriod
+// starts; the suppressor goes to ALARM at t4, before it ends, so the actions
+// stay held; the suppressor leaves ALARM, an ExtensionPeriod starts; when it
+// ends the composite performs the actions of the state it is in.
+TEST(SuppressionTest, WaitAlarmExtensionThenTheHeldActionsRun) {
+  CompositeSpec spec = Spec();
+  spec.actions_suppressor = "maintenance";
+  spec.actions_suppressor_wait_period = 120;
+  spec.actions_suppressor_extension_period = 180;
+  const TimePoint t2 = *ParseTimestamp("2024-05-01T10:02:00Z");
+  Suppression s;
+
+  AlarmState ok;
+  ok.value = StateValue::kOk;
+  AlarmState alarm{StateValue::kAlarm, "rule true", "", t2};
+  Evaluation to_alarm = StateChange(ok, alarm, true, spec.alarm_actions);
+  ASSERT_EQ(to_alarm.actions.size(), 1u);
+  EXPECT_TRUE(HoldActions(spec, StateValue::kOk, StateValue::kOk, &to_alarm, &s, t2));
+  EXPECT_TRUE(to_alarm.actions.empty());
+  ASSERT_EQ(to_alarm.history.size(), 1u);  // the StateUpdate; no Action item
+  EXPECT_EQ(to_alarm.history[0].type, "StateUpdate");
+  EXPECT_EQ(s.by, SuppressedBy::kWaitPeriod);
+  EXPECT_EQ(s.until, t2 + std::chrono::seconds(120));
+  EXPECT_EQ(s.Reason(), "Actions suppressed by WaitPeriod");
+  EXPECT_EQ(LiftEnded(&s, t2 + std::chrono::seconds(119)), std::nullopt);
+
+  const TimePoint t4 = t2 + std::chrono::seconds(60);
+  SuppressorChanged(spec, StateValue::kAlarm, &s, t4);
+  EXPECT_EQ(s.by, SuppressedBy::kAlarm);
+  EXPECT_EQ(s.Reason(), "Actions suppressed by Alarm");
+  EXPECT_EQ(LiftEnded(&s, t4 + std::chrono::hours(1)), std::nullopt);  // no period ends
+
+  const TimePoint t6 = t4 + std::chrono::hours(1);
+  SuppressorChanged(spec, StateValue::kOk, &s, t6);
+  EXPECT_EQ(s.by, SuppressedBy::kExtensionPeriod);
+  EXPECT_EQ(s.until, t6 + std::chrono::seconds(180));
+  // A change during the extension is held too; the first held change counts.
+  Evaluation to_ok = StateChange(alarm, ok, true, spec.ok_actions);
+  EXPECT_TRUE(HoldActions(spec, StateValue::kOk, StateValue::kAlarm, &to_ok, &s, t6));
+  EXPECT_EQ(s.held_from, StateValue::kOk);
+  EXPECT_EQ(LiftEnded(&s, t6 + std::chrono::seconds(180)), StateValue::kOk);
+  EXPECT_EQ(s.by, SuppressedBy::kNone);
+  EXPECT_EQ(s.held_from, std::nullopt);
+}
+
+TEST(SuppressionTest, WithoutASuppressorInAlarmOrAWaitActionsRunAtOnce) {
+  CompositeSpec spec = Spec();
+  const TimePoint now = *ParseTimestamp("2024-05-01T10:02:00Z");
+  AlarmState ok;
+  ok.value = StateValue::kOk;
+  AlarmState alarm{StateValue::kAlarm, "rule true", "", now};
+  Suppression s;
+  Evaluation e = StateChange(ok, alarm, true, spec.alarm_actions);
+  EXPECT_FALSE(HoldActions(spec, std::nullopt, StateValue::kOk, &e, &s, now));  // no suppressor
+  EXPECT_EQ(e.actions, spec.alarm_actions);
+  spec.actions_suppressor = "maintenance";  // WaitPeriod 0: nothing to wait for
+  spec.actions_suppressor_wait_period = spec.actions_suppressor_extension_period = 0;
+  EXPECT_FALSE(HoldActions(spec, StateValue::kOk, StateValue::kOk, &e, &s, now));
+  EXPECT_EQ(e.actions, spec.alarm_actions);
+  EXPECT_EQ(s.by, SuppressedBy::kNone);
+  // The suppressor in ALARM holds whatever the change.
+  EXPECT_TRUE(HoldActions(spec, StateValue::kAlarm, StateValue::kOk, &e, &s, now));
+  EXPECT_EQ(s.by, SuppressedBy::kAlarm);
+  EXPECT_EQ(AlarmNameOf("arn:aws:cloudwatch:us-east-1:1:alarm:a:b"), "a:b");
+  EXPECT_EQ(AlarmNameOf("plain"), "plain");
+}
+
 }  // namespace
 }  // namespace tw::alarm

@@ -479,6 +479,15 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await shot(page, '10c-composite-detail');
     await page.click('nav.crumbs a');
     await waitFor(page.locator(`tr[data-alarm="${ALARM}"]`));
+
+    // A composite whose suppressor (the seed alarm) is in ALARM says so.
+    await cloudwatch('PutCompositeAlarm', {AlarmName: 'HeldByTheSeed', AlarmRule: 'TRUE',
+      ActionsSuppressor: ALARM, ActionsSuppressorWaitPeriod: 60, ActionsSuppressorExtensionPeriod: 300});
+    const held = page.locator('tr[data-composite="HeldByTheSeed"]');
+    await waitFor(held);
+    await expectText(held.locator('.suppressed'), 'Actions suppressed by Alarm');
+    await cloudwatch('DeleteAlarms', {AlarmNames: ['HeldByTheSeed']});
+    await waitFor(held, {state: 'detached'});
   });
 
   await t.test('alarm detail: breaching point above the threshold line, ALARM shaded, condition', async () => {

@@ -46,11 +46,16 @@ class CompositeAlarmTest(harness.IntegrationTest):
             "CompositeAlarms"]
         return c
 
-    def test_a_composite_follows_its_children_and_notifies(self):
-        topic = self.sns.create_topic(Name="composite")["TopicArn"]
+    def subscribed_topic(self, name="composite"):
+        """A topic whose HTTP subscription to the receiver is confirmed."""
+        topic = self.sns.create_topic(Name=name)["TopicArn"]
         self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.receiver.url("/c"))
         confirmation = self.receiver.wait_for(harness.sns_type("SubscriptionConfirmation"))
         self.sns.confirm_subscription(TopicArn=topic, Token=json.loads(confirmation.body)["Token"])
+        return topic
+
+    def test_a_composite_follows_its_children_and_notifies(self):
+        topic = self.subscribed_topic()
 
         rule = 'ALARM(cpu) AND NOT ALARM("deploying")'
         self.cloudwatch.put_composite_alarm(AlarmName="service", AlarmRule=rule, AlarmActions=[topic],
@@ -108,6 +113,65 @@ class CompositeAlarmTest(harness.IntegrationTest):
                          "Cannot delete cpu,deploying as there are composite alarm(s) depending on them.")
         self.cloudwatch.delete_alarms(AlarmNames=["service", "cpu"])  # together: allowed
         self.assertEqual(self.cloudwatch.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"], [])
+
+    def test_actions_suppression(self):
+        """ActionsSuppressor (CloudWatch API reference and user guide): while the
+        suppressor is in ALARM the composite's actions are held (ActionsSuppressedBy
+        Alarm), for ExtensionPeriod after it leaves ALARM, and a change to ALARM
+        waits WaitPeriod for the suppressor; when a period ends the held actions
+        run. The ticker lifts ended periods every 10 s."""
+        topic = self.subscribed_topic()
+        self.cloudwatch.put_composite_alarm(
+            AlarmName="quiet", AlarmRule="ALARM(cpu)", AlarmActions=[topic], ActionsSuppressor="deploying",
+            ActionsSuppressorWaitPeriod=1, ActionsSuppressorExtensionPeriod=1)
+        c = self.composite("quiet")
+        self.assertEqual((c["ActionsSuppressor"], c["ActionsSuppressorWaitPeriod"],
+                          c["ActionsSuppressorExtensionPeriod"], c["StateValue"]), ("deploying", 1, 1, "OK"))
+        self.assertNotIn("ActionsSuppressedBy", c)
+
+        def suppressed_by():
+            c = self.composite("quiet")
+            return c.get("ActionsSuppressedBy"), c.get("ActionsSuppressedReason")
+
+        def notifications():
+            return self.receiver.received(harness.sns_type("Notification"))
+
+        # The suppressor in ALARM holds the composite's change to ALARM.
+        self.cloudwatch.set_alarm_state(AlarmName="deploying", StateValue="ALARM", StateReason="deploy")
+        self.assertEqual(suppressed_by(), ("Alarm", "Actions suppressed by Alarm"))
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="ALARM", StateReason="hot")
+        self.assertEqual(self.composite("quiet")["StateValue"], "ALARM")
+        history = [h["HistorySummary"] for h in
+                   self.cloudwatch.describe_alarm_history(AlarmName="quiet")["AlarmHistoryItems"]]
+        self.assertEqual(history[0], "Alarm updated from OK to ALARM")
+        self.assertNotIn(f"Successfully executed action {topic}", history)
+        # Out of ALARM: an ExtensionPeriod, then the held actions run.
+        self.cloudwatch.set_alarm_state(AlarmName="deploying", StateValue="OK", StateReason="done")
+        self.assertEqual(suppressed_by(), ("ExtensionPeriod", "Actions suppressed by ExtensionPeriod"))
+        [held] = harness.wait_until(notifications, timeout=25, what="the held notification")
+        message = json.loads(json.loads(held.body)["Message"])
+        self.assertEqual((message["AlarmName"], message["OldStateValue"], message["NewStateValue"]),
+                         ("quiet", "OK", "ALARM"))
+        self.assertEqual(suppressed_by(), (None, None))
+        self.assertEqual(self.cloudwatch.describe_alarm_history(AlarmName="quiet")["AlarmHistoryItems"][0][
+            "HistorySummary"], f"Successfully executed action {topic}")
+
+        # A change to ALARM waits WaitPeriod for the suppressor, then runs.
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="OK", StateReason="cool")
+        self.cloudwatch.set_alarm_state(AlarmName="cpu", StateValue="ALARM", StateReason="hot again")
+        self.assertEqual(suppressed_by(), ("WaitPeriod", "Actions suppressed by WaitPeriod"))
+        harness.wait_until(lambda: len(notifications()) == 2, timeout=25, what="the waited notification")
+        self.assertEqual(suppressed_by(), (None, None))
+
+        refused = self.error(self.cloudwatch.put_composite_alarm, AlarmName="q2", AlarmRule="ALARM(cpu)",
+                             ActionsSuppressor="nothing", ActionsSuppressorWaitPeriod=1,
+                             ActionsSuppressorExtensionPeriod=1)
+        self.assertEqual(refused, ("ValidationError", "ActionsSuppressor: no alarm named nothing exists", 400))
+        refused = self.error(self.cloudwatch.put_composite_alarm, AlarmName="q2", AlarmRule="ALARM(cpu)",
+                             ActionsSuppressorWaitPeriod=1)
+        self.assertEqual(refused[0], "ValidationError")
+        self.assertEqual(refused[1], "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are "
+                                     "allowed only together with ActionsSuppressor")
 
     def test_composites_of_composites_and_what_is_refused(self):
         self.cloudwatch.put_composite_alarm(AlarmName="inner", AlarmRule="ALARM(cpu)")

@@ -494,6 +494,55 @@ TEST_F(EngineTest, TemplateCompositesAreEvaluatedAtApplyAndFollowTheirChildren) 
   EXPECT_EQ(Alarm().spec.alarm_name, "IAM");
 }
 
+// ActionsSuppressor: the composite's change to ALARM is held while the
+// suppressor is in ALARM and through the ExtensionPeriod after it; the
+// evaluation tick that finds the period ended sends it, once.
+TEST_F(EngineTest, SuppressedCompositeActionsRunWhenTheExtensionPeriodEnds) {
+  alarm::AlarmSpec maintenance = Alarm().spec;
+  maintenance.alarm_name = "maintenance";
+  maintenance.alarm_arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:maintenance";
+  maintenance.alarm_actions.clear();
+  ASSERT_TRUE(engine_->PutMetricAlarm(maintenance, {}).ok());
+  alarm::CompositeSpec quiet;
+  quiet.alarm_name = "quiet";
+  quiet.alarm_arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:quiet";
+  quiet.alarm_rule = "ALARM(IAM)";
+  quiet.alarm_actions = Alarm().spec.alarm_actions;
+  quiet.actions_suppressor = "maintenance";
+  quiet.actions_suppressor_wait_period = 0;
+  quiet.actions_suppressor_extension_period = 120;
+  ASSERT_TRUE(engine_->PutCompositeAlarm(quiet, {}).ok());
+  auto composite = [&] {
+    return engine_->Locked([](Services& sv) { return *sv.alarms.GetComposite("quiet"); });
+  };
+
+  ASSERT_TRUE(engine_->SetAlarmState("maintenance", alarm::StateValue::kAlarm, "window", "").ok());
+  EXPECT_EQ(composite().suppression.by, alarm::SuppressedBy::kAlarm);
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
+  EXPECT_EQ(composite().state.value, alarm::StateValue::kAlarm);
+  ASSERT_EQ(Outbox().size(), 1u);  // IAM's own message only
+  EXPECT_EQ(Outbox()[0].item.subject, "ALARM: \"IAM\" in US East (N. Virginia)");
+
+  const TimePoint ended = clock_.Now();
+  ASSERT_TRUE(engine_->SetAlarmState("maintenance", alarm::StateValue::kOk, "done", "").ok());
+  EXPECT_EQ(composite().suppression.by, alarm::SuppressedBy::kExtensionPeriod);
+  EXPECT_EQ(composite().suppression.until, ended + seconds(120));
+  ASSERT_TRUE(engine_->EvaluateAlarms(ended + seconds(110)).ok());
+  EXPECT_EQ(Outbox().size(), 1u);
+  ASSERT_TRUE(engine_->EvaluateAlarms(ended + seconds(120)).ok());
+  ASSERT_EQ(Outbox().size(), 2u);
+  EXPECT_EQ(Outbox()[0].item.subject, "ALARM: \"quiet\" in US East (N. Virginia)");
+  EXPECT_EQ(composite().suppression.by, alarm::SuppressedBy::kNone);
+  ASSERT_TRUE(engine_->EvaluateAlarms(ended + seconds(180)).ok());
+  EXPECT_EQ(Outbox().size(), 2u);
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> history = engine_->Locked(
+      [&](Services& sv) { return sv.alarms.History({.alarm_name = "quiet"}, &next); });
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->front().item.summary,
+            "Successfully executed action " + Alarm().spec.alarm_actions[0]);
+}
+
 TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {
   ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
   EXPECT_EQ(Alarm().state.reason, "testing");

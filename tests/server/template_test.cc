@@ -614,8 +614,14 @@ TEST(TemplateCompositeAlarms, OrderedAfterTheCompositesTheyNameAndCyclesRefused)
   EXPECT_EQ(ErrorOf(Alarm({},
                           "  C:\n    Type: AWS::CloudWatch::CompositeAlarm\n"
                           "    Properties: {AlarmRule: TRUE, ActionsSuppressor: x}\n")),
-            "Resources.C.Properties.ActionsSuppressor: actions suppression is not "
-            "supported by trailwatch yet");
+            "Resources.C.Properties.ActionsSuppressorWaitPeriod and "
+            "ActionsSuppressorExtensionPeriod are required with ActionsSuppressor");
+  EXPECT_EQ(ErrorOf(Alarm({},
+                          "  C:\n    Type: AWS::CloudWatch::CompositeAlarm\n"
+                          "    Properties: {AlarmRule: TRUE, ActionsSuppressor: x,\n"
+                          "      ActionsSuppressorWaitPeriod: 60, "
+                          "ActionsSuppressorExtensionPeriod: 120}\n")),
+            "OK");
 }
 
 // --------------------------------------------------------------- errors
