@@ -431,7 +431,8 @@ function renderEvidence(evidence, open) {
         h('td', {class: 'principal'}, event.principal ?? '—'),
         h('td', {class: 'ip'}, event.sourceIPAddress ?? '—'),
         h('td', null, event.awsRegion ?? ''),
-        h('td', null, event.errorCode ? chip(event.errorCode, 'bad') : h('span', {class: 'muted'}, '—')),
+        h('td', null, (event.failure ?? event.errorCode) ? chip(event.failure ?? event.errorCode, 'bad') :
+          h('span', {class: 'muted'}, '—')),
         h('td', null, toggle));
     tr.addEventListener('click', () => {
       if (!window.getSelection()?.toString()) flip();

@@ -81,7 +81,8 @@ function alarmView(name, transitions) {
       table(['Time', 'Event', 'Principal', 'Source IP', 'Error'], evidence.map((e) => h('tr', null,
           h('td', null, timeEl(e.eventTime)), h('td', null, e.eventName ?? ''),
           h('td', {class: 'principal'}, e.principal ?? '—'), h('td', {class: 'ip'}, e.sourceIPAddress ?? '—'),
-          h('td', null, e.errorCode ? chip(e.errorCode, 'bad') : '—')))) : empty('No evidence events.')));
+          h('td', null, (e.failure ?? e.errorCode) ? chip(e.failure ?? e.errorCode, 'bad') : '—')))) :
+        empty('No evidence events.')));
     const button = h('button', {type: 'button', class: 'link', 'aria-expanded': 'false',
       'aria-label': `evidence of transition ${i + 1}`}, plural(t.evidenceTotal ?? evidence.length, 'event'));
     button.addEventListener('click', () => {

@@ -60,7 +60,9 @@ void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
                       e.event_source, e.principal.empty() ? "?" : e.principal,
                       e.source_ip_address.empty() ? "?" : e.source_ip_address,
                       e.aws_region.empty() ? "?" : e.aws_region);
-      if (!e.error_code.empty()) line += "  error " + e.error_code;
+      if (const std::string failure = e.Failure(); !failure.empty()) {
+        line += "  failed: " + failure;
+      }
       std::string parameters = MainParameters(e.request_parameters);
       if (!parameters.empty()) line += "  (" + parameters + ")";
       std::fprintf(out, "%s\n", line.c_str());

@@ -52,8 +52,6 @@ std::string OneLine(std::string_view s) {
   return out;
 }
 
-std::string OrDash(std::string_view s) { return s.empty() ? "-" : OneLine(s); }
-
 // `s` with each character of `from` replaced by the entity at the same
 // index of `to`.
 std::string ReplaceEntities(std::string_view s, std::string_view from,
@@ -298,14 +296,32 @@ std::string MainParameters(std::string_view json_text) {
   return out;
 }
 
+}  // namespace
+
+std::string EvidenceLine::Failure() const {
+  if (!error_code.empty()) return error_code;
+  if (!error_message.empty()) return error_message;
+  return response_failure;
+}
+
+namespace {
+
+// The columns, each empty when nothing about it is known (the table shows
+// a dash there; the text line leaves it out).
 EvidenceRow DescribeEvidence(const EvidenceLine& e) {
   EvidenceRow row;
-  row.time = OrDash(e.event_time);
-  row.who = OrDash(e.principal);
-  row.action = OrDash(e.event_source) + " " + OrDash(e.event_name);
+  row.time = OneLine(e.event_time);
+  row.who = OneLine(e.principal);
+  row.action = OneLine(e.event_source.empty() ? e.event_name : e.event_source + " " + e.event_name);
   row.on_what = MainParameters(e.request_parameters);
-  row.from = OrDash(e.source_ip_address) + " (" + OrDash(e.aws_region) + ")";
-  row.result = e.error_code.empty() ? "succeeded" : OneLine(e.error_code);
+  if (!e.source_ip_address.empty()) {
+    row.from = OneLine(e.source_ip_address) +
+               (e.aws_region.empty() ? "" : " (" + OneLine(e.aws_region) + ")");
+  } else if (!e.aws_region.empty()) {
+    row.from = "(" + OneLine(e.aws_region) + ")";
+  }
+  const std::string failure = e.Failure();
+  row.result = failure.empty() ? "succeeded" : OneLine(failure);
   return row;
 }
 
@@ -334,9 +350,13 @@ std::string EmailText(const AlarmChange& change, std::string_view unsubscribe_ur
     out += "\nWhat happened:\n";
     for (const EvidenceLine& e : change.evidence) {
       EvidenceRow r = DescribeEvidence(e);
-      out += "- " + r.time + "  " + r.who + "  " + r.action;
-      if (!r.on_what.empty()) out += " on " + r.on_what;
-      out += "  from " + r.from + "  " + r.result + "\n";
+      std::string line = r.action;
+      if (!r.on_what.empty()) line += " on " + r.on_what;
+      if (!r.from.empty()) line += "  from " + r.from;
+      for (const std::string* lead : {&r.who, &r.time}) {
+        if (!lead->empty()) line = *lead + "  " + line;
+      }
+      out += "- " + line + "  " + r.result + "\n";
     }
     if (std::uint64_t n = NotShown(change); n > 0) out += MoreEvents(n) + "\n";
   }
@@ -364,7 +384,7 @@ std::string EmailHtml(const AlarmChange& change, std::string_view unsubscribe_ur
       EvidenceRow r = DescribeEvidence(e);
       out += "<tr>";
       for (const std::string* cell : {&r.time, &r.who, &r.action, &r.on_what, &r.from, &r.result}) {
-        out += "<td>" + HtmlEscape(*cell) + "</td>";
+        out += "<td>" + HtmlEscape(cell->empty() ? "-" : *cell) + "</td>";
       }
       out += "</tr>\n";
     }
@@ -558,6 +578,17 @@ void AppendEvidenceJson(std::string* out, const EvidenceLine& e) {
     AppendRawField(out, "errorCode", "null");
   } else {
     AppendStringField(out, "errorCode", e.error_code);
+  }
+  if (e.error_message.empty()) {
+    AppendRawField(out, "errorMessage", "null");
+  } else {
+    AppendStringField(out, "errorMessage", e.error_message);
+  }
+  // How it failed, whichever field told it (null when it did not).
+  if (const std::string failure = e.Failure(); failure.empty()) {
+    AppendRawField(out, "failure", "null");
+  } else {
+    AppendStringField(out, "failure", failure);
   }
   AppendRequestParameters(out, e.request_parameters);
   out->push_back('}');

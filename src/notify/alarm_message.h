@@ -57,8 +57,16 @@ struct EvidenceLine {
   std::string principal;
   std::string source_ip_address;
   std::string aws_region;
-  std::string error_code;          // empty when the call succeeded
+  std::string error_code;          // errorCode; empty when absent
   std::string request_parameters;  // compact JSON text; "null" or empty when absent
+  std::string error_message;       // errorMessage; empty when absent
+  // A failure told only in responseElements, as sign-in events do
+  // ({"ConsoleLogin": "Failure"}): "ConsoleLogin: Failure"; else empty.
+  std::string response_failure;
+
+  // How the call failed: errorCode, else errorMessage, else the
+  // responseElements failure; empty when nothing says it failed.
+  std::string Failure() const;
 };
 
 // One state change of one alarm, with everything the messages show.

@@ -676,7 +676,7 @@ Status Engine::ReadEvidence(const alarm::AlarmSpec& spec, AlarmEvaluation* step)
       message = std::move(stored).value();
     }
     if (!message) continue;
-    step->evidence.push_back(DescribeEvent(*message));
+    step->evidence.push_back(DescribeEvent(*message, e.timestamp));
     step->evidence_messages.push_back(std::move(*message));
   }
   return Status::Ok();

@@ -39,7 +39,7 @@ AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmSt
                                   aggregates[i]->evidence_minutes.end());
       for (const metrics::EvidenceEvent* e : aggregates[i]->evidence) {
         if (out.evidence.size() < evidence_limit) {
-          out.evidence.push_back(DescribeEvent(e->message));
+          out.evidence.push_back(DescribeEvent(e->message, e->timestamp));
           out.evidence_messages.push_back(e->message);
         }
       }
@@ -48,16 +48,31 @@ AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmSt
   return out;
 }
 
-notify::EvidenceLine DescribeEvent(std::string_view message) {
+notify::EvidenceLine DescribeEvent(std::string_view message, std::optional<TimePoint> logged) {
   notify::EvidenceLine record;
+  if (logged) record.event_time = FormatIso8601(*logged);
   nlohmann::json event = nlohmann::json::parse(message, nullptr, /*allow_exceptions=*/false);
   if (!event.is_object()) return record;
-  record.event_time = StringMember(event, "eventTime");
+  if (std::string time = StringMember(event, "eventTime"); !time.empty()) {
+    record.event_time = std::move(time);
+  }
   record.event_name = StringMember(event, "eventName");
   record.event_source = StringMember(event, "eventSource");
   record.source_ip_address = StringMember(event, "sourceIPAddress");
   record.aws_region = StringMember(event, "awsRegion");
   record.error_code = StringMember(event, "errorCode");
+  record.error_message = StringMember(event, "errorMessage");
+  // Sign-in events tell a failure only here: {"ConsoleLogin": "Failure"}
+  // (CheckMfa, SwitchRole, ExitRole alike).
+  auto response = event.find("responseElements");
+  if (response != event.end() && response->is_object()) {
+    for (const auto& [key, value] : response->items()) {
+      if (value.is_string() && value.get_ref<const std::string&>() == "Failure") {
+        record.response_failure = key + ": Failure";
+        break;
+      }
+    }
+  }
   auto identity = event.find("userIdentity");
   if (identity != event.end() && identity->is_object()) {
     record.principal = StringMember(*identity, "arn");

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "alarm/alarm.h"
@@ -35,8 +37,11 @@ AlarmEvaluation EvaluateAlarm(const alarm::AlarmSpec& spec, const alarm::AlarmSt
 
 // The fields of one CloudTrail record that evidence shows: principal is
 // userIdentity.arn, else "<type> <userName|principalId>"; request_parameters
-// is compact JSON, or "null". A message that is not a JSON object gives
-// empty fields.
-notify::EvidenceLine DescribeEvent(std::string_view message);
+// is compact JSON, or "null"; errorMessage and a responseElements "Failure"
+// are kept for EvidenceLine::Failure(). Without an eventTime, the time the
+// event was logged (`logged`) stands in. A message that is not a JSON object
+// gives empty fields (but that time).
+notify::EvidenceLine DescribeEvent(std::string_view message,
+                                   std::optional<TimePoint> logged = std::nullopt);
 
 }  // namespace tw::server

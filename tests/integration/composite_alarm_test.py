@@ -29,10 +29,13 @@ class CompositeAlarmTest(harness.IntegrationTest):
         self.receiver = self.start_receiver()
         self.server = self.start_server(args=["--allow-endpoint", "127.0.0.1/32"])
         self.cloudwatch, self.sns = harness.boto3_clients(self.workdir, self.server.endpoint, "cloudwatch", "sns")
+        # No data ever arrives: TreatMissingData ignore keeps the states the
+        # tests set across the minute evaluations.
         for name in ("cpu", "deploying"):
             self.cloudwatch.put_metric_alarm(
                 AlarmName=name, Namespace="App", MetricName=name, Statistic="Maximum", Period=60,
-                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                TreatMissingData="ignore")
             self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="start")
 
     def error(self, call, **kwargs):

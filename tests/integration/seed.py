@@ -320,7 +320,7 @@ class SeedTest(harness.IntegrationTest):
     def expected_evidence(self, record):
         return {"eventTime": record["eventTime"], "eventName": "DeletePolicy", "eventSource": "iam.amazonaws.com",
                 "principal": PRINCIPAL, "sourceIPAddress": SOURCE_IP, "awsRegion": "us-east-1", "errorCode": None,
-                "requestParameters": {"policyArn": POLICY_ARN}}
+                "errorMessage": None, "failure": None, "requestParameters": {"policyArn": POLICY_ARN}}
 
     def check_http_notification(self, request, http_arn, server, reason, old_state, record, sent):
         self.assertEqual(request.method, "POST")

@@ -90,8 +90,8 @@ TEST(AlarmEvidenceJsonTest, TheEventsShownAndHowManyMatched) {
       R"j({"total":2,"events":[{"eventTime":"2023-11-14T22:11:05Z",)j"
       R"j("eventName":"DeleteBucket","eventSource":"s3.amazonaws.com",)j"
       R"j("principal":"arn:aws:iam::123456789012:user/alice","sourceIPAddress":"203.0.113.5",)j"
-      R"j("awsRegion":"us-east-1","errorCode":"AccessDenied",)j"
-      R"j("requestParameters":{"bucketName":"logs","host":"logs.s3.amazonaws.com"}}]})j";
+      R"j("awsRegion":"us-east-1","errorCode":"AccessDenied","errorMessage":null,)j"
+      R"j("failure":"AccessDenied","requestParameters":{"bucketName":"logs","host":"logs.s3.amazonaws.com"}}]})j";
   EXPECT_EQ(AlarmEvidenceJson(SeedAlarm()), expected);
 
   AlarmChange none = SeedAlarm();

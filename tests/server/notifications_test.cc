@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "server/evaluation.h"
 #include "server/template.h"
 
 namespace tw::server {
@@ -161,6 +164,80 @@ TEST_F(NotifierTest, ATransitionPublishesToEachTopicOnceAndWarnsAboutTheRest) {
       EXPECT_EQ(d.item.retry_delays, std::vector<std::chrono::seconds>{std::chrono::seconds(5)});
     }
   }
+}
+
+// The first line of a shared CloudTrail file that contains `needle`.
+std::string SharedRecord(const std::string& file, const std::string& needle) {
+  std::ifstream in(std::string(TW_SHARED_DIR) + "/data/cloudtrail/" + file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(needle) != std::string::npos) return line;
+  }
+  ADD_FAILURE() << "no record with " << needle << " in " << file;
+  return "";
+}
+
+// Real sign-in failures: one says so in errorMessage, one (a root login)
+// only in responseElements. Neither may read "succeeded".
+TEST(DescribeEventTest, SignInFailuresFromRealRecordsAreFailures) {
+  notify::EvidenceLine failed = DescribeEvent(
+      SharedRecord("panther-analysis/rule_test_events.jsonl", "Failed authentication"));
+  EXPECT_EQ(failed.error_code, "");
+  EXPECT_EQ(failed.error_message, "Failed authentication");
+  EXPECT_EQ(failed.response_failure, "ConsoleLogin: Failure");
+  EXPECT_EQ(failed.Failure(), "Failed authentication");
+  EXPECT_EQ(failed.principal, "IAMUser anaya");
+
+  notify::EvidenceLine root = DescribeEvent(
+      SharedRecord("panther-analysis/scenario_compromised-root-creds__attacker_cloudtrail.jsonl",
+                   R"("responseElements":{"ConsoleLogin":"Failure"})"));
+  EXPECT_EQ(root.error_message, "");
+  EXPECT_EQ(root.Failure(), "ConsoleLogin: Failure");
+
+  notify::AlarmChange change;
+  change.alarm_name = "console-sign-in-failures";
+  change.region = "us-east-1";
+  change.old_state = "OK";
+  change.new_state = "ALARM";
+  change.evidence = {failed, root};
+  change.evidence_total = 2;
+  notify::EmailBody mail = notify::AlarmEmail(change, "https://example.com/unsubscribe");
+  EXPECT_NE(mail.text.find("- 2022-11-10T16:24:34Z  IAMUser anaya  signin.amazonaws.com "
+                           "ConsoleLogin  from 192.0.2.0 (us-east-1)  Failed authentication\n"),
+            std::string::npos)
+      << mail.text;
+  EXPECT_NE(mail.text.find("  signin.amazonaws.com ConsoleLogin  from 92.55.146.245 (us-east-1)  "
+                           "ConsoleLogin: Failure\n"),
+            std::string::npos)
+      << mail.text;
+  EXPECT_EQ(mail.text.find("succeeded"), std::string::npos);
+  EXPECT_EQ(mail.html.find("succeeded"), std::string::npos);
+  EXPECT_NE(mail.html.find("<td>Failed authentication</td>"), std::string::npos);
+  Json evidence = Json::parse(notify::AlarmEvidenceJson(change));
+  EXPECT_EQ(evidence["events"][0]["failure"], "Failed authentication");
+  EXPECT_EQ(evidence["events"][0]["errorMessage"], "Failed authentication");
+  EXPECT_EQ(evidence["events"][0]["errorCode"], nullptr);
+  EXPECT_EQ(evidence["events"][1]["failure"], "ConsoleLogin: Failure");
+}
+
+// A bare event (no eventTime, no userIdentity, no source): the time it was
+// logged stands in, and what is unknown is left out rather than dashed.
+TEST(DescribeEventTest, ABareEventUsesTheLoggedTimeAndLeavesOutWhatIsUnknown) {
+  const TimePoint logged = *ParseTimestamp("2024-03-01T11:57:12Z");
+  notify::EvidenceLine bare = DescribeEvent(R"({"eventName":"DeletePolicy"})", logged);
+  EXPECT_EQ(bare.event_time, "2024-03-01T11:57:12Z");
+  notify::AlarmChange change;
+  change.alarm_name = "a";
+  change.region = "us-east-1";
+  change.evidence = {bare};
+  change.evidence_total = 1;
+  notify::EmailBody mail = notify::AlarmEmail(change, "https://example.com/unsubscribe");
+  EXPECT_NE(mail.text.find("\nWhat happened:\n- 2024-03-01T11:57:12Z  DeletePolicy  succeeded\n"),
+            std::string::npos)
+      << mail.text;
+  EXPECT_EQ(DescribeEvent(R"({"eventTime":"2020-01-01T00:00:00Z"})", logged).event_time,
+            "2020-01-01T00:00:00Z");
+  EXPECT_EQ(DescribeEvent("not json", logged).event_time, "2024-03-01T11:57:12Z");
 }
 
 TEST(DescribeAlarmChangeTest, CarriesTheSpecAndTheTransition) {
