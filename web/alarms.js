@@ -4,7 +4,7 @@
 import {get} from './api.js';
 import {OPERATOR_SYMBOL, sparkline, timeChart} from './chart.js';
 import {
-  chip, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, now,
+  chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, now,
   poll, prettyJson, section, setServerNow, stateBadge, table, timeEl, timeZoneLabel, utc,
 } from './ui.js';
 
@@ -392,7 +392,7 @@ function renderGraph(a, graph) {
   const points = graph.points ?? [];
   const caption = h('p', {class: 'muted'},
       `${graph.statistic} of ${a.metricName} per ${fmtPeriod(graph.period)}, ${fmtTime(graph.start)} to ` +
-      `${fmtTime(graph.end)} ${timeZoneLabel()}: ${points.length} datapoints, ` +
+      `${fmtTime(graph.end)} ${timeZoneLabel()}: ${counted(points.length, 'datapoint')}, ` +
       `${points.filter((p) => p.breaching).length} breaching.`);
   const rows = [...points].reverse().map((p) => h('tr', {class: p.breaching ? 'breaching' : null},
       h('td', null, timeEl(p.t)), h('td', {class: 'num'}, fmtNum(p.v)), h('td', null, p.breaching ? 'breaching' : '')));

@@ -3,7 +3,7 @@
 // timeline of a replay. Colours come from style.css through classes, so the
 // charts follow the theme and need no inline styles.
 
-import {fmtNum, fmtTime, h, s, utc} from './ui.js';
+import {counted, fmtNum, fmtTime, h, s, utc} from './ui.js';
 
 const MINUTE = 60e3;
 const TICK_STEPS = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((m) => m * MINUTE);
@@ -111,7 +111,7 @@ export function sparkline(spark, {threshold, comparisonOperator, label}) {
   });
   const last = points[points.length - 1];
   svg.setAttribute('aria-label', points.length === 0 ? `${label}: no data in the last hours` :
-      `${label}: ${points.length} datapoints, ${breaching} breaching, latest ${fmtNum(last.v)}, ` +
+      `${label}: ${counted(points.length, 'datapoint')}, ${breaching} breaching, latest ${fmtNum(last.v)}, ` +
       `highest ${fmtNum(Math.max(...points.map((p) => p.v)))}`);
   svg.append(s('title', null, svg.getAttribute('aria-label')));
   return svg;
@@ -204,8 +204,8 @@ export function timeChart(graph, {comparisonOperator, metricName, unit} = {}) {
   const breachingCount = points.filter((p) => p.breaching).length;
   const name = `${graph.statistic ?? ''} of ${metricName ?? 'the metric'}`.trim();
   svg.setAttribute('aria-label', `${name} per ${graph.period} s from ${fmtTime(t0)} to ${fmtTime(t1)}: ` +
-      `${points.length} datapoints, ${breachingCount} breaching the threshold ${fmtNum(threshold)}, ` +
-      `${(graph.alarmPeriods ?? []).length} ALARM periods. Arrow keys step through the datapoints.`);
+      `${counted(points.length, 'datapoint')}, ${breachingCount} breaching the threshold ${fmtNum(threshold)}, ` +
+      `${counted((graph.alarmPeriods ?? []).length, 'ALARM period')}. Arrow keys step through the datapoints.`);
 
   const readout = h('p', {class: 'readout'}, points.length ?
     'Point at the graph, or focus it and use the arrow keys, to read datapoints.' : '');

@@ -92,6 +92,9 @@ export function timeEl(iso, options) {
 }
 
 // 42 s, 3 min, 2 h 5 min, 3 d 4 h.
+// "1 datapoint", "3 datapoints": a count with its noun.
+export const counted = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function fmtDuration(ms) {
   if (!Number.isFinite(ms)) return '—';
   const sec = Math.max(0, Math.floor(ms / 1000));

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "alarm/format.h"
+#include "common/counted.h"
 
 namespace tw::alarm {
 namespace {
@@ -299,13 +300,7 @@ bool LowSampleCount(double percentile, double sample_count) {
   return sample_count < needed;
 }
 
-std::string Plural(int count, std::string_view word) {
-  std::string out = std::to_string(count);
-  out.push_back(' ');
-  out.append(word);
-  if (count != 1) out.push_back('s');
-  return out;
-}
+std::string Plural(int count, std::string_view word) { return Counted(count, word); }
 
 const char* WasWere(int count) { return count == 1 ? "was" : "were"; }
 

@@ -279,18 +279,18 @@ class Router::Call {
   CallContext& context() { return context_; }
   TimePoint now() const { return now_; }
 
-  HttpResponse Finish(HttpResponse response) const {
+  HttpResponse Finish(HttpResponse response, const ApiError* error = nullptr) const {
     response.headers.emplace_back("x-amzn-RequestId", context_.request_id);
     response.headers.emplace_back("Date", HttpDate(now_));
     if (context_.protocol == Protocol::kCbor) {
       response.headers.emplace_back("smithy-protocol", "rpc-v2-cbor");
     }
-    if (router_.options_.on_response) router_.options_.on_response(context_, response);
+    if (router_.options_.on_response) router_.options_.on_response(context_, response, error);
     return response;
   }
   HttpResponse Fail(const ApiError& error) const {
-    return Finish(
-        ErrorResponse(context_.protocol, context_.service, error, context_.request_id));
+    return Finish(ErrorResponse(context_.protocol, context_.service, error, context_.request_id),
+                  &error);
   }
 
  private:

@@ -73,8 +73,9 @@ struct RouterOptions {
   // console, the SNS confirmation links, the signing certificate). nullopt
   // passes the request on.
   std::function<std::optional<HttpResponse>(const HttpRequest&)> local_routes;
-  // Called once per AWS request after it was answered, for the log.
-  std::function<void(const CallContext&, const HttpResponse&)> on_response;
+  // Called once per AWS request after it was answered, for the log; `error`
+  // is what a refused request was refused with (nullptr when it succeeded).
+  std::function<void(const CallContext&, const HttpResponse&, const ApiError* error)> on_response;
 };
 
 // The XML namespace of a query service's responses.

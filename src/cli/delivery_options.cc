@@ -26,14 +26,26 @@ std::string WithSmtpPassword(const std::string& url, const std::string& password
 
 }  // namespace
 
-void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
+void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags,
+                        std::string_view public_url_default) {
   server::NotifierOptions& o = flags->options;
   command->add_option("--data-dir", o.data_dir, "Data directory (store, outbox, Maildir)")
       ->capture_default_str();
-  command->add_option("--smtp", o.smtp_url,
-                      "SMTP server: smtp://[user:password@]host[:port] or smtps://...; "
-                      "without it e-mail is written to <data dir>/maildir. Keep the password "
-                      "out of ps: smtp://user@host with TRAILWATCH_SMTP_PASSWORD set");
+  command
+      ->add_option("--smtp", o.smtp_url,
+                   "SMTP server: smtp://[user:password@]host[:port] or smtps://...; "
+                   "without it e-mail is written to <data dir>/maildir. Keep the password "
+                   "out of ps: smtp://user@host with TRAILWATCH_SMTP_PASSWORD set")
+      ->type_name("URL")
+      ->check([](const std::string& url) -> std::string {
+        if (url.starts_with("smtp://") || url.starts_with("smtps://")) return "";
+        // A bare host name is the usual slip: say what it should be.
+        if (url.find("://") == std::string::npos) {
+          return "'" + url + "' is not an SMTP URL; did you mean smtp://" + url +
+                 " (port 25, or :587 with --smtp-starttls) or smtps://" + url + ":465?";
+        }
+        return "'" + url + "' is not an SMTP URL: it must start with smtp:// or smtps://";
+      });
   command->add_flag("--smtp-starttls", o.smtp_starttls, "Require STARTTLS on smtp://");
   command->add_option("--smtp-from", o.mail_from,
                       "From address of e-mail (default trailwatch@<host>)");
@@ -47,8 +59,10 @@ void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags) {
       ->check(CLI::Range(0.1, 600.0));
   command
       ->add_option("--public-url", o.public_url,
-                   "Base URL of the confirm/unsubscribe links and of SigningCertURL")
-      ->capture_default_str()
+                   "Base URL of the confirm/unsubscribe links, of SigningCertURL and of the "
+                   "console links in messages (default: " +
+                       std::string(public_url_default) + ")")
+      ->type_name("URL")
       ->each([flags](const std::string&) { flags->public_url_given = true; });
   command
       ->add_option("--allow-endpoint", o.allowed_endpoints,

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "server/notifications.h"
 
@@ -33,7 +34,10 @@ struct DeliveryFlags {
   bool public_url_given = false;  // --public-url was on the command line
 };
 
-void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags);
+// `public_url_default`: what --help says the default of --public-url is
+// (serve's follows its --listen address).
+void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags,
+                        std::string_view public_url_default = "http://127.0.0.1:4566");
 
 // The options, with the timeout converted; call after parsing.
 server::NotifierOptions ResolveDeliveryOptions(const DeliveryFlags& flags);

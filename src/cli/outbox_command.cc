@@ -157,6 +157,12 @@ OutboxCommand AddOutboxCommand(CLI::App& app, OutboxCommandOptions* options) {
                    "Stop waiting for retries after this many seconds (0: as long as the retry "
                    "policies take)")
       ->check(CLI::NonNegativeNumber);
+  // Set last: the commands added before would inherit it.
+  c.self->footer(
+      "Run 'trailwatch outbox <command> --help' for its options. Examples:\n"
+      "  trailwatch outbox list --state dead\n"
+      "  trailwatch outbox show 12\n"
+      "  trailwatch outbox deliver --smtp smtp://mail.example.com:587 --smtp-starttls");
   return c;
 }
 

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/json_output.h"
+#include "cli/template_parameters.h"
+#include "common/counted.h"
 #include "common/url.h"
 #include "notify/outbox.h"
 #include "server/notifications.h"
@@ -68,9 +70,10 @@ void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
       std::fprintf(out, "%s\n", line.c_str());
     }
   }
-  std::fprintf(out, "\nReplayed %llu events of log group %s from %llu files",
-               static_cast<unsigned long long>(result.events), result.log_group.c_str(),
-               static_cast<unsigned long long>(result.files));
+  std::fprintf(out, "\nReplayed %s of log group %s from %s",
+               Counted(static_cast<std::int64_t>(result.events), "event").c_str(),
+               result.log_group.c_str(),
+               Counted(static_cast<std::int64_t>(result.files), "file").c_str());
   if (result.first_event) {
     std::fprintf(out, " (%s to %s)", FormatIso8601(*result.first_event).c_str(),
                  FormatIso8601(*result.last_event).c_str());
@@ -281,6 +284,7 @@ CLI::App* AddReplayCommand(CLI::App& app, ReplayCommandOptions* options) {
                    "CloudFormation template (YAML or JSON) with AWS::Logs::MetricFilter and "
                    "AWS::CloudWatch::Alarm resources")
       ->required();
+  AddParameterOption(command, &options->parameters);
   command->add_option("--log-group", options->log_group,
                       "Log group whose metric filters apply (default: the one the template's "
                       "filters read)");
@@ -317,6 +321,7 @@ int RunReplay(const ReplayCommandOptions& options, std::FILE* out, std::FILE* er
   server::TemplateContext context;
   context.region = options.region;
   context.account_id = options.account_id;
+  context.parameters = options.parameters;
   Result<server::Configuration> config = server::LoadTemplate(options.template_path, context);
   if (!config.ok()) {
     std::fprintf(err, "trailwatch replay: %s\n", config.status().message().c_str());

@@ -37,7 +37,8 @@ namespace tw::cli {
 
 struct ReplayCommandOptions {
   std::string template_path;
-  std::string log_group;  // empty: the template's
+  std::map<std::string, std::string> parameters;  // --parameter KEY=VALUE
+  std::string log_group;                          // empty: the template's
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   bool json = false;

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "cli/template_parameters.h"
+
 namespace tw::cli {
 namespace {
 
@@ -21,10 +23,11 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
       "aws CLI, boto3 and the SDKs (--endpoint-url), with alarms evaluated every minute and "
       "notifications delivered from a durable outbox.");
   server::ServeOptions& s = options->serve;
-  AddDeliveryOptions(command, &options->delivery);
+  AddDeliveryOptions(command, &options->delivery, "http://<the --listen address>");
   command->add_option("--listen", s.listen, "HOST:PORT to listen on")->capture_default_str();
   command->add_option("--template", s.templates,
                       "CloudFormation template to apply at start (repeatable)");
+  AddParameterOption(command, &s.parameters);
   command->add_option("--access-key", s.access_keys,
                       "ID:SECRET of an access key to accept (repeatable; visible to every local "
                       "user in ps: prefer --access-key-file or TRAILWATCH_ACCESS_KEYS). Without "
@@ -42,9 +45,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommandOptions* options) {
                       "new file is ingested once into --log-group");
   command->add_option("--log-group", s.log_group, "Log group of --cloudtrail-dir")
       ->capture_default_str();
-  command->add_option("--keep-history-days", s.keep_history_days,
-                      "Days to keep finished deliveries (delivered or dead, with their attempts) "
-                      "and alarm history; pruned hourly. Pending deliveries are never pruned")
+  command
+      ->add_option("--keep-history-days", s.keep_history_days,
+                   "Days to keep finished deliveries (delivered or dead, with their attempts) "
+                   "and alarm history; pruned hourly. Pending deliveries are never pruned")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
   command->add_flag("--early-alarm", s.early_alarm,

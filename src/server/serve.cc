@@ -6,12 +6,14 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "api/codec.h"
 #include "api/http_server.h"
 #include "api/router.h"
+#include "common/counted.h"
 #include "common/html.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -261,6 +263,33 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     }
   };
 
+  // 0. The templates, read and checked before anything is created: a typo
+  // in a path, a property or a --parameter leaves no data directory behind.
+  TemplateContext context;
+  context.region = delivery.region;
+  context.account_id = delivery.account_id;
+  context.parameters = options.parameters;
+  context.undeclared_parameters_allowed = options.templates.size() > 1;
+  std::vector<std::pair<std::string, Configuration>> configurations;
+  std::set<std::string> declared;
+  for (const std::string& path : options.templates) {
+    Result<Configuration> config = LoadTemplate(path, context);
+    if (!config.ok()) {
+      // Reading errors name the file already; the template's own do not.
+      const std::string& message = config.status().message();
+      LogError(message.starts_with(path + ": ") ? message : path + ": " + message);
+      return 2;
+    }
+    declared.insert(config->parameter_names.begin(), config->parameter_names.end());
+    configurations.emplace_back(path, std::move(config).value());
+  }
+  for (const auto& [name, value] : options.parameters) {
+    if (!declared.count(name)) {
+      LogError("--parameter " + name + "=...: no template declares the parameter " + name);
+      return 2;
+    }
+  }
+
   // 1. The data directory.
   Result<std::unique_ptr<Notifier>> notifier = Notifier::Open(delivery, &clock);
   if (!notifier.ok()) {
@@ -320,26 +349,18 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     return 2;
   }
   // 4. Templates.
-  TemplateContext context;
-  context.region = delivery.region;
-  context.account_id = delivery.account_id;
-  for (const std::string& path : options.templates) {
-    Result<Configuration> config = LoadTemplate(path, context);
-    if (!config.ok()) {
-      LogError(path + ": " + config.status().message());
-      return 2;
-    }
-    std::vector<std::string> warnings = config->warnings;
-    Status applied = (*engine)->ApplyConfiguration(*config, &warnings);
+  for (const auto& [path, config] : configurations) {
+    std::vector<std::string> warnings = config.warnings;
+    Status applied = (*engine)->ApplyConfiguration(config, &warnings);
     for (const std::string& w : warnings) LogWarning(path + ": " + w);
     if (!applied.ok()) {
       LogError(path + ": " + applied.message());
       return 2;
     }
-    LogInfo("applied " + path + ": " + std::to_string(config->log_groups.size()) + " log groups, " +
-            std::to_string(config->metric_filters.size()) + " metric filters, " +
-            std::to_string(config->alarms.size()) + " alarms, " +
-            std::to_string(config->topics.size()) + " topics");
+    LogInfo("applied " + path + ": " + Counted(config.log_groups.size(), "log group") + ", " +
+            Counted(config.metric_filters.size(), "metric filter") + ", " +
+            Counted(config.alarms.size() + config.composite_alarms.size(), "alarm") + ", " +
+            Counted(config.topics.size(), "topic"));
   }
   // 5. Operations and router.
   api::Operations operations;
@@ -367,11 +388,24 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     return LocalRoute(r, *engine_ptr);
   };
   router_options.on_response = [&metrics, &operations](const api::CallContext& c,
-                                                       const api::HttpResponse& r) {
+                                                       const api::HttpResponse& r,
+                                                       const api::ApiError* error) {
     metrics.OnResponse(operations, c, r);
-    if (r.status >= 400) {
-      LogWarning(std::string(api::ServiceName(c.service)) + " " + c.operation + " answered " +
-                 std::to_string(r.status));
+    if (r.status < 400) return;
+    // Why, so that an operator can tell a wrong key from a skewed clock; one
+    // line, bounded (messages may quote what the client sent).
+    std::string what = std::string(api::ServiceName(c.service)) + " " +
+                       (c.operation.empty() ? "request" : c.operation) +
+                       (c.access_key_id.empty() ? "" : " (key " + c.access_key_id + ")");
+    std::string reason = error == nullptr ? "" : error->code + ": " + error->message;
+    for (char& ch : reason) {
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    }
+    if (reason.size() > 300) reason = reason.substr(0, 300) + "...";
+    if (r.status >= 500) {
+      LogWarning(what + " failed with " + std::to_string(r.status) + ": " + reason);
+    } else {
+      LogInfo("refused " + what + " with " + std::to_string(r.status) + ": " + reason);
     }
   };
   api::Router router(&operations, router_options);
@@ -400,6 +434,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   }
   LogInfo(std::string("listening on ") + (tls ? "https://" : "http://") + listen->first + ":" +
           std::to_string((*server)->port()) + " (data directory " + delivery.data_dir + ")");
+  LogInfo("console at " + delivery.public_url + "/console/ (sign in with an access key)");
   if (access.enabled()) {
     std::string from = "loopback";
     for (const std::string& cidr : options.metrics_from) from += ", " + cidr;

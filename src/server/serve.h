@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ struct ServeOptions {
   NotifierOptions delivery;  // data_dir, smtp, public_url, region, account_id, ...
   std::string listen = "127.0.0.1:4566";
   std::vector<std::string> templates;
+  std::map<std::string, std::string> parameters;  // --parameter KEY=VALUE
   // Keys to accept (server/access_keys.h); none of the three: the pair in
   // <data dir>/credentials, made at the first start.
   std::vector<std::string> access_keys;                // --access-key "ID:SECRET" (visible in ps)

@@ -497,9 +497,10 @@ Status Loader::ReadParameters(const YAML::Node& parameters) {
       TW_RETURN_IF_ERROR(ReadParameter(name, entry.second));
     }
   }
+  config_.parameter_names = parameter_names_;
   for (const auto& [name, value] : context_.parameters) {
     (void)value;
-    if (!parameter_names_.contains(name)) {
+    if (!parameter_names_.contains(name) && !context_.undeclared_parameters_allowed) {
       return Error("Parameters",
                    Quote(name) + " was given a value but is not declared in the template");
     }

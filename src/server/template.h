@@ -46,6 +46,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,9 @@ struct TemplateContext {
   std::string partition = "aws";
   std::string stack_name = "trailwatch";
   std::map<std::string, std::string> parameters;  // overrides of Parameters' defaults
+  // With several templates a value may be meant for another one: the
+  // caller then checks that each is declared somewhere (parameter_names).
+  bool undeclared_parameters_allowed = false;
 };
 
 struct LogGroupConfig {
@@ -115,6 +119,7 @@ struct Configuration {
   std::vector<CompositeAlarmConfig> composite_alarms;
   std::vector<TopicConfig> topics;
   std::vector<SubscriptionConfig> subscriptions;
+  std::set<std::string> parameter_names;  // declared under Parameters
   std::vector<std::string>
       warnings;  // e.g. "Resources.Trail: AWS::CloudTrail::Trail is not supported; skipped"
 };

@@ -89,7 +89,8 @@ TEST(ReplayCliTest, PeopleSeeTheTimelineAndTheEvidence) {
                        "arn:aws:iam::111122223333:user/mallory  from 203.0.113.7  in us-east-1  "
                        "(policyArn=arn:aws:iam::aws:policy/AdministratorAccess, userName=bob)"))
       << run.out;
-  EXPECT_TRUE(Contains(run.out, "Replayed 1 events of log group ")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "Replayed 1 event of log group ")) << run.out;
+  EXPECT_TRUE(Contains(run.out, " from 1 file (")) << run.out;
   EXPECT_TRUE(run.err.empty()) << run.err;  // no progress line when not a terminal
 }
 

@@ -428,6 +428,38 @@ TEST(ReplayNotifyCliTest, WithoutSmtpMailGoesToTheMaildirAndTheLogSaysWhere) {
   EXPECT_TRUE(fs::is_empty(data + "/maildir/tmp"));
 }
 
+// --parameter gives a template parameter its value, as `aws cloudformation
+// deploy --parameter-overrides` does: the seed template mails whom it names.
+TEST(ReplayNotifyCliTest, AParameterOverridesTheTemplatesDefault) {
+  TempDir dir;
+  const std::string data = dir.File("data");
+  Outcome run = Trailwatch({"replay", "--notify", "--template", dir.Write("t.yaml", SeedTemplate()),
+                            "--parameter", "NotificationEmail=secops@example.org", "--data-dir",
+                            data, dir.Write("trail.json", SeedTrail())});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Contains(run.out, "\n1 notification:\n  delivered email      secops@example.org"))
+      << run.out;
+  // The template's own rules still apply to the value, and unknown names or
+  // a missing '=' are refused before anything is read.
+  Outcome bad = Trailwatch({"replay", "--template", dir.File("t.yaml"), "--parameter",
+                            "NotificationEmail=not-an-address", dir.File("trail.json")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.err, "NotificationEmail")) << bad.err;
+  Outcome unknown = Trailwatch({"replay", "--template", dir.File("t.yaml"), "--parameter",
+                                "Nope=1", dir.File("trail.json")});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err,
+            "trailwatch replay: Parameters: 'Nope' was given a value but is not declared in the "
+            "template\n");
+  Outcome malformed = Trailwatch({"replay", "--template", dir.File("t.yaml"), "--parameter",
+                                  "NotificationEmail", dir.File("trail.json")});
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_TRUE(Contains(malformed.err,
+                       "--parameter: 'NotificationEmail' is not KEY=VALUE (e.g. --parameter "
+                       "AlarmEmail=ops@example.com)"))
+      << malformed.err;
+}
+
 TEST(ReplayNotifyCliTest, WithoutNotifyNothingIsSentAndNoDataDirectoryIsMade) {
   TempDir dir;
   std::unique_ptr<HttpReceiver> hook = Receiver(HttpReceiver::Always(200));

@@ -126,6 +126,40 @@ TEST(CliTest, UsageErrorsExit2) {
   EXPECT_EQ(Trailwatch({"frobnicate"}).exit_code, 2);
 }
 
+// Papercuts of the command line: a mistyped option names the one meant,
+// --smtp without a scheme says what it should be, each command's help ends
+// with its own hint, and serve's --public-url default is told as it is.
+TEST(CliTest, UsageErrorsSayWhatWasMeant) {
+  Outcome typo = Trailwatch({"serve", "--templat", "x.yaml"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_PRED2(Contains, typo.err, "--templat: did you mean --template?\n");
+  Outcome replay_typo = Trailwatch({"replay", "--template", "t.yaml", "--acount-id", "1", "x"});
+  EXPECT_EQ(replay_typo.exit_code, 2);
+  EXPECT_PRED2(Contains, replay_typo.err, "--acount-id: did you mean --account-id?\n");
+  Outcome far = Trailwatch({"serve", "--frobnicate"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_FALSE(Contains(far.err, "did you mean")) << far.err;
+
+  Outcome smtp = Trailwatch({"serve", "--smtp", "mail.example.com"});
+  EXPECT_EQ(smtp.exit_code, 2);
+  EXPECT_PRED2(Contains, smtp.err,
+               "--smtp: 'mail.example.com' is not an SMTP URL; did you mean "
+               "smtp://mail.example.com (port 25, or :587 with --smtp-starttls) or "
+               "smtps://mail.example.com:465?");
+
+  Outcome outbox = Trailwatch({"outbox", "list", "--help"});
+  EXPECT_EQ(outbox.exit_code, 0);
+  EXPECT_FALSE(Contains(outbox.out, "test-pattern")) << outbox.out;
+  EXPECT_FALSE(Contains(outbox.out, "Run '")) << outbox.out;
+  EXPECT_PRED2(Contains, Trailwatch({"outbox", "--help"}).out,
+               "Run 'trailwatch outbox <command> --help' for its options.");
+  EXPECT_PRED2(Contains, Trailwatch({"--help"}).out,
+               "Run 'trailwatch <command> --help' for the options of a command.");
+  Outcome serve = Trailwatch({"serve", "--help"});
+  EXPECT_PRED2(Contains, serve.out, "(default: http://<the --listen address>)");
+  EXPECT_FALSE(Contains(serve.out, "--public-url TEXT=")) << serve.out;
+}
+
 TEST(CliTest, InvalidPatternExits2WithTheColumn) {
   const std::string bad = "{ $.eventName = \"x\" && }";
   auto compiled = pattern::Matcher::Compile(bad);

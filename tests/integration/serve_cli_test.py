@@ -1,0 +1,70 @@
+"""`trailwatch serve` as an operator starts it (issue 15, command line): the
+templates are read before anything is created, --parameter gives template
+parameters their values across several templates (as `aws cloudformation
+deploy --parameter-overrides` does), and the log names the console's URL.
+"""
+
+import os
+import subprocess
+
+import harness
+
+EXAMPLES = os.path.join(harness.SOURCE_DIR, "examples")
+
+
+class ServeCliTest(harness.IntegrationTest):
+    def refused(self, *args):
+        data = os.path.join(self.workdir, "never")
+        run = subprocess.run([harness.BINARY, "serve", "--data-dir", data, "--listen", "127.0.0.1:0", *args],
+                             capture_output=True, text=True, timeout=30, cwd=self.workdir)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertFalse(os.path.exists(data), "a refused start created the data directory")
+        return run.stderr
+
+    def test_a_bad_template_or_parameter_creates_nothing(self):
+        err = self.refused("--template", "nope.yaml")
+        self.assertRegex(err, r"error nope\.yaml: No such file or directory\n$")
+        self.assertEqual(err.count("nope.yaml"), 1, err)
+        err = self.refused("--template", os.path.join(EXAMPLES, "iam-policy-change.yaml"),
+                           "--template", os.path.join(EXAMPLES, "cis-benchmark.yaml"), "--parameter", "Nope=1")
+        self.assertIn("--parameter Nope=...: no template declares the parameter Nope", err)
+        err = self.refused("--template", os.path.join(EXAMPLES, "iam-policy-change.yaml"),
+                           "--parameter", "NotificationEmail=not-an-address")
+        self.assertIn("NotificationEmail", err)
+
+    def test_parameters_across_templates_and_the_console_url(self):
+        server = self.start_server(args=[
+            "--template", os.path.join(EXAMPLES, "iam-policy-change.yaml"),
+            "--template", os.path.join(EXAMPLES, "cis-benchmark.yaml"),
+            "--parameter", "NotificationEmail=iam@example.org", "--parameter", "AlarmEmail=cis@example.org"])
+        self.assertIn(f"console at {server.endpoint}/console/ (sign in with an access key)", server.log())
+        sns, = harness.boto3_clients(self.workdir, server.endpoint, "sns")
+        endpoints = sorted(s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"]
+                           if s["Protocol"] == "email")
+        self.assertEqual(endpoints, ["cis@example.org", "iam@example.org"])
+        self.assertRegex(server.log(), r"applied \S+iam-policy-change\.yaml: 1 log group, 1 metric filter, "
+                                       r"1 alarm, 1 topic\n")
+
+
+    def test_refused_requests_are_logged_with_their_reason(self):
+        import boto3
+        import botocore.config
+        import botocore.exceptions
+        server = self.start_server()
+        harness.boto3_clients(self.workdir, server.endpoint)  # the machine's AWS settings set aside
+        config = botocore.config.Config(retries={"max_attempts": 1})
+        for key, secret in ((harness.ACCESS_KEY_ID, "not-the-secret"), ("AKIAUNKNOWN000000000", "x")):
+            client = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                           region_name=harness.REGION).client(
+                "cloudwatch", endpoint_url=server.endpoint, config=config)
+            with self.assertRaises(botocore.exceptions.ClientError):
+                client.describe_alarms()
+        log = server.log()
+        refused = [line for line in log.splitlines() if " info  refused monitoring " in line]
+        self.assertEqual(len(refused), 2, log)
+        self.assertIn("SignatureDoesNotMatch", refused[0])
+        self.assertIn("InvalidClientTokenId", refused[1])
+        self.assertNotIn("not-the-secret", log)
+
+if __name__ == "__main__":
+    harness.main()
