@@ -46,6 +46,21 @@ std::string MainParameters(const std::string& request_parameters) {
   return out;
 }
 
+// "3/10 files, 120,000 events, 40,000 events/s, about 7 s left": the files
+// left take as long as the files done did, on average.
+std::string ProgressLine(std::size_t done, std::size_t total, std::uint64_t events,
+                         double seconds) {
+  std::string line =
+      fmt::format("{}/{} files, {} event{}, {:.0f} events/s", done, total,
+                  fmt::group_digits(events), events == 1 ? "" : "s", events / seconds);
+  if (done > 0 && done < total) {
+    const double left = seconds / static_cast<double>(done) * static_cast<double>(total - done);
+    line += left < 90 ? fmt::format(", about {:.0f} s left", left)
+                      : fmt::format(", about {:.0f} min left", left / 60);
+  }
+  return line;
+}
+
 void PrintForPeople(const server::ReplayResult& result, std::FILE* out) {
   if (result.transitions.empty()) std::fprintf(out, "No alarm changed state.\n");
   for (const server::ReplayTransition& t : result.transitions) {
@@ -334,8 +349,9 @@ int RunReplay(const ReplayCommandOptions& options, std::FILE* out, std::FILE* er
   if (!options.log_group.empty()) replay_options.log_group = options.log_group;
   replay_options.paths = options.paths;
 
-  // Progress only for people watching a terminal, and only once it is slow.
-  const bool show_progress = isatty(fileno(err)) != 0;
+  // Progress only for people watching a terminal (not with --json, whose
+  // reader is a program), and only once it is slow.
+  const bool show_progress = isatty(fileno(err)) != 0 && !options.json;
   const auto started = std::chrono::steady_clock::now();
   bool progress_shown = false;
   server::ReplayProgress progress = [&](std::size_t done, std::size_t total, std::uint64_t events) {
@@ -344,8 +360,8 @@ int RunReplay(const ReplayCommandOptions& options, std::FILE* out, std::FILE* er
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (seconds < 1.0) return;
     progress_shown = true;
-    std::fprintf(err, "\r%zu/%zu files, %llu events, %.0f events/s", done, total,
-                 static_cast<unsigned long long>(events), events / seconds);
+    // "\x1b[K" clears what a longer previous line left.
+    std::fprintf(err, "\r%s\x1b[K", ProgressLine(done, total, events, seconds).c_str());
     std::fflush(err);
   };
   Result<server::ReplayResult> result = server::Replay(*config, replay_options, progress);

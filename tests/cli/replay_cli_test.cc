@@ -1,10 +1,16 @@
 // `trailwatch replay` as a user runs it: options, exit status, the output
 // for people and the JSON lines.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_test_util.h"
@@ -92,6 +98,45 @@ TEST(ReplayCliTest, PeopleSeeTheTimelineAndTheEvidence) {
   EXPECT_TRUE(Contains(run.out, "Replayed 1 event of log group ")) << run.out;
   EXPECT_TRUE(Contains(run.out, " from 1 file (")) << run.out;
   EXPECT_TRUE(run.err.empty()) << run.err;  // no progress line when not a terminal
+}
+
+// On a terminal a slow replay shows progress (files, events, rate, the time
+// left); with --json, or when not on a terminal, nothing. A FIFO holds the
+// first of two files open for a second and a half to make it slow; util-linux's
+// `script` gives trailwatch a terminal.
+std::string ReplayOnATerminal(const TempDir& dir, const std::string& extra) {
+  const std::string fifo = dir.File("a.json");
+  unlink(fifo.c_str());
+  EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    int fd = open(fifo.c_str(), O_WRONLY);
+    const std::string records =
+        "{\"Records\":[" + Record("2023-07-10T10:00:05Z", "ListUsers") + "]}";
+    EXPECT_EQ(write(fd, records.data(), records.size()), static_cast<ssize_t>(records.size()));
+    close(fd);
+  });
+  const std::string command = "script -qefc '" + std::string(TW_BINARY) + " replay --template " +
+                              kTemplate + " " + extra + " " + fifo + " " + dir.File("b.json") +
+                              "' /dev/null > " + dir.File("terminal") + " 2>&1";
+  const int status = std::system(command.c_str());
+  writer.join();
+  EXPECT_EQ(status, 0) << Slurp(dir.File("terminal"));
+  return Slurp(dir.File("terminal"));
+}
+
+TEST(ReplayCliTest, ATerminalSeesProgressWithTheTimeLeft) {
+  TempDir dir;
+  dir.Write("b.json", "{\"Records\":[" + Record("2023-07-10T10:02:30Z", "AttachUserPolicy") + "]}");
+  const std::string shown = ReplayOnATerminal(dir, "");
+  EXPECT_TRUE(Contains(shown, "\r1/2 files, 1 event, ")) << shown;
+  EXPECT_TRUE(Contains(shown, " events/s, about ")) << shown;
+  EXPECT_TRUE(Contains(shown, " s left\x1b[K")) << shown;
+  EXPECT_TRUE(Contains(shown, "\r2/2 files, 2 events, ")) << shown;
+  EXPECT_TRUE(Contains(shown, "Replayed 2 events of log group ")) << shown;
+  const std::string json = ReplayOnATerminal(dir, "--json");
+  EXPECT_FALSE(Contains(json, "files, ")) << json;
+  EXPECT_TRUE(Contains(json, "\"type\":\"summary\"")) << json;
 }
 
 TEST(ReplayCliTest, BadTemplateAndNoInputExitTwo) {
