@@ -12,6 +12,7 @@
 #include "event/event_view.h"
 #include "ingest/ingest.h"
 #include "pattern/pattern.h"
+#include "server/replay.h"
 
 namespace tw::cli {
 namespace {
@@ -68,13 +69,18 @@ class ResultWriter {
     if (json_) std::fputs("{\"matches\":[", out_);
   }
 
-  void Match(std::uint64_t event_number, std::string_view message,
+  // `file` is named when the input is several files (empty otherwise).
+  void Match(std::uint64_t event_number, std::string_view file, std::string_view message,
              const pattern::ExtractedValues& values) {
     buffer_.clear();
     if (json_) {
       if (matches_ > 0) buffer_.push_back(',');
       buffer_.append("{\"eventNumber\":");
       AppendNumber(&buffer_, event_number);
+      if (!file.empty()) {
+        buffer_.append(",\"file\":");
+        AppendJsonString(&buffer_, file);
+      }
       buffer_.append(",\"eventMessage\":");
       AppendJsonString(&buffer_, message);
       buffer_.append(",\"extractedValues\":{");
@@ -91,6 +97,10 @@ class ResultWriter {
       buffer_.push_back('#');
       AppendNumber(&buffer_, event_number);
       buffer_.append("  ");
+      if (!file.empty()) {
+        AppendForDisplay(&buffer_, file, kDisplayChars);
+        buffer_.append("  ");
+      }
       AppendForDisplay(&buffer_, message, kDisplayChars);
       buffer_.push_back('\n');
       for (const auto& [key, value] : values) {
@@ -176,7 +186,9 @@ CLI::App* AddTestPatternCommand(CLI::App& app, TestPatternOptions* options) {
                    "the shell)")
       ->required();
   command->add_option("FILE", options->files,
-                      "Input files, plain or gzip; '-' or none reads standard input");
+                      "Input files, plain or gzip, or directories (walked as replay walks them: "
+                      "*.json, *.jsonl, *.ndjson and .gz of those); '-' or none reads standard "
+                      "input. With several files each match names its file");
   command->footer(
       "Events are numbered from 1 across all inputs. Exit status: 0 when all input was read "
       "(even with no matches), 2 for an invalid pattern or unreadable input.\n\n"
@@ -204,8 +216,22 @@ int RunTestPattern(const TestPatternOptions& options, std::FILE* out, std::FILE*
     return 2;
   }
 
-  std::vector<std::string> files = options.files;
-  if (files.empty()) files.push_back("-");
+  // Directories are walked as replay walks them ('-' stays standard input).
+  std::vector<std::string> files;
+  for (const std::string& path : options.files) {
+    if (path == "-") {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<server::SkippedFile> missing;
+    std::vector<std::string> found = server::CollectInputFiles({path}, &missing);
+    // What cannot be found is kept: reading it fails in order, after the
+    // matches of the inputs before it.
+    if (!missing.empty()) found.push_back(path);
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  if (options.files.empty()) files.push_back("-");
+  const bool name_files = files.size() > 1;
 
   ResultWriter writer(out, options.json);
   writer.Begin();
@@ -223,7 +249,9 @@ int RunTestPattern(const TestPatternOptions& options, std::FILE* out, std::FILE*
     while ((*reader)->Next(&message)) {
       ++events;
       view.Reset(message);
-      if (matcher->Matches(view)) writer.Match(events, message, matcher->Extract(view));
+      if (matcher->Matches(view)) {
+        writer.Match(events, name_files ? file : "", message, matcher->Extract(view));
+      }
     }
     if (!(*reader)->status().ok()) {
       std::fprintf(err, "trailwatch: %s\n", (*reader)->status().message().c_str());

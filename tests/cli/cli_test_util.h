@@ -38,6 +38,7 @@ class TempDir {
   }
   std::string File(const std::string& name) const { return (path_ / name).string(); }
   std::string Write(const std::string& name, const std::string& bytes) const {
+    fs::create_directories(fs::path(File(name)).parent_path());
     std::ofstream(File(name), std::ios::binary) << bytes;
     return File(name);
   }

@@ -160,6 +160,30 @@ TEST(CliTest, UsageErrorsSayWhatWasMeant) {
   EXPECT_FALSE(Contains(serve.out, "--public-url TEXT=")) << serve.out;
 }
 
+// Directories are walked as replay walks them; with several files each match
+// names its file (in text and in JSON), numbered across all of them.
+TEST(CliTest, DirectoriesAreWalkedAndEachMatchNamesItsFile) {
+  TempDir dir;
+  const std::string a = dir.Write("trail/a.json", R"({"Records":[{"eventName":"ListUsers"},)"
+                                                  R"({"eventName":"ConsoleLogin"}]})");
+  const std::string b = dir.Write("trail/sub/b.jsonl", "{\"eventName\":\"ConsoleLogin\"}\n");
+  dir.Write("trail/notes.txt", "ConsoleLogin\n");  // not an input name: skipped
+  Outcome r = Trailwatch({"test-pattern", "{ $.eventName = ConsoleLogin }", dir.File("trail")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "#2  " + a + "  {\"eventName\":\"ConsoleLogin\"}\n  $.eventName = ConsoleLogin\n"
+                   "#3  " + b + "  {\"eventName\":\"ConsoleLogin\"}\n  $.eventName = ConsoleLogin\n"
+                   "2 of 3 events matched\n");
+  Outcome json =
+      Trailwatch({"test-pattern", "--json", "{ $.eventName = ConsoleLogin }", dir.File("trail")});
+  EXPECT_TRUE(Contains(json.out, "{\"eventNumber\":3,\"file\":\"" + b + "\",")) << json.out;
+  Outcome one = Trailwatch({"test-pattern", "--json", "{ $.eventName = ConsoleLogin }", a});
+  EXPECT_FALSE(Contains(one.out, "\"file\"")) << one.out;  // one file: as TestMetricFilter
+  Outcome missing = Trailwatch({"test-pattern", "x", dir.File("nope")});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err,
+            "trailwatch: " + dir.File("nope") + ": cannot open: No such file or directory\n");
+}
+
 TEST(CliTest, InvalidPatternExits2WithTheColumn) {
   const std::string bad = "{ $.eventName = \"x\" && }";
   auto compiled = pattern::Matcher::Compile(bad);
@@ -296,7 +320,7 @@ TEST(CliTest, StandardInput) {
   Outcome mixed = Trailwatch(
       {"test-pattern", "{ $.eventName = eventName2 }", kSample.string(), "-"}, gz.string());
   EXPECT_EQ(mixed.exit_code, 0) << mixed.err;
-  EXPECT_PRED2(HasPrefix, mixed.out, "#10  {\"eventVersion\":");
+  EXPECT_PRED2(HasPrefix, mixed.out, "#10  -  {\"eventVersion\":");  // "-": standard input
   EXPECT_PRED2(HasSuffix, mixed.out, " of 14 events matched\n");
 }
 
