@@ -2,11 +2,13 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/json_output.h"
 #include "common/url.h"
 #include "notify/outbox.h"
+#include "store/database.h"
 
 namespace tw::cli {
 namespace {
@@ -19,13 +21,26 @@ Result<std::unique_ptr<server::Notifier>> OpenNotifier(const OutboxCommandOption
   return server::Notifier::Open(ResolveDeliveryOptions(options.delivery), clock);
 }
 
-int List(const OutboxCommandOptions& options, server::Notifier& n, std::FILE* out, std::FILE* err) {
+// list and show only read: they open the store as a reader, without the
+// data directory's lock, so that they work while `serve` runs (SQLite's WAL
+// lets readers beside the writer).
+Result<store::Database> OpenForReading(const OutboxCommandOptions& options) {
+  const std::string dir = options.delivery.options.data_dir;
+  const std::string path = server::DataDirLayout{dir}.database();
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    return NotFound("no trailwatch data directory at " + dir + " (no " + path + ")");
+  }
+  return store::Database::OpenReader(path);
+}
+
+int List(const OutboxCommandOptions& options, store::Database& db, std::FILE* out, std::FILE* err) {
   notify::DeliveryFilter filter;
   if (options.state == "pending") filter.state = notify::DeliveryState::kPending;
   if (options.state == "delivered") filter.state = notify::DeliveryState::kDelivered;
   if (options.state == "dead") filter.state = notify::DeliveryState::kDead;
   filter.limit = options.limit;
-  notify::Outbox outbox(&n.db());
+  notify::Outbox outbox(&db);
   Result<std::vector<notify::Delivery>> rows = outbox.List(filter);
   Result<notify::OutboxCounts> counts = outbox.Counts();
   if (!rows.ok() || !counts.ok()) {
@@ -50,8 +65,8 @@ int List(const OutboxCommandOptions& options, server::Notifier& n, std::FILE* ou
   return 0;
 }
 
-int Show(const OutboxCommandOptions& options, server::Notifier& n, std::FILE* out, std::FILE* err) {
-  notify::Outbox outbox(&n.db());
+int Show(const OutboxCommandOptions& options, store::Database& db, std::FILE* out, std::FILE* err) {
+  notify::Outbox outbox(&db);
   for (std::int64_t id : options.ids) {
     Result<notify::Delivery> d = outbox.Get(id);
     if (!d.ok()) {
@@ -172,14 +187,20 @@ int RunOutbox(const OutboxCommand& command, const OutboxCommandOptions& options,
     std::fprintf(err, "trailwatch outbox retry: give delivery IDs or --all-dead\n");
     return 2;
   }
+  if (command.list->parsed() || command.show->parsed()) {
+    Result<store::Database> db = OpenForReading(options);
+    if (!db.ok()) {
+      std::fprintf(err, "trailwatch outbox: %s\n", db.status().message().c_str());
+      return 2;
+    }
+    return command.list->parsed() ? List(options, *db, out, err) : Show(options, *db, out, err);
+  }
   SystemClock clock;
   Result<std::unique_ptr<server::Notifier>> n = OpenNotifier(options, &clock);
   if (!n.ok()) {
     std::fprintf(err, "trailwatch outbox: %s\n", n.status().message().c_str());
     return 2;
   }
-  if (command.list->parsed()) return List(options, **n, out, err);
-  if (command.show->parsed()) return Show(options, **n, out, err);
   if (command.retry->parsed()) return Retry(options, **n, clock, out, err);
   if ((*n)->MailDescription().rfind("Maildir", 0) == 0 &&
       options.delivery.options.smtp_url.empty()) {

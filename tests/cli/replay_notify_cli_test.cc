@@ -477,16 +477,34 @@ TEST(ReplayNotifyCliTest, WithoutNotifyNothingIsSentAndNoDataDirectoryIsMade) {
   EXPECT_EQ(hook->requests().size(), 0u);
 }
 
-TEST(ReplayNotifyCliTest, ADataDirectoryInUseIsRefused) {
+// A data directory in use (serve runs on it) still answers `outbox list`
+// and `show`, which only read; what writes (retry, deliver) is refused.
+TEST(ReplayNotifyCliTest, ADataDirectoryInUseIsReadButNotWritten) {
   TempDir dir;
   const std::string data = dir.File("data");
+  Outcome replayed = Trailwatch({"replay", "--notify", "--template",
+                                 dir.Write("t.yaml", SeedTemplate()), "--data-dir", data,
+                                 dir.Write("trail.json", SeedTrail())});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
   Result<store::DirectoryLock> held = store::DirectoryLock::Acquire(data);
   ASSERT_TRUE(held.ok());
-  Outcome run = Trailwatch({"outbox", "list", "--data-dir", data});
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_EQ(run.err, "trailwatch outbox: data directory " + data +
-                         " is in use by another trailwatch process (pid " +
-                         std::to_string(getpid()) + ")\n");
+  Outcome list = Trailwatch({"outbox", "list", "--data-dir", data});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(Contains(list.out, "0 pending, 1 delivered, 0 dead\n")) << list.out;
+  EXPECT_TRUE(Contains(list.out, "delivered email      security@example.com")) << list.out;
+  Outcome show = Trailwatch({"outbox", "show", "1", "--data-dir", data});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_TRUE(Contains(show.out, "\"recipients\": [\n      \"security@example.com\"")) << show.out;
+  Outcome retry = Trailwatch({"outbox", "retry", "1", "--data-dir", data});
+  EXPECT_EQ(retry.exit_code, 2);
+  EXPECT_EQ(retry.err, "trailwatch outbox: data directory " + data +
+                           " is in use by another trailwatch process (pid " +
+                           std::to_string(getpid()) + ")\n");
+  Outcome nowhere = Trailwatch({"outbox", "list", "--data-dir", dir.File("none")});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_EQ(nowhere.err, "trailwatch outbox: no trailwatch data directory at " + dir.File("none") +
+                             " (no " + dir.File("none") + "/trailwatch.db)\n");
+  EXPECT_FALSE(fs::exists(dir.File("none")));
 }
 
 }  // namespace
