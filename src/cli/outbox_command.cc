@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/json_output.h"
+#include "common/log.h"
 #include "common/url.h"
 #include "notify/outbox.h"
+#include "store/data_directory.h"
 #include "store/database.h"
 
 namespace tw::cli {
@@ -24,14 +27,31 @@ Result<std::unique_ptr<server::Notifier>> OpenNotifier(const OutboxCommandOption
 // list and show only read: they open the store as a reader, without the
 // data directory's lock, so that they work while `serve` runs (SQLite's WAL
 // lets readers beside the writer).
-Result<store::Database> OpenForReading(const OutboxCommandOptions& options) {
+// The directory gets the checks every command gives it (refused when others
+// may write it, tightened when they may read it) and the store its
+// integrity check; nothing is created. nullopt when the store has no outbox
+// tables yet (never used by a notifying command, or rebuilt by hand from a
+// damaged file): opening it as a writer creates them.
+Result<std::optional<store::Database>> OpenForReading(const OutboxCommandOptions& options) {
   const std::string dir = options.delivery.options.data_dir;
   const std::string path = server::DataDirLayout{dir}.database();
+  const Status missing = NotFound("no trailwatch data directory at " + dir + " (no " + path + ")");
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) {
-    return NotFound("no trailwatch data directory at " + dir + " (no " + path + ")");
-  }
-  return store::Database::OpenReader(path);
+  if (!std::filesystem::exists(dir, error)) return missing;
+  Result<std::string> tightened = store::SecureDataDirectory(dir);
+  if (!tightened.ok()) return tightened.status();
+  if (!tightened->empty()) LogWarning(*tightened);
+  if (!std::filesystem::exists(path, error)) return missing;
+  Result<store::Database> db = store::Database::OpenReader(path);
+  if (!db.ok()) return db.status();
+  TW_RETURN_IF_ERROR(db->CheckIntegrity());
+  Result<store::Statement> tables =
+      db->Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'deliveries'");
+  if (!tables.ok()) return tables.status();
+  Result<bool> found = tables->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<store::Database>();
+  return std::optional<store::Database>(std::move(db).value());
 }
 
 int List(const OutboxCommandOptions& options, store::Database& db, std::FILE* out, std::FILE* err) {
@@ -187,13 +207,16 @@ int RunOutbox(const OutboxCommand& command, const OutboxCommandOptions& options,
     std::fprintf(err, "trailwatch outbox retry: give delivery IDs or --all-dead\n");
     return 2;
   }
-  if (command.list->parsed() || command.show->parsed()) {
-    Result<store::Database> db = OpenForReading(options);
+  const bool reading = command.list->parsed() || command.show->parsed();
+  if (reading) {
+    Result<std::optional<store::Database>> db = OpenForReading(options);
     if (!db.ok()) {
       std::fprintf(err, "trailwatch outbox: %s\n", db.status().message().c_str());
       return 2;
     }
-    return command.list->parsed() ? List(options, *db, out, err) : Show(options, *db, out, err);
+    if (*db) {
+      return command.list->parsed() ? List(options, **db, out, err) : Show(options, **db, out, err);
+    }
   }
   SystemClock clock;
   Result<std::unique_ptr<server::Notifier>> n = OpenNotifier(options, &clock);
@@ -201,6 +224,8 @@ int RunOutbox(const OutboxCommand& command, const OutboxCommandOptions& options,
     std::fprintf(err, "trailwatch outbox: %s\n", n.status().message().c_str());
     return 2;
   }
+  if (command.list->parsed()) return List(options, (*n)->db(), out, err);
+  if (command.show->parsed()) return Show(options, (*n)->db(), out, err);
   if (command.retry->parsed()) return Retry(options, **n, clock, out, err);
   if ((*n)->MailDescription().rfind("Maildir", 0) == 0 &&
       options.delivery.options.smtp_url.empty()) {

@@ -587,10 +587,7 @@ Status Engine::PublishComposite(const StoredComposite& composite, alarm::StateVa
   notify::AlarmChange change =
       DescribeAlarmChange(composite.spec, facts, trigger, options_.region, options_.account_id,
                           ConsoleAlarmUrl(options_.public_url, composite.spec.alarm_name));
-  std::vector<std::string> warnings;
-  Result<std::vector<std::string>> published =
-      notifier_->PublishTransition(change, actions, &warnings);
-  return published.ok() ? Status::Ok() : published.status();
+  return Notify(change, actions);
 }
 
 Status Engine::CompositeTransition(const StoredComposite& composite,
@@ -656,9 +653,16 @@ Status Engine::Publish(const StoredAlarm& alarm, const alarm::Evaluation& evalua
   notify::AlarmChange change =
       DescribeAlarmChange(alarm.spec, facts, options_.region, options_.account_id,
                           ConsoleAlarmUrl(options_.public_url, alarm.spec.alarm_name));
+  return Notify(change, evaluation.actions);
+}
+
+Status Engine::Notify(const notify::AlarmChange& change, const std::vector<std::string>& actions) {
   std::vector<std::string> warnings;
   Result<std::vector<std::string>> published =
-      notifier_->PublishTransition(change, evaluation.actions, &warnings);
+      notifier_->PublishTransition(change, actions, &warnings);
+  if (options_.on_warning) {
+    for (const std::string& warning : warnings) options_.on_warning(warning);
+  }
   return published.ok() ? Status::Ok() : published.status();
 }
 

@@ -89,6 +89,10 @@ struct EngineOptions {
   // counters, on the thread that sent the batch (PutLogEvents: not under the
   // engine's lock). Must be quick and thread-safe.
   std::function<void(const IngestReport&)> on_ingest;
+  // Called (under the engine's lock) with what a transition's notifications
+  // could not do (a topic that does not exist, a subscription pending
+  // confirmation), for the log.
+  std::function<void(const std::string&)> on_warning;
 };
 
 // The services, for operations that need more than one call under one lock.
@@ -219,6 +223,9 @@ class Engine {
   // the child whose transition caused it, when one did.
   Status CompositeTransition(const StoredComposite& composite, const alarm::Evaluation& evaluation,
                              const alarm::ChildState* trigger);
+  // Publishes a change to its actions' topics; what could not be done goes
+  // to on_warning.
+  Status Notify(const notify::AlarmChange& change, const std::vector<std::string>& actions);
   // The notifications of a composite's change from `old_state` to `new_state`.
   Status PublishComposite(const StoredComposite& composite, alarm::StateValue old_state,
                           const alarm::AlarmState& new_state,

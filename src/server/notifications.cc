@@ -153,6 +153,16 @@ Result<std::vector<std::string>> Notifier::PublishTransition(
       continue;
     }
     message_ids.push_back(std::move(id).value());
+    // SNS sends nothing to a subscription that is not confirmed; say so, or
+    // an operator waits for a mail that cannot come.
+    Result<std::vector<notify::Subscription>> subscriptions = sns_->ListSubscriptions(action);
+    if (!subscriptions.ok()) return subscriptions.status();
+    for (const notify::Subscription& s : *subscriptions) {
+      if (s.confirmed) continue;
+      warnings->push_back("alarm " + change.alarm_name + ": not sent to " + s.protocol + " " +
+                          RedactUrlPasswords(s.endpoint) + " (topic " + action +
+                          "): the subscription is pending confirmation");
+    }
   }
   TW_RETURN_IF_ERROR(transaction->Commit());
   deliverer_->Wake();

@@ -343,6 +343,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     LogInfo("alarm " + name + " is " + alarm::StateName(e.state.value) + ": " + e.state.reason);
   };
   engine_options.on_ingest = [&metrics](const IngestReport& r) { metrics.OnIngest(r); };
+  engine_options.on_warning = [](const std::string& warning) { LogWarning(warning); };
   Result<std::unique_ptr<Engine>> engine = Engine::Open(notifier->get(), engine_options, &clock);
   if (!engine.ok()) {
     LogError(engine.status().message());

@@ -66,5 +66,37 @@ class ServeCliTest(harness.IntegrationTest):
         self.assertIn("InvalidClientTokenId", refused[1])
         self.assertNotIn("not-the-secret", log)
 
+    def test_the_readme_confirmation_one_liner_after_the_tour(self):
+        """The tour's replay --notify leaves alarm mails in the Maildir first; the
+        README's one-liner must still pick the confirmation mail. Before it is
+        confirmed, an alarm's mail to the subscription is logged as not sent."""
+        subprocess.run([harness.BINARY, "replay", "--notify", "--template",
+                        os.path.join(EXAMPLES, "iam-policy-change.yaml"),
+                        os.path.join(EXAMPLES, "sample-cloudtrail.json")],
+                       cwd=self.workdir, check=True, capture_output=True, timeout=60)
+        server = self.start_server(data_dir=os.path.join(self.workdir, "trailwatch-data"))
+        sns, cloudwatch = harness.boto3_clients(self.workdir, server.endpoint, "sns", "cloudwatch")
+        topic = sns.create_topic(Name="iam-alerts")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="you@example.com")
+        cloudwatch.put_metric_alarm(
+            AlarmName="drill", Namespace="App", MetricName="m", Statistic="Maximum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold", AlarmActions=[topic])
+        cloudwatch.set_alarm_state(AlarmName="drill", StateValue="ALARM", StateReason="drill")
+        harness.wait_until(lambda: "alarm drill: not sent to email you@example.com (topic " + topic +
+                           "): the subscription is pending confirmation" in server.log(),
+                           what="the log line about the pending subscription")
+
+        with open(os.path.join(harness.SOURCE_DIR, "README.md")) as f:
+            [one_liner] = [line for line in f if line.startswith("python3 -c 'import email")]
+        harness.wait_until(lambda: any("Subscription Confirmation" in open(p, errors="replace").read()
+                                       for p in self.maildir_files()), what="the confirmation mail")
+        subprocess.run(["bash", "-c", one_liner], cwd=self.workdir, check=True, capture_output=True, timeout=30)
+        [subscription] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        self.assertTrue(subscription["SubscriptionArn"].startswith(topic + ":"), subscription)
+
+    def maildir_files(self):
+        new = os.path.join(self.workdir, "trailwatch-data", "maildir", "new")
+        return [os.path.join(new, name) for name in os.listdir(new)] if os.path.isdir(new) else []
+
 if __name__ == "__main__":
     harness.main()
