@@ -1,6 +1,7 @@
 #include "notify/alarm_message.h"
 
 #include <array>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -370,32 +371,125 @@ std::string Link(std::string_view url) {
   return "<a href=\"" + escaped + "\">" + escaped + "</a>";
 }
 
+// The details as rows: DetailBlocks' "Section:" lines become headings and its
+// "- Key: value" lines cells, so that the HTML and the text part cannot say
+// different things.
+std::string DetailRows(const AlarmChange& change) {
+  std::string rows;
+  const std::string details = DetailBlocks(change);
+  std::string_view text = details;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (line.empty()) continue;
+    if (!line.starts_with("- ")) {
+      line.remove_suffix(line.ends_with(':') ? 1 : 0);
+      rows += "<tr><th colspan=\"2\" style=\"text-align:left;padding:12px 0 4px;font-size:15px\">" +
+              HtmlEscape(line) + "</th></tr>\n";
+      continue;
+    }
+    line.remove_prefix(2);
+    const std::size_t colon = line.find(':');
+    std::string key, value;
+    // Keys are words ("Reason for State Change", "INSUFFICIENT_DATA"); a
+    // sentence or an alarm rule ("ALARM(\"arn:...\")") is one value.
+    const bool keyed = colon != std::string_view::npos &&
+                       std::all_of(line.begin(), line.begin() + colon, [](char c) {
+                         return std::isalpha(static_cast<unsigned char>(c)) || c == ' ' || c == '_';
+                       });
+    if (!keyed) {
+      value = std::string(line);
+    } else {
+      key = std::string(line.substr(0, colon));
+      value = std::string(line.substr(colon + 1));
+      value.erase(0, value.find_first_not_of(' '));
+    }
+    if (key.empty()) {
+      rows += "<tr><td colspan=\"2\" style=\"padding:2px 0;word-break:break-word\">" +
+              HtmlEscape(value) + "</td></tr>\n";
+      continue;
+    }
+    rows += "<tr><td style=\"padding:2px 12px 2px 0;color:#57606a;vertical-align:top;width:38%\">" +
+            HtmlEscape(key) + "</td><td style=\"padding:2px 0;word-break:break-word\">" +
+            HtmlEscape(value) + "</td></tr>\n";
+  }
+  return rows;
+}
+
+const char* StateColour(std::string_view state) {
+  if (state == "ALARM") return "#b42318";
+  if (state == "OK") return "#1a7f37";
+  return "#57606a";
+}
+
+// A mail that reads on a phone as on a desktop: one column at most 640 px
+// wide, inline styles only (mail clients drop <style>), the state as a
+// coloured banner, the reason, "What happened" first, then the details;
+// links to the trailwatch console, never to AWS's.
 std::string EmailHtml(const AlarmChange& change, std::string_view unsubscribe_url) {
+  const std::string colour = StateColour(change.new_state);
   std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<p>" +
-      HtmlEscape(Intro(change)) + "</p>\n<p>View this alarm in the AWS Management Console:<br>" +
-      Link(ConsoleUrl(change)) + "</p>\n<pre>" + HtmlEscape(DetailBlocks(change)) + "</pre>\n";
-  if (!change.evidence.empty() || change.evidence_total > 0) {
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
+      HtmlEscape(AlarmSubject(change)) +
+      "</title></head>\n"
+      "<body style=\"margin:0;padding:0;background:#f3f4f6;color:#1f2328;font-family:-apple-system,"
+      "'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45\">\n"
+      "<div style=\"max-width:640px;margin:0 auto;padding:12px\">\n"
+      "<div class=\"banner\" style=\"background:" +
+      colour +
+      ";color:#ffffff;padding:14px 16px;border-radius:6px 6px 0 0;font-size:19px;"
+      "font-weight:600;word-break:break-word\">" +
+      HtmlEscape(change.new_state) + ": " + HtmlEscape(change.alarm_name) +
+      "</div>\n<div style=\"background:#ffffff;padding:16px;border:1px solid #d0d7de;"
+      "border-top:0;border-radius:0 0 6px 6px\">\n"
+      "<p class=\"reason\" style=\"margin:0 0 8px;word-break:break-word\">" +
+      HtmlEscape(change.new_state_reason) +
+      "</p>\n<p style=\"margin:0 0 12px;color:#57606a;font-size:13px\">" +
+      HtmlEscape(change.old_state + " \u2192 " + change.new_state + " at " +
+                 FormatAwsLongTime(change.state_change_time) + " in " +
+                 RegionDisplayName(change.region)) +
+      "</p>\n";
+  if (!change.console_url.empty()) {
+    const std::string url = HtmlEscape(change.console_url);
     out +=
-        "<h3>What happened</h3>\n<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n"
-        "<tr><th>Time</th><th>Who</th><th>Action</th><th>On what</th><th>From</th>"
-        "<th>Result</th></tr>\n";
+        "<p style=\"margin:0 0 16px\"><a class=\"console\" href=\"" + url +
+        "\" style=\"display:inline-block;background:#0969da;color:#ffffff;text-decoration:none;"
+        "padding:8px 14px;border-radius:6px\">Open the alarm in the trailwatch console</a></p>\n";
+  }
+  if (!change.evidence.empty() || change.evidence_total > 0) {
+    out += "<h2 style=\"font-size:16px;margin:16px 0 4px\">What happened</h2>\n";
     for (const EvidenceLine& e : change.evidence) {
       EvidenceRow r = DescribeEvidence(e);
-      out += "<tr>";
-      for (const std::string* cell : {&r.time, &r.who, &r.action, &r.on_what, &r.from, &r.result}) {
-        out += "<td>" + HtmlEscape(cell->empty() ? "-" : *cell) + "</td>";
+      const bool failed = r.result != "succeeded";
+      out +=
+          "<div class=\"event\" style=\"border-top:1px solid #d0d7de;padding:8px 0;"
+          "word-break:break-word\">\n<div><strong class=\"action\">" +
+          HtmlEscape(r.action.empty() ? "-" : r.action) + "</strong>";
+      if (!r.on_what.empty()) out += " on <span class=\"on\">" + HtmlEscape(r.on_what) + "</span>";
+      out +=
+          " <span class=\"result\" style=\"color:" + std::string(failed ? "#b42318" : "#1a7f37") +
+          "\">" + HtmlEscape(r.result) + "</span></div>\n";
+      if (!r.who.empty())
+        out += "<div>by <span class=\"who\">" + HtmlEscape(r.who) + "</span></div>\n";
+      std::string where = HtmlEscape(r.time);
+      if (!r.from.empty()) {
+        where = (where.empty() ? "" : where + " \u00b7 ") + "from <span class=\"from\">" +
+                HtmlEscape(r.from) + "</span>";
       }
-      out += "</tr>\n";
+      if (!where.empty())
+        out += "<div style=\"color:#57606a;font-size:13px\">" + where + "</div>\n";
+      out += "</div>\n";
     }
-    out += "</table>\n";
     if (std::uint64_t n = NotShown(change); n > 0) out += "<p>" + MoreEvents(n) + "</p>\n";
   }
-  out += "<p>--<br>";
-  out += kFooterLead;
-  out += "<br>" + Link(unsubscribe_url) + "</p>\n<p>";
-  out += HtmlEscape(kFooterTail);
-  out += "</p>\n</body></html>\n";
+  out +=
+      "<h2 style=\"font-size:16px;margin:16px 0 0\">Details</h2>\n"
+      "<table class=\"details\" style=\"border-collapse:collapse;width:100%;font-size:14px\">\n" +
+      DetailRows(change) + "</table>\n</div>\n";
+  out += "<p style=\"color:#57606a;font-size:12px;padding:0 4px\">" + HtmlEscape(kFooterLead) +
+         "<br>" + Link(unsubscribe_url) + "</p>\n</div>\n</body></html>\n";
   return out;
 }
 

@@ -173,9 +173,17 @@ TEST(ReplayNotifyCliTest, TheSeedScenarioMailAndWebhookArriveWithTheEvidence) {
                       "arn:aws:sns:us-east-1:111122223333:trailwatch-iam-policy-changes:"),
             std::string::npos)
       << text;
-  EXPECT_NE(mail.html.find("<td>arn:aws:iam::111122223333:user/mallory</td>"), std::string::npos)
+  EXPECT_NE(mail.html.find("<span class=\"who\">arn:aws:iam::111122223333:user/mallory</span>"),
+            std::string::npos)
       << mail.html;
-  EXPECT_NE(mail.html.find("<td>203.0.113.7 (us-east-1)</td>"), std::string::npos);
+  EXPECT_NE(mail.html.find("<span class=\"from\">203.0.113.7 (us-east-1)</span>"),
+            std::string::npos);
+  // The console link is trailwatch's (--public-url), never AWS's.
+  EXPECT_NE(mail.html.find("<a class=\"console\" href=\"http://127.0.0.1:4566/console/#/alarms/"
+                           "IAMPolicyChanges\""),
+            std::string::npos)
+      << mail.html;
+  EXPECT_EQ(mail.html.find("amazon.com"), std::string::npos);
 
   // The webhook: SNS's envelope, signed with the key kept in the data dir.
   std::vector<testing::ReceivedRequest> got = hook->WaitForRequests(1, kWait);

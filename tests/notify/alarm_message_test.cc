@@ -319,17 +319,28 @@ TEST(AlarmEmailTest, HtmlEscapesEveryField) {
   EXPECT_EQ(mail.html.find("<x>"), std::string::npos);
   EXPECT_NE(mail.html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(mail.html.find("a &amp; b &quot;quoted&quot; &#39;single&#39;"), std::string::npos);
-  EXPECT_NE(mail.html.find("<td>bucketName=&lt;img src=x&gt;</td>"), std::string::npos);
+  EXPECT_NE(mail.html.find("<span class=\"on\">bucketName=&lt;img src=x&gt;</span>"),
+            std::string::npos);
   EXPECT_NE(mail.html.find(R"(<a href="https://example.com/u?a=1&amp;b=&lt;x&gt;">)"),
             std::string::npos);
-  // The console link percent-encodes the name.
-  EXPECT_NE(mail.html.find("alarm/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"), std::string::npos);
-  // Same content as the text: table rows, the remainder line and the footer.
-  EXPECT_NE(mail.html.find("<td>Client.UnauthorizedOperation</td>"), std::string::npos);
-  EXPECT_NE(mail.html.find("<td>succeeded</td>"), std::string::npos);
-  EXPECT_NE(mail.html.find("<p>(and 3 more events not shown)</p>"), std::string::npos);
-  EXPECT_NE(mail.html.find("please contact us at https://aws.amazon.com/support"),
+  // The text's console link percent-encodes the name; without a trailwatch
+  // console URL the HTML has no console link at all (never AWS's).
+  EXPECT_NE(mail.text.find("alarm/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"), std::string::npos);
+  EXPECT_EQ(mail.html.find("amazon.com"), std::string::npos);
+  EXPECT_EQ(mail.html.find("class=\"console\""), std::string::npos);
+  c.console_url = "https://trailwatch.example/console/#/alarms/%3Cx%3E?a=1&b=2";
+  EXPECT_NE(AlarmEmail(c, "https://example.com/u").html.find(
+                R"(<a class="console" href="https://trailwatch.example/console/#/alarms/%3Cx%3E?a=1&amp;b=2")"),
             std::string::npos);
+  // Same content as the text: the events, the remainder line, the details.
+  EXPECT_NE(mail.html.find(">Client.UnauthorizedOperation</span>"), std::string::npos);
+  EXPECT_NE(mail.html.find(">succeeded</span>"), std::string::npos);
+  EXPECT_NE(mail.html.find("<p>(and 3 more events not shown)</p>"), std::string::npos);
+  EXPECT_NE(mail.html.find(">AWS Account</td><td style=\"padding:2px 0;word-break:break-word\">"
+                           "123456789012</td>"),
+            std::string::npos);
+  // The state as a coloured banner, first.
+  EXPECT_NE(mail.html.find("<div class=\"banner\" style=\"background:#b42318;"), std::string::npos);
   // The text alternative is not escaped.
   EXPECT_NE(mail.text.find("\"<script>alert(1)</script>\""), std::string::npos);
 }

@@ -212,7 +212,7 @@ TEST(DescribeEventTest, SignInFailuresFromRealRecordsAreFailures) {
       << mail.text;
   EXPECT_EQ(mail.text.find("succeeded"), std::string::npos);
   EXPECT_EQ(mail.html.find("succeeded"), std::string::npos);
-  EXPECT_NE(mail.html.find("<td>Failed authentication</td>"), std::string::npos);
+  EXPECT_NE(mail.html.find(">Failed authentication</span>"), std::string::npos);
   Json evidence = Json::parse(notify::AlarmEvidenceJson(change));
   EXPECT_EQ(evidence["events"][0]["failure"], "Failed authentication");
   EXPECT_EQ(evidence["events"][0]["errorMessage"], "Failed authentication");
