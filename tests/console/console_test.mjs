@@ -27,32 +27,23 @@
 //     after sign-out the old cookie is refused; a 401 returns to sign-in.
 // Screenshots of each page go to <build>/console-screenshots/.
 
-import {execFile, spawn} from 'node:child_process';
-import crypto from 'node:crypto';
+import {execFile} from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 
-import {chromium} from 'playwright-core';
+import {
+  ACCESS_KEY_ID, BINARY, SCREENSHOTS, SECRET, SHARED_DIR, SOURCE_DIR, STEP, awsClients, expectText,
+  launchBrowser, pageWatcher, shot, startReceiver, startServer, waitFor,
+} from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE_DIR = process.env.TW_SOURCE_DIR ?? path.resolve(HERE, '..', '..');
-const SHARED_DIR = process.env.TW_SHARED_DIR ?? path.resolve(SOURCE_DIR, '..', 'shared');
-const BINARY = process.env.TW_BINARY ?? path.join(SOURCE_DIR, 'build', 'trailwatch');
-const SCREENSHOTS = process.env.TW_SCREENSHOT_DIR ?? path.join(path.dirname(BINARY), 'console-screenshots');
-const CHROMIUM = process.env.TW_CHROMIUM ?? '/usr/bin/chromium';
 const TEMPLATE = path.join(SOURCE_DIR, 'examples', 'iam-policy-change.yaml');
 const CLOUDTRAIL_FILE = path.join(SHARED_DIR, 'data', 'cloudtrail', 'aws_dataset',
     '218007301253_CloudTrail_us-east-1_20230710T1220Z_ovtmbuX3ENJ119uH.json');
 
-const ACCESS_KEY_ID = 'AKIATWCONSOLE0000001';
-const SECRET = 'tw/console+Secret0123456789abcdefGHIJ';
-const REGION = 'us-east-1';
 const ALARM = 'IAMPolicyChanges';
 const GROUP = 'CloudTrail/DefaultLogGroup';
 const STREAM = 'console-test';
@@ -60,150 +51,20 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const CONDITION = 'ALARM when Maximum > 0 for 1 of 1 periods of 5 minutes; missing data = not breaching';
 const INVALID_PATTERN = '{ $.eventName = "x" && status = 401 }';  // column 24: not a selector
-const STEP = 20_000;  // longest wait for anything the UI should show promptly
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-console-'));
 let server;   // {process, base, log()}
 let browser;
 let context;
 let receiver;  // the HTTP subscriber for the dead-letter check
-const problems = [];  // CSP violations and script errors seen in any page
-const apiBodies = [];  // every /console/api/ response body the browser got
 
-// ---- SigV4 (the AWS calls that feed the server) ----
-
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
-
-function signedHeaders(service, url, body, headers) {
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
-  const all = {...headers, host: new URL(url).host, 'x-amz-date': amzDate};
-  const names = Object.keys(all).map((n) => n.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'),
-    sha256(body)].join('\n');
-  const scope = `${day}/${REGION}/${service}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  let key = hmac(`AWS4${SECRET}`, day);
-  for (const part of [REGION, service, 'aws4_request']) key = hmac(key, part);
-  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
-  delete all.host;  // fetch sends the same Host itself
-  all.authorization = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY_ID}/${scope}, ` +
-      `SignedHeaders=${names.join(';')}, Signature=${signature}`;
-  return all;
-}
-
-async function logs(operation, input) {
-  const body = JSON.stringify(input);
-  const response = await fetch(`${server.base}/`, {
-    method: 'POST', body,
-    headers: signedHeaders('logs', server.base, body, {
-      'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Logs_20140328.${operation}`,
-    }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${operation}: ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function cloudwatch(operation, input) {
-  const body = JSON.stringify(input);
-  const response = await fetch(`${server.base}/`, {
-    method: 'POST', body,
-    headers: signedHeaders('monitoring', server.base, body, {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `GraniteServiceVersion20100801.${operation}`,
-    }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${operation}: ${text}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function sns(params) {
-  const body = new URLSearchParams({...params, Version: '2010-03-31'}).toString();
-  const response = await fetch(`${server.base}/`, {
-    method: 'POST', body,
-    headers: signedHeaders('sns', server.base, body, {'content-type': 'application/x-www-form-urlencoded'}),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${params.Action}: ${text}`);
-  return text;
-}
-
-// ---- the server, the browser, helpers ----
-
-function startServer() {
-  const child = spawn(BINARY, ['serve', '--listen', '127.0.0.1:0', '--access-key', `${ACCESS_KEY_ID}:${SECRET}`,
-    '--data-dir', path.join(scratch, 'data'), '--template', TEMPLATE, '--early-alarm',
-    // The dead-letter check's receiver is on 127.0.0.1, refused as an endpoint by default.
-    '--allow-endpoint', '127.0.0.1/32'],
-  {cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'pipe']});
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`trailwatch serve did not start:\n${log}`)), 15_000);
-    child.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (m && !server) {
-        clearTimeout(timer);
-        resolve({process: child, base: m[1], log: () => log});
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`trailwatch serve exited (${code}):\n${log}`)));
-  });
-}
-
-function startReceiver() {
-  const state = {accept: false, requests: []};
-  const httpServer = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      state.requests.push({type: req.headers['x-amz-sns-message-type'], accepted: state.accept});
-      res.writeHead(state.accept ? 200 : 500).end();
-    });
-  });
-  return new Promise((resolve) => httpServer.listen(0, '127.0.0.1', () => {
-    state.url = `http://127.0.0.1:${httpServer.address().port}/sns`;
-    state.close = () => new Promise((r) => httpServer.close(r));
-    resolve(state);
-  }));
-}
-
-function watch(page) {
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`script error: ${err.message}`));
-  page.on('response', (response) => {
-    if (!response.url().includes('/console/api/')) return;
-    apiBodies.push(response.text().catch(() => ''));
-  });
-  return page;
-}
+let logs;        // the AWS clients of the server (harness.awsClients)
+let cloudwatch;
+let sns;
+const {problems, apiBodies, watch} = pageWatcher();
 
 async function newPage() {
   return watch(await context.newPage());
-}
-
-async function shot(page, name) {
-  await page.screenshot({path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true});
-}
-
-const waitFor = (locator, options) => locator.waitFor({timeout: STEP, ...options});
-
-async function expectText(locator, expected, timeout = STEP) {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  for (;;) {
-    last = (await locator.allTextContents()).join(' ');
-    if (expected instanceof RegExp ? expected.test(last) : last.includes(expected)) return last;
-    if (Date.now() > deadline) assert.fail(`expected ${expected} in ${locator}, got: ${last.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 // The DeletePolicy record of the shared CloudTrail file, happening now.
@@ -216,17 +77,12 @@ function deletePolicyRecord() {
 
 before(async () => {
   assert.ok(fs.existsSync(BINARY), `no trailwatch binary at ${BINARY} (build it first)`);
-  assert.ok(fs.existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install chromium`);
-  fs.mkdirSync(SCREENSHOTS, {recursive: true});
-  server = await startServer();
+  server = await startServer(path.join(scratch, 'data'), ['--template', TEMPLATE, '--early-alarm',
+    // The dead-letter check's receiver is on 127.0.0.1, refused as an endpoint by default.
+    '--allow-endpoint', '127.0.0.1/32']);
+  ({logs, cloudwatch, sns} = awsClients(server.base));
   receiver = await startReceiver();
-  // launch() gives chromium a fresh temporary --user-data-dir of its own
-  // (playwright refuses one in `args`; launchPersistentContext is the other way).
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
   context = await browser.newContext({viewport: {width: 1280, height: 900}, baseURL: server.base});
 });
 
@@ -237,9 +93,7 @@ after(async () => {
   await browser?.close();
   await receiver?.close();
   if (server) {
-    const exited = new Promise((resolve) => server.process.once('exit', resolve));
-    server.process.kill('SIGTERM');
-    const code = await exited;
+    const code = await server.stop();
     if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
   }
   fs.rmSync(scratch, {recursive: true, force: true});

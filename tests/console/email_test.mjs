@@ -9,16 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 
-import {chromium} from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE_DIR = process.env.TW_SOURCE_DIR ?? path.resolve(HERE, '..', '..');
-const BINARY = process.env.TW_BINARY ?? path.join(SOURCE_DIR, 'build', 'trailwatch');
-const SCREENSHOTS = process.env.TW_SCREENSHOT_DIR ?? path.join(path.dirname(BINARY), 'console-screenshots');
-const CHROMIUM = process.env.TW_CHROMIUM ?? '/usr/bin/chromium';
+import {BINARY, SOURCE_DIR, launchBrowser, shot, sidewaysOverflow} from './harness.mjs';
 
 // The text/html part of a MIME message, its quoted-printable undone.
 function htmlPart(mail) {
@@ -48,7 +41,6 @@ let htmlFile;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-email-'));
-  fs.mkdirSync(SCREENSHOTS, {recursive: true});
   await promisify(execFile)(BINARY, [
     'replay', '--notify', '--data-dir', path.join(work, 'data'),
     '--public-url', 'https://trailwatch.example.org',
@@ -60,7 +52,7 @@ before(async () => {
   assert.equal(mails.length, 1);
   htmlFile = path.join(work, 'mail.html');
   fs.writeFileSync(htmlFile, htmlPart(mails[0]));
-  browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox']});
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -77,7 +69,7 @@ for (const [name, width, height] of [['desktop', 1440, 900], ['phone', 390, 844]
     assert.equal(await banner.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(180, 35, 24)');
     assert.ok(await banner.isVisible());
     // Nothing wider than the screen (the old <pre> was 1,620 px on a phone).
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await sidewaysOverflow(page);
     assert.ok(overflow <= 0, `the mail is ${overflow} px wider than the ${width} px screen`);
     // A sans-serif face, not the browser's Times.
     assert.match(await page.evaluate(() => getComputedStyle(document.body).fontFamily), /sans-serif$/);
@@ -88,7 +80,7 @@ for (const [name, width, height] of [['desktop', 1440, 900], ['phone', 390, 844]
     // The console link is trailwatch's.
     assert.equal(await page.locator('a.console').getAttribute('href'),
         'https://trailwatch.example.org/console/#/alarms/IAMPolicyChanges');
-    await page.screenshot({path: path.join(SCREENSHOTS, `email-${name}.png`), fullPage: true});
+    await shot(page, `email-${name}`);
     await page.close();
   });
 }
