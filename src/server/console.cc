@@ -6,6 +6,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "api/codec.h"
+#include "common/log.h"
 #include "common/random.h"
 #include "common/url.h"
 #include "event/event_view.h"
@@ -827,7 +829,59 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     if (!s.ok()) return Error(500, s.message());
     return JsonResponse(200, Json{{"ok", true}});
   }
+  if (path.starts_with("aws/") && request.method == "POST") {
+    return CallOperation(request, path.substr(4), *session, now);
+  }
   return Error(404, "no console API " + std::string(path));
+}
+
+api::HttpResponse Console::CallOperation(const api::HttpRequest& request, std::string_view path,
+                                         const Session& session, TimePoint now) {
+  const std::size_t slash = path.find('/');
+  const std::string_view service_name = path.substr(0, slash);
+  const std::string_view operation =
+      slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  api::CallContext context;
+  if (service_name == "logs") {
+    context.service = api::Service::kLogs;
+    context.protocol = api::Protocol::kJson11;
+  } else if (service_name == "monitoring") {
+    context.service = api::Service::kCloudWatch;
+    context.protocol = api::Protocol::kJson10;
+  } else if (service_name == "sns") {
+    context.service = api::Service::kSns;
+    context.protocol = api::Protocol::kJson10;  // the input is JSON; the handlers read either
+  } else {
+    return Error(404, "no service " + std::string(service_name) + " (logs, monitoring or sns)");
+  }
+  const api::Handler* handler =
+      operations_ == nullptr ? nullptr : operations_->Find(context.service, operation);
+  if (handler == nullptr) {
+    return Error(404, "no operation " + std::string(service_name) + " " + std::string(operation));
+  }
+  if (!request.Header("content-type").starts_with("application/json")) {
+    return Error(415, "the body must be JSON (Content-Type: application/json)");
+  }
+  Result<api::Value> input = api::DecodeJson(request.body.empty() ? "{}" : request.body);
+  if (!input.ok()) return Error(400, "the body is not JSON: " + input.status().message());
+  context.operation = std::string(operation);
+  context.region = engine_->options().region;
+  context.access_key_id = session.access_key_id;
+  context.request_id = NewUuid();
+  context.now = now;
+  Result<api::Value, api::ApiError> output = (*handler)(api::InputReader(*input), context);
+  if (!output.ok()) {
+    const api::ApiError& error = output.error();
+    LogInfo("console " + session.access_key_id + " " + std::string(service_name) + " " +
+            context.operation + " refused with " + std::to_string(error.http_status) + ": " +
+            error.code + ": " + error.message);
+    return JsonResponse(error.http_status, Json{{"error", error.message}, {"code", error.code}});
+  }
+  LogInfo("console " + session.access_key_id + " " + std::string(service_name) + " " +
+          context.operation);
+  api::HttpResponse r = JsonResponse(200, Json());
+  r.body = api::EncodeJson(*output);
+  return r;
 }
 
 }  // namespace tw::server

@@ -37,6 +37,13 @@ class Console {
   Console(Engine* engine, std::map<std::string, std::string> secrets, bool tls, const Clock* clock,
           std::vector<std::string> host_names = {});
 
+  // Lets the signed-in console call the service's AWS operations
+  // (POST /console/api/aws/<service>/<Operation>), so that every change the
+  // console makes goes through the same validation and engine calls as the
+  // API's. `operations` must outlive the console; without it that route
+  // answers 404.
+  void ServeOperations(const api::Operations* operations) { operations_ = operations; }
+
   // The response for a console request (a path of /console or "/" from a
   // browser), or nullopt for anything else.
   std::optional<api::HttpResponse> Handle(const api::HttpRequest& request);
@@ -52,9 +59,12 @@ class Console {
   std::optional<Session> SessionOf(const api::HttpRequest& request);
 
   api::HttpResponse SignIn(const api::HttpRequest& request, TimePoint now);
+  api::HttpResponse CallOperation(const api::HttpRequest& request, std::string_view path,
+                                  const Session& session, TimePoint now);
   bool HostAllowed(std::string_view host) const;
 
   Engine* engine_;
+  const api::Operations* operations_ = nullptr;
   std::map<std::string, std::string> secrets_;
   bool tls_;
   const Clock* clock_;

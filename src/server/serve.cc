@@ -379,6 +379,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   // The names the console answers to (DNS rebinding): the listen address's
   // and the public URL's hosts, besides IP literals and localhost.
   Console console(engine_ptr, secrets, tls, &clock, {listen->first, UrlHost(delivery.public_url)});
+  console.ServeOperations(&operations);
   const MetricsAccess& access = *metrics_access;
   router_options.local_routes = [engine_ptr, &console, &metrics,
                                  &access](const api::HttpRequest& r) {

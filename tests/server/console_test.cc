@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/console_assets.h"
+#include "server/operations.h"
 
 namespace tw::server {
 namespace {
@@ -348,6 +349,58 @@ TEST_F(ConsoleTest, TheRootRedirectsAndAssetsAreServedFromTheBinary) {
   EXPECT_EQ(HeaderOf(index, "Content-Type"), "text/html; charset=utf-8");
   EXPECT_NE(index.body.find("<html"), std::string::npos);
   EXPECT_EQ(Call("GET", "/console/nope.js").status, 404);
+}
+
+// The console changes things only through the API's own operations: the
+// same validation, the same engine calls, and the API's error codes.
+TEST_F(ConsoleTest, ChangesGoThroughTheApisOperations) {
+  api::Operations operations;
+  RegisterLogsOperations(&operations, engine_.get());
+  RegisterCloudWatchOperations(&operations, engine_.get());
+  RegisterSnsOperations(&operations, engine_.get());
+  console_->ServeOperations(&operations);
+  auto [cookie, csrf] = SignIn();
+  auto post = [&](std::string path, std::string body,
+                  std::string content_type = "application/json", std::string token = "") {
+    return Call("POST", "/console/api/aws/" + path, std::move(body),
+                {{"cookie", cookie},
+                 {"x-csrf-token", token.empty() ? csrf : token},
+                 {"content-type", content_type}});
+  };
+
+  api::HttpResponse put = post("monitoring/PutMetricAlarm", R"({"AlarmName":"Made here",
+      "Namespace":"NS","MetricName":"M","Statistic":"Sum","Period":60,"EvaluationPeriods":1,
+      "Threshold":3,"ComparisonOperator":"GreaterThanThreshold"})");
+  EXPECT_EQ(put.status, 200) << put.body;
+  api::HttpResponse described =
+      post("monitoring/DescribeAlarms", R"({"AlarmNames":["Made here"]})");
+  ASSERT_EQ(described.status, 200) << described.body;
+  Json alarms = Json::parse(described.body)["MetricAlarms"];
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0]["Threshold"], 3.0);
+
+  api::HttpResponse invalid = post("monitoring/PutMetricAlarm", R"({"AlarmName":"x"})");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(invalid.body,
+            R"({"error":"The parameter EvaluationPeriods is required.","code":"MissingParameter"})");
+
+  api::HttpResponse topic = post("sns/CreateTopic", R"({"Name":"ops"})");
+  ASSERT_EQ(topic.status, 200) << topic.body;
+  EXPECT_EQ(Json::parse(topic.body)["TopicArn"], "arn:aws:sns:us-east-1:000000000000:ops");
+
+  EXPECT_EQ(post("logs/PutMetricFilter", R"({"logGroupName":"trail","filterName":"f",
+      "filterPattern":"{ $.x = ","metricTransformations":[{"metricName":"M",
+      "metricNamespace":"NS","metricValue":"1"}]})")
+                .status,
+            400);
+  EXPECT_EQ(post("monitoring/NoSuchThing", "{}").status, 404);
+  EXPECT_EQ(post("ec2/RunInstances", "{}").status, 404);
+  EXPECT_EQ(post("sns/CreateTopic", "Name=x", "application/x-www-form-urlencoded").status, 415);
+  EXPECT_EQ(post("sns/CreateTopic", "{", "application/json").status, 400);
+  // Like every console POST: the session's CSRF token or nothing.
+  EXPECT_EQ(post("sns/CreateTopic", R"({"Name":"evil"})", "application/json", "wrong").status,
+            403);
+  EXPECT_EQ(post("sns/ListTopics", "{}").body.find("evil"), std::string::npos);
 }
 
 }  // namespace
