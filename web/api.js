@@ -66,6 +66,13 @@ export async function request(method, path, body, {signal} = {}) {
 export const get = (path, options) => request('GET', path, undefined, options);
 export const post = (path, body, options) => request('POST', path, body ?? {}, options);
 
+// An AWS operation as the signed-in key (POST api/aws/<service>/<Operation>):
+// every change the console makes goes through the API's own operations.
+// `service` is 'logs', 'monitoring' or 'sns'; `input` uses the JSON
+// protocols' member names. A refusal throws an ApiError whose message is
+// AWS's and whose body.code is AWS's error code.
+export const callAws = (service, operation, input) => post(`aws/${service}/${operation}`, input ?? {});
+
 function accept(data) {
   csrfToken = data.csrfToken;
   current = {accessKeyId: data.accessKeyId, expiresAt: data.expiresAt};
