@@ -1,7 +1,7 @@
 #include "notify/alarm_message.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -212,7 +212,12 @@ std::string ConsoleUrl(const AlarmChange& change) {
 }
 
 std::string Intro(const AlarmChange& change) {
-  return "You are receiving this email because your Amazon CloudWatch Alarm \"" +
+  const std::string reminder = change.reminder
+                                   ? "Reminder: at \"" + FormatAwsLongTime(*change.reminder) +
+                                         "\" the alarm \"" + change.alarm_name +
+                                         "\" is still in the " + change.new_state + " state.\n\n"
+                                   : "";
+  return reminder + "You are receiving this email because your Amazon CloudWatch Alarm \"" +
          change.alarm_name + "\" in the " + RegionDisplayName(change.region) +
          " region has entered the " + change.new_state + " state, because \"" +
          change.new_state_reason + "\" at \"" + FormatAwsLongTime(change.state_change_time) + "\".";
@@ -441,7 +446,8 @@ std::string EmailHtml(const AlarmChange& change, std::string_view unsubscribe_ur
       colour +
       ";color:#ffffff;padding:14px 16px;border-radius:6px 6px 0 0;font-size:19px;"
       "font-weight:600;word-break:break-word\">" +
-      HtmlEscape(change.new_state) + ": " + HtmlEscape(change.alarm_name) +
+      (change.reminder ? "Reminder: " : "") + HtmlEscape(change.new_state) + ": " +
+      HtmlEscape(change.alarm_name) +
       "</div>\n<div style=\"background:#ffffff;padding:16px;border:1px solid #d0d7de;"
       "border-top:0;border-radius:0 0 6px 6px\">\n"
       "<p class=\"reason\" style=\"margin:0 0 8px;word-break:break-word\">" +
@@ -577,7 +583,8 @@ std::string RegionDisplayName(std::string_view region_code) {
 }
 
 std::string AlarmSubject(const AlarmChange& change) {
-  std::string head = OneLine(change.new_state) + ": \"";
+  std::string head =
+      std::string(change.reminder ? "Reminder: " : "") + OneLine(change.new_state) + ": \"";
   std::string tail = "\" in " + OneLine(RegionDisplayName(change.region));
   std::string name = OneLine(change.alarm_name);
   std::size_t fixed = head.size() + tail.size();

@@ -101,6 +101,10 @@ struct AlarmChange {
   // Link under "View this alarm in ..." in the e-mail. Empty: AWS's console
   // deep link for region and alarm name, as CloudWatch writes it.
   std::string console_url;
+  // A reminder (trailwatch extension, alarm/silencing.h): the alarm is
+  // still in new_state at this time, since state_change_time. The message
+  // JSON stays CloudWatch's; the subject, the mail and an attribute say it.
+  std::optional<TimePoint> reminder;
 };
 
 // AWS's display name of a commercial region ("US East (N. Virginia)",
@@ -126,6 +130,9 @@ std::string AlarmMessageJson(const AlarmChange& change);
 // notification (String): SNS envelopes (http/https, email-json) show it
 // under MessageAttributes; raw delivery drops attributes, as on AWS.
 inline constexpr std::string_view kEvidenceAttribute = "trailwatch.evidence";
+// The attribute that marks a reminder (AlarmChange::reminder): String, the
+// time the alarm entered its state.
+inline constexpr std::string_view kReminderAttribute = "trailwatch.reminder";
 
 // The evidence of a change as that attribute's value:
 //   {"total": N, "events": [{"eventTime", "eventName", "eventSource",

@@ -258,6 +258,11 @@ Publication AlarmPublication(const AlarmChange& change) {
   }
   publication.alarm = change;
   publication.origin = "alarm:" + change.alarm_arn + "@" + FormatIso8601(change.state_change_time);
+  if (change.reminder) {
+    publication.attributes[std::string(kReminderAttribute)] = {
+        "String", FormatIso8601(change.state_change_time)};
+    publication.origin = "reminder:" + change.alarm_arn + "@" + FormatIso8601(*change.reminder);
+  }
   return publication;
 }
 

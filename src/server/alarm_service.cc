@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "alarm/silencing.h"
+
 namespace tw::server {
 namespace {
 
@@ -282,6 +284,19 @@ Result<Kept> KeptOf(const Result<Stored>& existing, const std::map<std::string, 
   return Kept{true, alarm::InitialState(now), now, tags};
 }
 
+// A new alarm's silencing tags (alarm/silencing.h): checked, and their
+// ConfigurationUpdate history items written. An update keeps its tags.
+Status RecordInitialSilencing(AlarmService* service, const std::string& name, const Kept& kept,
+                              TimePoint now) {
+  if (!kept.created) return Status::Ok();
+  Result<alarm::Silencing> silencing = alarm::SilencingOf(kept.tags);
+  if (!silencing.ok()) return silencing.status();
+  for (const alarm::HistoryItem& item : alarm::SilencingChanges({}, *silencing, now)) {
+    TW_RETURN_IF_ERROR(service->AddHistory(name, item));
+  }
+  return Status::Ok();
+}
+
 // Put and PutComposite's row: a new configuration, the kept state and tags.
 Status Upsert(store::Database* db, const std::string& table, const std::string& name,
               const std::string& spec_json, const Kept& kept, TimePoint now) {
@@ -379,6 +394,7 @@ Result<bool> AlarmService::PutComposite(const alarm::CompositeSpec& spec,
       Upsert(db_, "composite_alarms", spec.alarm_name, Dump(CompositeJson(spec)), *kept, now));
   TW_RETURN_IF_ERROR(
       AddHistory(spec.alarm_name, alarm::CompositeConfigurationUpdate(spec, now, kept->created)));
+  TW_RETURN_IF_ERROR(RecordInitialSilencing(this, spec.alarm_name, *kept, now));
   TW_RETURN_IF_ERROR(tx->Commit());
   return kept->created;
 }
@@ -406,6 +422,7 @@ Result<bool> AlarmService::Put(const alarm::AlarmSpec& spec,
   TW_RETURN_IF_ERROR(Upsert(db_, "alarms", spec.alarm_name, Dump(SpecJson(spec)), *kept, now));
   TW_RETURN_IF_ERROR(AddHistory(spec.alarm_name,
                                 alarm::ConfigurationUpdate(spec, kept->state, now, kept->created)));
+  TW_RETURN_IF_ERROR(RecordInitialSilencing(this, spec.alarm_name, *kept, now));
   TW_RETURN_IF_ERROR(tx->Commit());
   return kept->created;
 }
@@ -439,17 +456,26 @@ Result<AnyAlarm> AlarmService::Find(const std::string& name) {
 }
 
 Status AlarmService::Tag(const std::string& name, const std::map<std::string, std::string>& add,
-                         const std::vector<std::string>& remove) {
+                         const std::vector<std::string>& remove, TimePoint now) {
   Result<AnyAlarm> found = Find(name);
   if (!found.ok()) return found.status();
-  std::map<std::string, std::string> tags =
+  const std::map<std::string, std::string>& before =
       found->metric ? found->metric->tags : found->composite->tags;
+  std::map<std::string, std::string> tags = before;
   for (const std::string& key : remove) tags.erase(key);
   for (const auto& [key, value] : add) tags[key] = value;
   if (tags.size() > 50) {
     return Status(StatusCode::kInvalidArgument,
                   "The resource can have at most 50 tags; it would have " +
                       std::to_string(tags.size()) + ".");
+  }
+  Result<alarm::Silencing> silencing = alarm::SilencingOf(tags);
+  if (!silencing.ok()) return silencing.status();
+  // Stored tags were checked when set; one that no longer parses counts as unset.
+  Result<alarm::Silencing> was = alarm::SilencingOf(before);
+  for (const alarm::HistoryItem& item :
+       alarm::SilencingChanges(was.ok() ? *was : alarm::Silencing{}, *silencing, now)) {
+    TW_RETURN_IF_ERROR(AddHistory(name, item));
   }
   Json tag_json = Json::object();
   for (const auto& [k, v] : tags) tag_json[k] = v;

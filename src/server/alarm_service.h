@@ -103,9 +103,11 @@ class AlarmService {
 
   // TagResource/UntagResource (metric or composite alarm): removes `remove`, then sets `add`.
   // kNotFound "Alarm <name> not found"; kInvalidArgument when the alarm
-  // would carry more than 50 tags (nothing changes then).
+  // would carry more than 50 tags or a malformed trailwatch:MutedUntil /
+  // trailwatch:RemindEvery (nothing changes then). A change of those writes
+  // its ConfigurationUpdate history item at `now` (alarm/silencing.h).
   Status Tag(const std::string& name, const std::map<std::string, std::string>& add,
-             const std::vector<std::string>& remove);
+             const std::vector<std::string>& remove, TimePoint now);
   // Metric and composite alarms. Unknown names are ignored, as AWS does for
   // metric alarms.
   Status Delete(const std::vector<std::string>& names);

@@ -990,7 +990,7 @@ void RegisterCloudWatchOperations(api::Operations* ops, Engine* engine) {
         return V::Structure(
             {{"Tags", TagListValue(found->metric ? found->metric->tags : found->composite->tags)}});
       }
-      Status s = sv.alarms.Tag(name, add, remove);
+      Status s = sv.alarms.Tag(name, add, remove, engine->clock().Now());
       if (!s.ok()) return api::CloudWatchErrorFor(s);
       return V::Structure();
     });

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "alarm/silencing.h"
 #include "api/codec.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -425,6 +426,18 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     return it == params.end() ? fallback : it->second;
   };
 
+  // An alarm's silencing (alarm/silencing.h): "mutedUntil" while a mute
+  // lasts, "remindEvery" ("4h") when reminders are on; null otherwise.
+  auto add_silencing = [&](const std::map<std::string, std::string>& tags, Json* j) {
+    Result<alarm::Silencing> silencing = alarm::SilencingOf(tags);
+    const bool ok = silencing.ok();
+    (*j)["mutedUntil"] =
+        ok && silencing->MutedAt(now) ? Json(Time(*silencing->muted_until)) : Json(nullptr);
+    (*j)["remindEvery"] = ok && silencing->remind_every
+                              ? Json(alarm::IntervalText(*silencing->remind_every))
+                              : Json(nullptr);
+  };
+
   // The alarm as the list shows it, with a sparkline of the last hours.
   auto alarm_json = [&](const StoredAlarm& a, const MetricService& metrics) {
     const alarm::AlarmSpec& s = a.spec;
@@ -443,6 +456,7 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
            {"threshold", s.threshold},
            {"comparisonOperator", alarm::ComparisonOperatorName(s.comparison_operator)},
            {"actionsEnabled", s.actions_enabled}};
+    add_silencing(a.tags, &j);
     MetricQuery q{.key = s.metric(),
                   .start = now - std::chrono::hours(3),
                   .end = now,
@@ -461,21 +475,23 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
 
   // A composite alarm as the list shows it.
   auto composite_json = [&](const StoredComposite& c) {
-    return Json{{"name", c.spec.alarm_name},
-                {"arn", c.spec.alarm_arn},
-                {"description", c.spec.alarm_description},
-                {"state", alarm::StateName(c.state.value)},
-                {"stateReason", c.state.reason},
-                {"stateUpdated", Time(c.state.updated)},
-                {"stateTransitioned", Time(c.state_transitioned)},
-                {"rule", c.spec.alarm_rule},
-                {"actionsEnabled", c.spec.actions_enabled},
-                {"actionsSuppressor", c.spec.actions_suppressor},
-                {"actionsSuppressorWaitPeriod", c.spec.actions_suppressor_wait_period.value_or(0)},
-                {"actionsSuppressorExtensionPeriod",
-                 c.spec.actions_suppressor_extension_period.value_or(0)},
-                {"actionsSuppressedBy", alarm::SuppressedByName(c.suppression.by)},
-                {"actionsSuppressedReason", c.suppression.Reason()}};
+    Json j{{"name", c.spec.alarm_name},
+           {"arn", c.spec.alarm_arn},
+           {"description", c.spec.alarm_description},
+           {"state", alarm::StateName(c.state.value)},
+           {"stateReason", c.state.reason},
+           {"stateUpdated", Time(c.state.updated)},
+           {"stateTransitioned", Time(c.state_transitioned)},
+           {"rule", c.spec.alarm_rule},
+           {"actionsEnabled", c.spec.actions_enabled},
+           {"actionsSuppressor", c.spec.actions_suppressor},
+           {"actionsSuppressorWaitPeriod", c.spec.actions_suppressor_wait_period.value_or(0)},
+           {"actionsSuppressorExtensionPeriod",
+            c.spec.actions_suppressor_extension_period.value_or(0)},
+           {"actionsSuppressedBy", alarm::SuppressedByName(c.suppression.by)},
+           {"actionsSuppressedReason", c.suppression.Reason()}};
+    add_silencing(c.tags, &j);
+    return j;
   };
 
   // An alarm's latest history items (at most 100), each Action with its

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "alarm/silencing.h"
 #include "common/json_string.h"
 #include "event/event_view.h"
 #include "server/evaluation.h"
@@ -50,6 +52,15 @@ bool SameSpec(const alarm::AlarmSpec& a, const alarm::AlarmSpec& b) {
          a.unit == b.unit && a.actions_enabled == b.actions_enabled &&
          a.alarm_actions == b.alarm_actions && a.ok_actions == b.ok_actions &&
          a.insufficient_data_actions == b.insufficient_data_actions;
+}
+
+// A muted alarm (alarm/silencing.h) changes state and keeps its history,
+// but runs no action: its Action items say so instead.
+void MuteIfSilenced(const std::map<std::string, std::string>& tags, alarm::Evaluation* evaluation) {
+  Result<alarm::Silencing> silencing = alarm::SilencingOf(tags);
+  if (silencing.ok() && silencing->MutedAt(evaluation->state.updated)) {
+    alarm::MuteActions(*silencing->muted_until, evaluation);
+  }
 }
 
 }  // namespace
@@ -146,7 +157,7 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
     }
     // The template's tags are set on every start; tags added by the API stay.
     if (!a.tags.empty()) {
-      Status tagged = alarms_->Tag(a.spec.alarm_name, a.tags, {});
+      Status tagged = alarms_->Tag(a.spec.alarm_name, a.tags, {}, now);
       if (!tagged.ok()) {
         return Status(tagged.code(), "Resources." + a.logical_id + ": " + tagged.message());
       }
@@ -159,7 +170,7 @@ Status Engine::ApplyConfiguration(const Configuration& config, std::vector<std::
       if (!put.ok()) return Status(put.code(), "Resources." + c.logical_id + ": " + put.message());
     }
     if (!c.tags.empty()) {
-      Status tagged = alarms_->Tag(c.spec.alarm_name, c.tags, {});
+      Status tagged = alarms_->Tag(c.spec.alarm_name, c.tags, {}, now);
       if (!tagged.ok()) {
         return Status(tagged.code(), "Resources." + c.logical_id + ": " + tagged.message());
       }
@@ -566,12 +577,16 @@ Status Engine::LiftEndedSuppressions(TimePoint now) {
     // The composite performs the actions of the state it is in, if it
     // changed while they were held.
     if (!held || *held == c.state.value || !c.spec.actions_enabled) continue;
-    const std::vector<std::string>& actions = alarm::ActionsFor(c.spec, c.state.value);
-    if (actions.empty()) continue;
-    for (const alarm::HistoryItem& item : alarm::ActionHistory(actions, now)) {
+    alarm::Evaluation performed;
+    performed.state.updated = now;
+    performed.actions = alarm::ActionsFor(c.spec, c.state.value);
+    performed.history = alarm::ActionHistory(performed.actions, now);
+    MuteIfSilenced(c.tags, &performed);
+    for (const alarm::HistoryItem& item : performed.history) {
       TW_RETURN_IF_ERROR(alarms_->AddHistory(c.spec.alarm_name, item));
     }
-    TW_RETURN_IF_ERROR(PublishComposite(c, *held, c.state, actions, nullptr));
+    if (performed.actions.empty()) continue;
+    TW_RETURN_IF_ERROR(PublishComposite(c, *held, c.state, performed.actions, nullptr));
   }
   return Status::Ok();
 }
@@ -607,6 +622,7 @@ Status Engine::CompositeTransition(const StoredComposite& composite,
     alarm::HoldActions(spec, suppressor, composite.state.value, &e, &suppression, e.state.updated);
     TW_RETURN_IF_ERROR(alarms_->SetSuppression(spec.alarm_name, suppression));
   }
+  MuteIfSilenced(composite.tags, &e);
   TW_RETURN_IF_ERROR(alarms_->RecordComposite(composite.spec.alarm_name, e));
   if (options_.on_transition) {
     options_.on_transition(composite.spec.alarm_name, composite.state.value, e);
@@ -615,8 +631,10 @@ Status Engine::CompositeTransition(const StoredComposite& composite,
   return PublishComposite(composite, composite.state.value, e.state, e.actions, trigger);
 }
 
-Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+Status Engine::Transition(const StoredAlarm& alarm, const alarm::Evaluation& unmuted,
                           const AlarmEvaluation& evidence) {
+  alarm::Evaluation evaluation = unmuted;
+  MuteIfSilenced(alarm.tags, &evaluation);
   std::string evidence_json;
   if (evaluation.state.value == alarm::StateValue::kAlarm) {
     evidence_json = "{\"time\":";
@@ -737,8 +755,99 @@ Status Engine::EvaluateAlarms(TimePoint now) {
     TW_RETURN_IF_ERROR(Transition(a, step.evaluation, step));
   }
   TW_RETURN_IF_ERROR(LiftEndedSuppressions(now));
+  if (on_the_minute) TW_RETURN_IF_ERROR(SendReminders(now));
   TW_RETURN_IF_ERROR(tx->Commit());
   notifier_->deliverer().Wake();
+  return Status::Ok();
+}
+
+Result<std::optional<TimePoint>> Engine::ReminderDue(const std::string& name,
+                                                     const std::map<std::string, std::string>& tags,
+                                                     const alarm::AlarmState& state,
+                                                     TimePoint in_alarm_since, TimePoint now) {
+  if (state.value != alarm::StateValue::kAlarm) return std::optional<TimePoint>();
+  Result<alarm::Silencing> silencing = alarm::SilencingOf(tags);
+  if (!silencing.ok() || !silencing->remind_every) return std::optional<TimePoint>();
+  // The newest reminder since the alarm entered ALARM, from its history.
+  HistoryQuery query{.alarm_name = name, .type = "Action", .start = in_alarm_since};
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> actions = alarms_->History(query, &next);
+  if (!actions.ok()) return actions.status();
+  std::optional<TimePoint> last;
+  for (const HistoryRecord& r : *actions) {
+    if (r.item.summary.starts_with(alarm::kReminderSummaryPrefix)) {
+      last = r.item.timestamp;
+      break;
+    }
+  }
+  return alarm::ReminderDue(*silencing, in_alarm_since, last, now);
+}
+
+Result<alarm::StateValue> Engine::StateBefore(const std::string& name) {
+  HistoryQuery query{.alarm_name = name, .type = "StateUpdate", .limit = 1};
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> updates = alarms_->History(query, &next);
+  if (!updates.ok()) return updates.status();
+  if (!updates->empty()) {
+    nlohmann::json data = nlohmann::json::parse(updates->front().item.data, nullptr, false);
+    if (data.is_object() && data.contains("oldState")) {
+      const std::string old = data["oldState"].value("stateValue", "");
+      if (old == "OK") return alarm::StateValue::kOk;
+      if (old == "ALARM") return alarm::StateValue::kAlarm;
+    }
+  }
+  return alarm::StateValue::kInsufficientData;
+}
+
+Status Engine::SendReminders(TimePoint now) {
+  // One alarm of either kind; `describe(old_state)` makes its message.
+  auto remind = [&](const std::string& name, const std::map<std::string, std::string>& tags,
+                    const alarm::AlarmState& state, TimePoint in_alarm_since,
+                    const std::vector<std::string>& actions, auto describe) -> Status {
+    Result<std::optional<TimePoint>> due = ReminderDue(name, tags, state, in_alarm_since, now);
+    if (!due.ok()) return due.status();
+    if (!*due) return Status::Ok();
+    Result<alarm::StateValue> before = StateBefore(name);
+    if (!before.ok()) return before.status();
+    for (const std::string& arn : actions) {
+      TW_RETURN_IF_ERROR(
+          alarms_->AddHistory(name, alarm::ReminderHistory(arn, in_alarm_since, now)));
+    }
+    TransitionFacts facts;
+    facts.old_state = *before;
+    facts.new_state = state;
+    notify::AlarmChange change = describe(facts);
+    change.reminder = now;
+    return Notify(change, actions);
+  };
+  Result<std::vector<StoredAlarm>> alarms = alarms_->List();
+  if (!alarms.ok()) return alarms.status();
+  for (const StoredAlarm& a : *alarms) {
+    if (!a.spec.actions_enabled || a.spec.alarm_actions.empty()) continue;
+    TW_RETURN_IF_ERROR(remind(a.spec.alarm_name, a.tags, a.state, a.state_transitioned,
+                              a.spec.alarm_actions, [&](TransitionFacts facts) {
+                                facts.configuration_updated = a.configuration_updated;
+                                return DescribeAlarmChange(
+                                    a.spec, facts, options_.region, options_.account_id,
+                                    ConsoleAlarmUrl(options_.public_url, a.spec.alarm_name));
+                              }));
+  }
+  Result<std::vector<StoredComposite>> composites = alarms_->ListComposites();
+  if (!composites.ok()) return composites.status();
+  for (const StoredComposite& c : *composites) {
+    // Actions held by a suppressor are not reminded of either.
+    if (!c.spec.actions_enabled || c.spec.alarm_actions.empty() ||
+        c.suppression.by != alarm::SuppressedBy::kNone) {
+      continue;
+    }
+    TW_RETURN_IF_ERROR(remind(c.spec.alarm_name, c.tags, c.state, c.state_transitioned,
+                              c.spec.alarm_actions, [&](TransitionFacts facts) {
+                                facts.configuration_updated = c.configuration_updated;
+                                return DescribeAlarmChange(
+                                    c.spec, facts, nullptr, options_.region, options_.account_id,
+                                    ConsoleAlarmUrl(options_.public_url, c.spec.alarm_name));
+                              }));
+  }
   return Status::Ok();
 }
 

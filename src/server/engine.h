@@ -207,7 +207,8 @@ class Engine {
   // engine's lock, and sets each one's outcome.
   void CommitPuts(const std::vector<PendingPut*>& puts);
   // Stores a changed evaluation and publishes it; inside a transaction.
-  Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
+  // A muted alarm's transition runs no action (alarm/silencing.h).
+  Status Transition(const StoredAlarm& alarm, const alarm::Evaluation& unmuted,
                     const AlarmEvaluation& evidence);
   // The notifications of a metric alarm's transition, to its actions.
   Status Publish(const StoredAlarm& alarm, const alarm::Evaluation& evaluation,
@@ -242,6 +243,18 @@ class Engine {
   // metric alarms from the store and the given composites.
   Result<std::map<std::string, alarm::ChildState>> AlarmStates(
       const std::vector<StoredComposite>& composites);
+  // The reminders due at `now` (a minute boundary) of alarms that stay in
+  // ALARM with trailwatch:RemindEvery (alarm/silencing.h): each sends the
+  // ALARM actions again, marked as a reminder, with an Action history item.
+  Status SendReminders(TimePoint now);
+  // The reminder due for one alarm, from its tags and its history.
+  Result<std::optional<TimePoint>> ReminderDue(const std::string& name,
+                                               const std::map<std::string, std::string>& tags,
+                                               const alarm::AlarmState& state,
+                                               TimePoint in_alarm_since, TimePoint now);
+  // The state an alarm was in before its latest change (its history's
+  // newest StateUpdate), for a reminder's OldStateValue.
+  Result<alarm::StateValue> StateBefore(const std::string& name);
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
 

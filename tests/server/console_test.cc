@@ -360,8 +360,8 @@ TEST_F(ConsoleTest, ChangesGoThroughTheApisOperations) {
   RegisterSnsOperations(&operations, engine_.get());
   console_->ServeOperations(&operations);
   auto [cookie, csrf] = SignIn();
-  auto post = [&](std::string path, std::string body,
-                  std::string content_type = "application/json", std::string token = "") {
+  auto post = [&](std::string path, std::string body, std::string content_type = "application/json",
+                  std::string token = "") {
     return Call("POST", "/console/api/aws/" + path, std::move(body),
                 {{"cookie", cookie},
                  {"x-csrf-token", token.empty() ? csrf : token},
@@ -381,8 +381,9 @@ TEST_F(ConsoleTest, ChangesGoThroughTheApisOperations) {
 
   api::HttpResponse invalid = post("monitoring/PutMetricAlarm", R"({"AlarmName":"x"})");
   EXPECT_EQ(invalid.status, 400);
-  EXPECT_EQ(invalid.body,
-            R"({"error":"The parameter EvaluationPeriods is required.","code":"MissingParameter"})");
+  EXPECT_EQ(
+      invalid.body,
+      R"({"error":"The parameter EvaluationPeriods is required.","code":"MissingParameter"})");
 
   api::HttpResponse topic = post("sns/CreateTopic", R"({"Name":"ops"})");
   ASSERT_EQ(topic.status, 200) << topic.body;
@@ -398,9 +399,31 @@ TEST_F(ConsoleTest, ChangesGoThroughTheApisOperations) {
   EXPECT_EQ(post("sns/CreateTopic", "Name=x", "application/x-www-form-urlencoded").status, 415);
   EXPECT_EQ(post("sns/CreateTopic", "{", "application/json").status, 400);
   // Like every console POST: the session's CSRF token or nothing.
-  EXPECT_EQ(post("sns/CreateTopic", R"({"Name":"evil"})", "application/json", "wrong").status,
-            403);
+  EXPECT_EQ(post("sns/CreateTopic", R"({"Name":"evil"})", "application/json", "wrong").status, 403);
   EXPECT_EQ(post("sns/ListTopics", "{}").body.find("evil"), std::string::npos);
+}
+
+// The list shows a running mute and reminders; an ended mute is gone.
+TEST_F(ConsoleTest, TheListShowsMutesWhileTheyLastAndReminders) {
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) {
+                    return sv.alarms.Tag("A b",
+                                         {{"trailwatch:MutedUntil", "2024-03-01T13:00:00Z"},
+                                          {"trailwatch:RemindEvery", "240m"}},
+                                         {}, clock_.Now());
+                  })
+                  .ok());
+  auto [cookie, csrf] = SignIn();
+  auto listed = [&, cookie = cookie] {
+    api::HttpResponse r = Call("GET", "/console/api/alarms", "", {{"cookie", cookie}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json::parse(r.body)["alarms"][0];
+  };
+  Json alarm = listed();
+  EXPECT_EQ(alarm["mutedUntil"], "2024-03-01T13:00:00.000Z");
+  EXPECT_EQ(alarm["remindEvery"], "4h");
+  clock_.Set(*ParseTimestamp("2024-03-01T13:00:00Z"));
+  EXPECT_TRUE(listed()["mutedUntil"].is_null());
 }
 
 }  // namespace

@@ -448,7 +448,7 @@ TEST_F(EngineTest, TemplateTagsAreSetAtEveryApplyAndApiTagsStay) {
   EXPECT_EQ(Alarm().tags, (std::map<std::string, std::string>{{"team", "sec"}}));
   ASSERT_TRUE(engine_
                   ->Locked([](Services& sv) {
-                    return sv.alarms.Tag("IAM", {{"owner", "ops"}, {"team", "changed"}}, {});
+                    return sv.alarms.Tag("IAM", {{"owner", "ops"}, {"team", "changed"}}, {}, {});
                   })
                   .ok());
   ASSERT_TRUE(engine_->ApplyConfiguration(config_, &warnings).ok());
@@ -541,6 +541,100 @@ TEST_F(EngineTest, SuppressedCompositeActionsRunWhenTheExtensionPeriodEnds) {
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->front().item.summary,
             "Successfully executed action " + Alarm().spec.alarm_actions[0]);
+}
+
+// A mute (trailwatch:MutedUntil) keeps state and history but runs no
+// action; the alarm's history says when it was muted and what it held back.
+TEST_F(EngineTest, AMutedAlarmChangesStateButSendsNothingUntilTheMuteEnds) {
+  const TimePoint until = clock_.Now() + std::chrono::hours(1);
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) {
+                    return sv.alarms.Tag("IAM", {{"trailwatch:MutedUntil", FormatIso8601(until)}},
+                                         {}, clock_.Now());
+                  })
+                  .ok());
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
+  EXPECT_EQ(Alarm().state.value, alarm::StateValue::kAlarm);
+  EXPECT_TRUE(Outbox().empty());
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> history = engine_->Locked(
+      [&](Services& sv) { return sv.alarms.History({.alarm_name = "IAM", .limit = 3}, &next); });
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ(
+      (*history)[0].item.summary,
+      "Muted until 2024-03-01T13:00:30Z: did not execute action " + Alarm().spec.alarm_actions[0]);
+  EXPECT_EQ((*history)[1].item.summary, "Alarm updated from INSUFFICIENT_DATA to ALARM");
+  EXPECT_EQ((*history)[2].item.summary, "Notifications muted until 2024-03-01T13:00:30Z");
+  EXPECT_EQ((*history)[2].item.type, "ConfigurationUpdate");
+
+  // A malformed value is refused and changes nothing.
+  Status bad = engine_->Locked([&](Services& sv) {
+    return sv.alarms.Tag("IAM", {{"trailwatch:MutedUntil", "later"}}, {}, clock_.Now());
+  });
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Alarm().tags.at("trailwatch:MutedUntil"), "2024-03-01T13:00:30Z");
+
+  clock_.Set(until);
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kOk, "fixed", "").ok());
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "again", "").ok());
+  ASSERT_EQ(Outbox().size(), 1u);
+  EXPECT_EQ(Outbox()[0].item.subject, "ALARM: \"IAM\" in US East (N. Virginia)");
+}
+
+// trailwatch:RemindEvery sends the ALARM actions again while the alarm
+// stays in ALARM, once per interval, marked as a reminder; never after it
+// leaves ALARM.
+TEST_F(EngineTest, RemindersRepeatTheAlarmWhileItStaysInAlarm) {
+  alarm::AlarmSpec steady = Alarm().spec;
+  steady.treat_missing_data = alarm::TreatMissingData::kIgnore;  // no data keeps the state
+  ASSERT_TRUE(engine_->PutMetricAlarm(steady, {}).ok());
+  ASSERT_TRUE(
+      engine_
+          ->Locked([&](Services& sv) {
+            return sv.alarms.Tag("IAM", {{"trailwatch:RemindEvery", "1h"}}, {}, clock_.Now());
+          })
+          .ok());
+  const TimePoint since = clock_.Now();  // 12:00:30
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kAlarm, "testing", "").ok());
+  ASSERT_EQ(Outbox().size(), 1u);
+  auto tick = [&](const char* at) {
+    clock_.Set(*ParseTimestamp(at));
+    ASSERT_TRUE(engine_->EvaluateAlarms(clock_.Now()).ok());
+  };
+  tick("2024-03-01T13:00:00Z");
+  EXPECT_EQ(Outbox().size(), 1u);
+  tick("2024-03-01T13:01:00Z");
+  ASSERT_EQ(Outbox().size(), 2u);
+  const notify::Delivery reminder = Outbox()[0];
+  EXPECT_EQ(reminder.item.subject, "Reminder: ALARM: \"IAM\" in US East (N. Virginia)");
+  EXPECT_EQ(reminder.item.origin, "reminder:" + steady.alarm_arn + "@2024-03-01T13:01:00Z");
+  // The message is CloudWatch's, about the transition it reminds of; the
+  // SNS envelope marks it with the trailwatch.reminder attribute.
+  const std::string body = engine_->Locked([&](Services& sv) {
+    notify::Outbox outbox(&sv.db);
+    return outbox.Get(reminder.id)->item.http->body;
+  });
+  EXPECT_NE(body.find(R"(\"NewStateValue\":\"ALARM\",\"NewStateReason\":\"testing\")"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find(R"(\"OldStateValue\":\"INSUFFICIENT_DATA\")"), std::string::npos);
+  EXPECT_NE(body.find(R"("trailwatch.reminder":{"Type":"String","Value":"2024-03-01T12:00:30Z"})"),
+            std::string::npos);
+  tick("2024-03-01T13:02:00Z");
+  tick("2024-03-01T14:00:00Z");
+  EXPECT_EQ(Outbox().size(), 2u);
+  tick("2024-03-01T14:01:00Z");
+  EXPECT_EQ(Outbox().size(), 3u);
+  std::optional<std::string> next;
+  Result<std::vector<HistoryRecord>> history = engine_->Locked(
+      [&](Services& sv) { return sv.alarms.History({.alarm_name = "IAM", .limit = 1}, &next); });
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->front().item.summary, "Reminder (in ALARM since " + FormatIso8601(since) +
+                                               "): executed action " + steady.alarm_actions[0]);
+  ASSERT_TRUE(engine_->SetAlarmState("IAM", alarm::StateValue::kOk, "fixed", "").ok());
+  tick("2024-03-01T16:00:00Z");
+  EXPECT_EQ(Outbox().size(), 3u);
 }
 
 TEST_F(EngineTest, SetAlarmStateMovesAndFiresButNotTwice) {
