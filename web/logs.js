@@ -342,12 +342,12 @@ function eventSearch(group, query) {
           `(newest first${pattern ? `; ${scanned.toLocaleString('en')} scanned` : ''}` +
           `${data.nextToken ? '; older events not searched yet' : ''}).`;
       more.disabled = false;
-      more.hidden = !data.nextToken;
       more.onclick = () => {
         more.disabled = true;
         page(data.nextToken).catch(failed);
       };
       if (!token) result.replaceChildren(summary, list, more);
+      if (!data.nextToken) more.remove();
     };
     const failed = (err) => {
       if (err.name === 'AbortError' || err.status === 401 || mine !== sequence) return;
