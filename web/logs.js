@@ -1,6 +1,8 @@
-// Log groups: the list, and one group's streams, metric filters, recent
-// events (searched with a filter pattern, matches highlighted) and the
-// pattern tester that re-runs as the pattern is typed.
+// Log groups: the list, and one group's page: the pattern tester (re-run as
+// the pattern is typed) with a form that makes a metric filter of its
+// pattern; the events, searched with a pattern over a time range a page at
+// a time (CloudTrail records as a table, matches highlighted, the raw JSON
+// on expand); the metric filters (edit, delete) and the streams.
 
 import {callAws, get, post} from './api.js';
 import {
@@ -215,7 +217,7 @@ function eventTable(events) {
       const toggle = h('button', {type: 'button', class: 'expander', 'aria-expanded': 'false', 'aria-controls': id,
         title: 'Show the whole event'}, h('span', {class: 'twisty', 'aria-hidden': 'true'}, '▸'), ' ',
       timeEl(event.timestamp));
-      const failure = ct ? ct.failure ?? ct.errorCode : null;
+      const failure = ct?.failure;
       const cells = ct ? [
         h('td', {'data-label': 'Event', class: 'event-name'}, h('strong', null, marked(ct.eventName, terms)),
             ' ', h('span', {class: 'sub service'}, marked(serviceOf(ct.eventSource), terms))),
@@ -228,7 +230,7 @@ function eventTable(events) {
               h('span', {'aria-hidden': 'true'}, '✖ '), marked(failure, terms)) :
           h('span', {class: 'muted'}, '—')),
       ] : [
-        h('td', {'data-label': 'Stream', class: 'stream', colspan: cloudtrail ? 1 : null}, event.stream ?? ''),
+        h('td', {'data-label': 'Stream', class: 'stream'}, event.stream ?? ''),
         h('td', {'data-label': 'Message', colspan: cloudtrail ? columns.length - 2 : null},
             h('code', {class: 'message'}, highlighted(event.message, event.highlights))),
       ];

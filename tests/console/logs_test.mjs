@@ -6,7 +6,7 @@
 //
 // Real CloudTrail records (the aws_dataset file console_test.mjs uses, and a
 // failed root sign-in from panther-analysis) are put with PutLogEvents at
-// times spread over the last five hours.
+// times spread over the last five hours, after a plain line six hours ago.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +47,7 @@ function seedRecords() {
         !r.errorMessage);
   assert.ok(signIn, 'the panther-analysis scenario has a failed ConsoleLogin');
   return [
+    [6 * HOUR, 'not CloudTrail: a plain line'],
     [5 * HOUR, named('GetUser')],
     [4 * HOUR, named('DetachRolePolicy')],
     [3 * HOUR, named('DescribeRegions')],
@@ -81,7 +82,8 @@ test('the log group page', {timeout: 120_000}, async (t) => {
   await logs('CreateLogGroup', {logGroupName: GROUP});
   await logs('CreateLogStream', {logGroupName: GROUP, logStreamName: 'trail'});
   await logs('PutLogEvents', {logGroupName: GROUP, logStreamName: 'trail',
-    logEvents: seeded.map(([ago, record]) => ({timestamp: started - ago, message: JSON.stringify(record)}))});
+    logEvents: seeded.map(([ago, record]) => ({timestamp: started - ago,
+      message: typeof record === 'string' ? record : JSON.stringify(record)}))});
   await logs('CreateLogGroup', {logGroupName: PLAIN_GROUP});
   await logs('CreateLogStream', {logGroupName: PLAIN_GROUP, logStreamName: 'web-1'});
   await logs('PutLogEvents', {logGroupName: PLAIN_GROUP, logStreamName: 'web-1',
@@ -92,14 +94,14 @@ test('the log group page', {timeout: 120_000}, async (t) => {
   const page = watch(await context.newPage());
   await page.goto(`/console/#/logs/${encodeURIComponent(GROUP)}`);
   await signIn(page);
-  const signInRecord = seeded[6][1];
+  const signInRecord = seeded.at(-1)[1];
 
   await t.test('CloudTrail events as a table: event, principal, source IP, error', async () => {
     await waitFor(rowsOf(page).first());
     assert.deepEqual(await page.locator('table.log-events thead th').allTextContents(),
         ['Time', 'Event', 'Principal', 'Source IP', 'Error']);
-    assert.equal(await rowsOf(page).count(), 7);
-    await expectText(page.locator('.search-result > p.muted'), '7 events (newest first).');
+    assert.equal(await rowsOf(page).count(), 8);
+    await expectText(page.locator('.search-result > p.muted'), '8 events (newest first).');
     const newest = rowsOf(page).nth(0);
     assert.equal(await newest.locator('td.event-name').textContent(), 'ConsoleLogin signin');
     assert.equal(await newest.locator('td.principal').textContent(), 'arn:aws:iam::493859302102:root');
@@ -115,11 +117,16 @@ test('the log group page', {timeout: 120_000}, async (t) => {
     assert.equal(await fine.locator('td.event-name').textContent(), 'DeletePolicy iam');
     assert.equal(await fine.locator('td.error-cell').textContent(), '—');
     assert.doesNotMatch(await fine.getAttribute('class'), /\bfailed\b/);
+    // A message that is not CloudTrail's: its stream and text across the other columns.
+    const plain = rowsOf(page).nth(7);
+    assert.equal(await plain.locator('td.stream').textContent(), 'trail');
+    assert.equal(await plain.locator('.message').textContent(), 'not CloudTrail: a plain line');
+    assert.equal(await plain.locator('td').nth(2).getAttribute('colspan'), '3');
   });
 
   await t.test('a row expands to its raw JSON (click and Enter), highlights kept', async () => {
     await page.fill('#search-pattern', '{ $.sourceIPAddress = "92.55.146.245" }');
-    await expectText(page.locator('.search-result > p.muted'), /^1 matching event \(newest first; 7 scanned\)\.$/);
+    await expectText(page.locator('.search-result > p.muted'), /^1 matching event \(newest first; 8 scanned\)\.$/);
     const row = rowsOf(page).first();
     assert.equal(await row.locator('td.ip mark').textContent(), '92.55.146.245');
     const toggle = row.locator('button.expander');
@@ -139,7 +146,7 @@ test('the log group page', {timeout: 120_000}, async (t) => {
     await page.keyboard.press('Enter');
     assert.equal(await detail.isVisible(), true);
     await page.fill('#search-pattern', '');
-    await expectText(page.locator('.search-result > p.muted'), '7 events (newest first).');
+    await expectText(page.locator('.search-result > p.muted'), '8 events (newest first).');
   });
 
   await t.test('the time range: 1 h, all, custom; kept in the URL', async () => {
@@ -150,7 +157,7 @@ test('the log group page', {timeout: 120_000}, async (t) => {
         ['ConsoleLogin', 'DeletePolicy', 'GetInstanceProfile']);
     assert.match(page.url(), /[?&]range=1h(&|$)/);
     await page.click('button[data-range="all"]');
-    await expectText(page.locator('.search-result > p.muted'), '7 events (newest first).');
+    await expectText(page.locator('.search-result > p.muted'), '8 events (newest first).');
     assert.doesNotMatch(page.url(), /range=/);
 
     await page.click('button[data-range="custom"]');
@@ -169,7 +176,7 @@ test('the log group page', {timeout: 120_000}, async (t) => {
     await expectText(page.locator('.search-result > p.muted'), '2 events (newest first).');
     assert.equal(await page.locator('button[data-range="custom"]').getAttribute('aria-pressed'), 'true');
     await page.click('button[data-range="all"]');
-    await expectText(page.locator('.search-result > p.muted'), '7 events (newest first).');
+    await expectText(page.locator('.search-result > p.muted'), '8 events (newest first).');
   });
 
   await t.test('the pattern tester is at the top; a metric filter from its pattern', async () => {
@@ -177,7 +184,7 @@ test('the log group page', {timeout: 120_000}, async (t) => {
     assert.deepEqual(sections, ['Pattern tester', 'Events', 'Metric filters', 'Streams']);
     const pattern = '{ ($.eventName = "ConsoleLogin") && ($.responseElements.ConsoleLogin = "Failure") }';
     await page.fill('#tester-pattern', pattern);
-    await expectText(page.locator('.tester-result .verdict'), '1 of 7 recent events match.');
+    await expectText(page.locator('.tester-result .verdict'), '1 of 8 recent events match.');
     const opener = page.locator('button.create-filter');
     await opener.click();
     assert.equal(await opener.getAttribute('aria-expanded'), 'true');
