@@ -85,6 +85,18 @@ export function timeZoneLabel() {
   return `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
+// A time as a datetime-local input's value, and back to ISO (null when
+// empty or invalid): the inputs are in the zone the console displays.
+export function toDatetimeLocal(t) {
+  return fmtTime(t, {seconds: false}).replace(' ', 'T');
+}
+export function fromDatetimeLocal(value) {
+  if (!value) return null;
+  const seconds = /T\d\d:\d\d$/.test(value) ? `${value}:00` : value;
+  const d = new Date(useUtc ? `${seconds}Z` : seconds);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 // <time> with the ISO value as its datetime and tooltip.
 export function timeEl(iso, options) {
   if (!iso) return h('span', {class: 'muted'}, '—');

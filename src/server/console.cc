@@ -15,6 +15,7 @@
 #include "notify/outbox.h"
 #include "pattern/pattern.h"
 #include "server/console_assets.h"
+#include "server/evaluation.h"
 
 namespace tw::server {
 namespace {
@@ -722,6 +723,21 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     query.limit = limit;
     query.newest_first = true;
     if (std::string token = param("token"); !token.empty()) query.next_token = token;
+    // FilterLogEvents' startTime and endTime (both inclusive), as ISO 8601.
+    using Bound = std::pair<const char*, std::optional<std::int64_t>*>;
+    for (auto [name, bound] : {Bound{"start", &query.start_ms}, Bound{"end", &query.end_ms}}) {
+      const std::string text = param(name);
+      if (text.empty()) continue;
+      std::optional<TimePoint> t = ParseTimestamp(text);
+      if (!t) {
+        return Error(400, std::string(name) + " must be an ISO 8601 time such as " +
+                              "2024-03-01T12:00:00Z, not '" + text + "'");
+      }
+      *bound = ToEpochMillis(*t);
+    }
+    if (query.start_ms && query.end_ms && *query.start_ms > *query.end_ms) {
+      return Error(400, "start " + param("start") + " is after end " + param("end"));
+    }
     Page page;
     Result<std::vector<StoredLogEvent>> events = engine_->FilterLogEvents(*group, query, &page);
     if (!events.ok()) {
@@ -735,13 +751,21 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
     event::EventView view;
     for (const StoredLogEvent& e : *events) {
       view.Reset(e.message);
-      out.push_back({{"stream", e.stream},
-                     {"timestamp", Time(FromEpochMillis(e.timestamp_ms))},
-                     {"message", e.message},
-                     {"eventId", e.event_id()},
-                     {"highlights", pattern_text.empty()
-                                        ? Json::array()
-                                        : HighlightsJson(Highlights(*matcher, view, e.message))}});
+      Json event{{"stream", e.stream},
+                 {"timestamp", Time(FromEpochMillis(e.timestamp_ms))},
+                 {"message", e.message},
+                 {"eventId", e.event_id()},
+                 {"highlights", pattern_text.empty()
+                                    ? Json::array()
+                                    : HighlightsJson(Highlights(*matcher, view, e.message))}};
+      // A CloudTrail record, described as an alarm's evidence describes it.
+      if (const notify::EvidenceLine described = DescribeEvent(e.message);
+          !described.event_name.empty() && !described.event_source.empty()) {
+        std::string evidence;
+        notify::AppendEvidenceJson(&evidence, described);
+        event["cloudtrail"] = Json::parse(evidence);
+      }
+      out.push_back(std::move(event));
     }
     return JsonResponse(200,
                         Json{{"events", out},

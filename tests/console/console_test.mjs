@@ -407,9 +407,9 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
 
   await t.test('log group: the newest events, searched with a pattern, matches highlighted', async () => {
     await other.goto(`/console/#/logs/${encodeURIComponent(GROUP)}`);
-    const events = other.locator('ol.events li.event');
+    const events = other.locator('table.log-events tr.event');
     await waitFor(events.first());
-    await expectText(events.first().locator('.stream'), STREAM);
+    await expectText(events.first().locator('td.event-name'), 'DeletePolicy');
     await other.fill('#search-pattern', '{ $.sourceIPAddress = "192.168.10.20" }');
     await expectText(other.locator('.search-result'), /^1 matching event \(newest first/);
     await expectText(events.first().locator('mark'), '192.168.10.20');
@@ -440,7 +440,7 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await shot(other, '14-tester-match');
   });
 
-  await t.test('log group search: a page at a time, "Search older events" goes on', async () => {
+  await t.test('log group search: a page at a time, "Load more" goes on', async () => {
     await logs('CreateLogStream', {logGroupName: GROUP, logStreamName: 'paging'});
     const now = Date.now();
     await logs('PutLogEvents', {logGroupName: GROUP, logStreamName: 'paging',
@@ -450,11 +450,11 @@ test('the web console, end to end', {timeout: 170_000}, async (t) => {
     await other.fill('#search-pattern', 'PagingProbe');
     const result = other.locator('.search-result');
     await expectText(result.locator('p.muted'), /^50 matching events \(newest first; 50 scanned; older events not searched yet\)/);
-    await expectText(result.locator('li.event').first().locator('.message'), 'PagingProbe 59');
-    await other.click('.search-older');
+    await expectText(result.locator('tr.event').first().locator('.message'), 'PagingProbe 59');
+    await other.click('.load-more');
     await expectText(result.locator('p.muted'), /^60 matching events \(newest first; \d+ scanned\)\.$/);
-    await expectText(result.locator('li.event').last().locator('.message'), 'PagingProbe 0');
-    assert.equal(await other.locator('.search-older').count(), 0);
+    await expectText(result.locator('tr.event').last().locator('.message'), 'PagingProbe 0');
+    assert.equal(await other.locator('.load-more').count(), 0);
   });
 
   await t.test('state-changing requests need the CSRF token and the same Origin', async () => {

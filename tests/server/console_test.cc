@@ -426,5 +426,92 @@ TEST_F(ConsoleTest, TheListShowsMutesWhileTheyLastAndReminders) {
   EXPECT_TRUE(listed()["mutedUntil"].is_null());
 }
 
+// The events endpoint's time range is FilterLogEvents' (startTime and
+// endTime both inclusive), and a CloudTrail record comes with the fields
+// an alarm's evidence shows, its failure included.
+TEST_F(ConsoleTest, LogEventsTakeATimeRangeAndDescribeCloudTrailRecords) {
+  auto [cookie, csrf] = SignIn();
+  ASSERT_TRUE(engine_
+                  ->Locked([&](Services& sv) {
+                    return sv.logs.CreateLogStream("trail", "s", clock_.Now());
+                  })
+                  .ok());
+  const std::int64_t noon = ToEpochMillis(clock_.Now());
+  constexpr std::int64_t kHour = 3'600'000;
+  ASSERT_TRUE(
+      engine_
+          ->PutLogEvents(
+              "trail", "s",
+              {{noon - 3 * kHour,
+                R"({"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com",)"
+                R"("userIdentity":{"type":"IAMUser","userName":"alice","principalId":"AIDA1"},)"
+                R"("sourceIPAddress":"203.0.113.9","responseElements":{"ConsoleLogin":"Failure"}})"},
+               {noon - kHour, "a plain line"},
+               {noon,
+                R"({"eventName":"GetUser","eventSource":"iam.amazonaws.com","awsRegion":"us-east-1",)"
+                R"("userIdentity":{"arn":"arn:aws:iam::1:user/bob"},"sourceIPAddress":"198.51.100.1",)"
+                R"("errorCode":"AccessDenied","errorMessage":"no","requestParameters":{"userName":"x"}})"}})
+          .ok());
+  auto events = [&](const std::string& query) {
+    api::HttpResponse r =
+        Call("GET", "/console/api/logs/trail/events?" + query, "", {{"cookie", cookie}});
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    return Json::parse(r.body);
+  };
+  auto times = [&](const std::string& query) {
+    std::vector<std::string> out;
+    const Json page = events(query);
+    for (const Json& e : page["events"]) out.push_back(e["timestamp"]);
+    return out;
+  };
+
+  Json all = events("");
+  ASSERT_EQ(all["events"].size(), 3u);
+  EXPECT_EQ(all["events"][0]["cloudtrail"], Json::parse(R"({"eventTime": "",
+      "eventName": "GetUser", "eventSource": "iam.amazonaws.com",
+      "principal": "arn:aws:iam::1:user/bob", "sourceIPAddress": "198.51.100.1",
+      "awsRegion": "us-east-1", "errorCode": "AccessDenied", "errorMessage": "no",
+      "failure": "AccessDenied", "requestParameters": {"userName": "x"}})"));
+  EXPECT_FALSE(all["events"][1].contains("cloudtrail"));
+  const Json& sign_in = all["events"][2]["cloudtrail"];
+  EXPECT_EQ(sign_in["principal"], "IAMUser alice");
+  EXPECT_TRUE(sign_in["errorCode"].is_null());
+  EXPECT_EQ(sign_in["failure"], "ConsoleLogin: Failure");
+
+  EXPECT_EQ(times("start=2024-03-01T11:00:00Z"),
+            (std::vector<std::string>{"2024-03-01T12:00:00.000Z", "2024-03-01T11:00:00.000Z"}));
+  EXPECT_EQ(times("start=2024-03-01T11:00:00.001Z"),
+            (std::vector<std::string>{"2024-03-01T12:00:00.000Z"}));
+  EXPECT_EQ(times("end=2024-03-01T11:00:00Z"),
+            (std::vector<std::string>{"2024-03-01T11:00:00.000Z", "2024-03-01T09:00:00.000Z"}));
+  EXPECT_EQ(times("start=2024-03-01T11:00:00Z&end=2024-03-01T11:00:00Z"),
+            (std::vector<std::string>{"2024-03-01T11:00:00.000Z"}));
+  EXPECT_EQ(times("start=2024-03-01T11:45:00%2B01:00&end=2024-03-01T11:30:00Z"),
+            (std::vector<std::string>{"2024-03-01T11:00:00.000Z"}));
+
+  // A page of a range continues within it.
+  Json first = events("limit=1&start=2024-03-01T10:00:00Z");
+  ASSERT_EQ(first["events"].size(), 1u);
+  ASSERT_TRUE(first["nextToken"].is_string());
+  Json second = events("limit=1&start=2024-03-01T10:00:00Z&token=" +
+                       first["nextToken"].get<std::string>());
+  ASSERT_EQ(second["events"].size(), 1u);
+  EXPECT_EQ(second["events"][0]["message"], "a plain line");
+  EXPECT_TRUE(second["nextToken"].is_null()) << second["nextToken"];  // the range's oldest
+
+  auto refused = [&](const std::string& query) {
+    api::HttpResponse r =
+        Call("GET", "/console/api/logs/trail/events?" + query, "", {{"cookie", cookie}});
+    EXPECT_EQ(r.status, 400) << query;
+    return Json::parse(r.body)["error"].get<std::string>();
+  };
+  EXPECT_EQ(refused("start=yesterday"),
+            "start must be an ISO 8601 time such as 2024-03-01T12:00:00Z, not 'yesterday'");
+  EXPECT_EQ(refused("end=1709294400000"),
+            "end must be an ISO 8601 time such as 2024-03-01T12:00:00Z, not '1709294400000'");
+  EXPECT_EQ(refused("start=2024-03-01T12:00:00Z&end=2024-03-01T11:00:00Z"),
+            "start 2024-03-01T12:00:00Z is after end 2024-03-01T11:00:00Z");
+}
+
 }  // namespace
 }  // namespace tw::server
