@@ -3,6 +3,7 @@
 
 import {get} from './api.js';
 import {OPERATOR_SYMBOL, sparkline, timeChart} from './chart.js';
+import {mutedChip, silencingControls} from './silencing.js';
 import {
   chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, now,
   poll, prettyJson, section, setServerNow, stateBadge, table, timeEl, timeZoneLabel, utc,
@@ -97,7 +98,8 @@ export function alarmsPage(main) {
         h('td', null, stateBadge(alarm.state)),
         h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(alarm.name)}, alarm.name),
             alarm.description ? h('div', {class: 'sub'}, alarm.description) : null,
-            alarm.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null),
+            alarm.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null,
+            alarm.mutedUntil ? h('div', {class: 'sub'}, mutedChip(alarm)) : null),
         durationCell,
         h('td', {class: 'reason'}, alarm.stateReason ?? ''),
         h('td', {class: 'metric'}, metricText(alarm),
@@ -119,7 +121,8 @@ export function alarmsPage(main) {
         h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(c.name)}, c.name),
             c.description ? h('div', {class: 'sub'}, c.description) : null,
             c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null,
-            c.actionsSuppressedBy ? h('div', {class: 'sub suppressed'}, chip(c.actionsSuppressedReason, 'wait')) : null),
+            c.actionsSuppressedBy ? h('div', {class: 'sub suppressed'}, chip(c.actionsSuppressedReason, 'wait')) : null,
+            c.mutedUntil ? h('div', {class: 'sub'}, mutedChip(c)) : null),
         durationCell,
         h('td', {class: 'reason'}, c.stateReason ?? ''),
         h('td', {class: 'rule'}, h('code', null, c.rule)));
@@ -220,6 +223,7 @@ export function alarmDetailPage(main, name, query) {
   const graphBox = h('div', {class: 'graph'});
   const evidenceBox = h('div');
   const historyBox = h('div');
+  const silencingBox = h('div');
 
   const rangeButtons = RANGES.map(([value, label]) => h('button', {
     type: 'button', 'aria-pressed': String(range === value), 'data-range': value,
@@ -262,6 +266,7 @@ export function alarmDetailPage(main, name, query) {
       h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/alarms'}, 'Alarms'), ' › ', name),
       h('div', {class: 'page-head'}, heading, stateHolder, status),
       overview,
+      section('Notifications', silencingBox),
       metricSection,
       evidenceSection,
       section('History', historyBox));
@@ -323,6 +328,8 @@ export function alarmDetailPage(main, name, query) {
       overview.replaceChildren(data.composite ? renderCompositeOverview(a, data.children ?? []) :
         renderOverview(a, data.description));
     });
+    part('silencing', [a.arn, a.mutedUntil, a.remindEvery], () =>
+      silencingBox.replaceChildren(silencingControls(a, refresh)));
     const inState = overview.querySelector('.in-state');
     if (inState) inState.textContent = fmtDuration(now() - Date.parse(since(a)));
     if (data.alarm) {
