@@ -313,8 +313,8 @@ export function sortableHead(columns, order, onChange, tieBreak) {
   });
   function show() {
     cells.forEach((th, i) => {
-      const sorted = order.column === i;
       if (!columns[i].key) return;
+      const sorted = order.column === i;
       th.setAttribute('aria-sort', sorted ? (order.descending ? 'descending' : 'ascending') : 'none');
       th.querySelector('.sort-mark').textContent = sorted ? (order.descending ? ' ▼' : ' ▲') : '';
     });
