@@ -5,8 +5,8 @@ import {get} from './api.js';
 import {OPERATOR_SYMBOL, sparkline, timeChart} from './chart.js';
 import {mutedChip, silencingControls} from './silencing.js';
 import {
-  chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, now,
-  poll, prettyJson, section, setServerNow, stateBadge, table, timeEl, timeZoneLabel, utc,
+  append, chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, labelCells,
+  now, poll, prettyJson, section, setServerNow, sortableHead, stateBadge, table, timeEl, timeZoneLabel, utc,
 } from './ui.js';
 
 const STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'];
@@ -40,6 +40,29 @@ export function describeAlarm(a) {
 
 // ---- the list ----
 
+// Kept across visits of the page (not across reloads), like the filter.
+const listOrder = {column: 0, descending: false};
+const compositeOrder = {column: 0, descending: false};
+
+const byName = (a, b) => a.name.localeCompare(b.name);
+
+// The columns both lists share, then each one's own.
+const LEADING_COLUMNS = [
+  {label: 'State', key: (a) => STATE_ORDER[a.state] ?? 9},
+  {label: 'Name', key: (a) => a.name},
+  {label: 'In state for', key: (a) => -Date.parse(since(a))},  // ascending: the newest state first
+  {label: 'Reason', key: (a) => a.stateReason ?? ''},
+];
+const ALARM_COLUMNS = [...LEADING_COLUMNS, {label: 'Metric', key: metricText}, {label: 'Last 3 hours'}];
+const COMPOSITE_COLUMNS = [...LEADING_COLUMNS, {label: 'Rule', key: (c) => c.rule ?? ''}];
+
+const conditionText = (a) => `${a.statistic} per ${fmtPeriod(a.period)} ` +
+    `${OPERATOR_SYMBOL[a.comparisonOperator] ?? a.comparisonOperator} ${fmtNum(a.threshold)}`;
+
+// Text kept to one line (an ellipsis where it does not fit, the whole text
+// as its tooltip); the row's disclosure shows it whole.
+const oneLine = (title, ...children) => h('div', {class: 'one-line', title}, children);
+
 export function alarmsPage(main) {
   const counts = {};
   const stateInputs = {};
@@ -62,15 +85,18 @@ export function alarmsPage(main) {
     render();
   }, 100));
 
-  const tbody = h('tbody');
+  const alarmList = sortedList('alarm', ALARM_COLUMNS, listOrder, (a) => [
+    h('td', {class: 'metric'}, oneLine(`${metricText(a)}: ${conditionText(a)}`,
+        metricText(a), h('span', {class: 'sub'}, ` · ${conditionText(a)}`))),
+    h('td', {class: 'spark'}, sparkline(a.sparkline, {
+      threshold: a.threshold, comparisonOperator: a.comparisonOperator, label: `${a.statistic} of ${a.metricName}`,
+    })),
+  ]);
   // Composite alarms watch other alarms: their own table, hidden while there are none.
-  const compositeBody = h('tbody');
+  const compositeList = sortedList('composite', COMPOSITE_COLUMNS, compositeOrder,
+      (c) => h('td', {class: 'rule'}, oneLine(c.rule, h('code', null, c.rule))));
   const compositeSection = h('section', {class: 'composites', hidden: true, 'aria-labelledby': 'composites-title'},
-      h('h2', {id: 'composites-title'}, 'Composite alarms'),
-      h('div', {class: 'table-wrap'}, h('table', {class: 'alarms composites'},
-          h('thead', null, h('tr', null, ['State', 'Name', 'In state for', 'Reason', 'Rule']
-              .map((x) => h('th', {scope: 'col'}, x)))),
-          compositeBody)));
+      h('h2', {id: 'composites-title'}, 'Composite alarms'), compositeList.element);
   const status = h('p', {class: 'live', role: 'status'});
   const announcer = h('p', {class: 'visually-hidden', 'aria-live': 'assertive'});
   const emptyNote = h('div');
@@ -78,64 +104,77 @@ export function alarmsPage(main) {
       h('div', {class: 'page-head'}, h('h1', {tabindex: -1}, 'Alarms'), status),
       h('div', {class: 'toolbar'}, stateFieldset,
           h('div', {class: 'field'}, h('label', {for: 'alarm-filter'}, 'Name'), nameInput)),
-      h('div', {class: 'table-wrap'}, h('table', {class: 'alarms'},
-          h('thead', null, h('tr', null, ['State', 'Name', 'In state for', 'Reason', 'Metric', 'Last 3 hours']
-              .map((x) => h('th', {scope: 'col'}, x)))),
-          tbody)),
-      emptyNote, compositeSection, announcer);
+      alarmList.element, emptyNote, compositeSection, announcer);
 
-  const rows = new Map();  // name -> {tr, signature, durationCell, alarm}
   let alarms = null;
   let composites = [];
   let lastStates = null;
+  const expanded = new Set();  // names whose row shows its text whole
 
-  function rowFor(alarm) {
-    const signature = JSON.stringify(alarm);
-    let row = rows.get(alarm.name);
-    if (row && row.signature === signature) return row;
+  // One row of either list: the state, the name, how long, the reason
+  // (one line; the disclosure or a click on it shows it whole), and `rest`.
+  function alarmRow(a, kind, rest) {
     const durationCell = h('td', {class: 'duration'});
-    const tr = h('tr', {'data-alarm': alarm.name, 'data-state': alarm.state},
-        h('td', null, stateBadge(alarm.state)),
-        h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(alarm.name)}, alarm.name),
-            alarm.description ? h('div', {class: 'sub'}, alarm.description) : null,
-            alarm.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null,
-            alarm.mutedUntil ? h('div', {class: 'sub'}, mutedChip(alarm)) : null),
+    const tr = h('tr', {[`data-${kind}`]: a.name, 'data-state': a.state, class: expanded.has(a.name) ? 'expanded' : null});
+    const disclosure = h('button', {type: 'button', class: 'disclosure', 'aria-expanded': String(expanded.has(a.name)),
+      'aria-label': `the whole text of ${a.name}`, title: 'Show the whole text'});
+    const flip = () => {
+      const open = !expanded.has(a.name);
+      if (open) expanded.add(a.name); else expanded.delete(a.name);
+      tr.classList.toggle('expanded', open);
+      disclosure.setAttribute('aria-expanded', String(open));
+    };
+    disclosure.addEventListener('click', flip);
+    const reason = oneLine(a.stateReason ?? '', a.stateReason ?? '');
+    reason.addEventListener('click', () => {
+      if (!window.getSelection()?.toString()) flip();
+    });
+    append(tr, [
+        h('td', {class: 'state-cell'}, stateBadge(a.state)),
+        h('th', {scope: 'row', class: 'name', title: a.description || null},
+            h('a', {href: alarmHref(a.name)}, a.name),
+            a.actionsEnabled === false ? [' ', chip('actions disabled', 'wait')] : null,
+            a.actionsSuppressedBy ? [' ', h('span', {class: 'suppressed'}, chip(a.actionsSuppressedReason, 'wait'))] : null,
+            a.mutedUntil ? [' ', mutedChip(a)] : null,
+            a.description ? h('div', {class: 'sub description'}, a.description) : null),
         durationCell,
-        h('td', {class: 'reason'}, alarm.stateReason ?? ''),
-        h('td', {class: 'metric'}, metricText(alarm),
-            h('div', {class: 'sub'}, `${alarm.statistic} per ${fmtPeriod(alarm.period)} ` +
-                `${OPERATOR_SYMBOL[alarm.comparisonOperator] ?? alarm.comparisonOperator} ${fmtNum(alarm.threshold)}`)),
-        h('td', {class: 'spark'}, sparkline(alarm.sparkline, {
-          threshold: alarm.threshold, comparisonOperator: alarm.comparisonOperator,
-          label: `${alarm.statistic} of ${alarm.metricName}`,
-        })));
-    row = {tr, signature, durationCell, alarm};
-    rows.set(alarm.name, row);
+        h('td', {class: 'reason'}, h('div', {class: 'disclosing'}, disclosure, reason)),
+        rest]);
+    return {tr, durationCell, alarm: a};
+  }
+
+  // The row of `a`, rebuilt only when the alarm changed; the focus stays on it.
+  function cachedRow(list, a) {
+    const signature = JSON.stringify(a);
+    const old = list.rows.get(a.name);
+    if (old && old.signature === signature) return old;
+    const row = {...alarmRow(a, list.kind, list.rest(a)), signature};
+    labelCells(row.tr, list.columns.map((c) => c.label));
+    if (old?.tr.contains(document.activeElement)) {
+      const focused = document.activeElement.matches('.disclosure') ? '.disclosure' : 'a';
+      old.tr.replaceWith(row.tr);
+      row.tr.querySelector(focused)?.focus();
+    }
+    list.rows.set(a.name, row);
     return row;
   }
 
-  function compositeRow(c) {
-    const durationCell = h('td', {class: 'duration'});
-    const tr = h('tr', {'data-composite': c.name, 'data-state': c.state},
-        h('td', null, stateBadge(c.state)),
-        h('th', {scope: 'row', class: 'name'}, h('a', {href: alarmHref(c.name)}, c.name),
-            c.description ? h('div', {class: 'sub'}, c.description) : null,
-            c.actionsEnabled === false ? h('div', {class: 'sub'}, chip('actions disabled', 'wait')) : null,
-            c.actionsSuppressedBy ? h('div', {class: 'sub suppressed'}, chip(c.actionsSuppressedReason, 'wait')) : null,
-            c.mutedUntil ? h('div', {class: 'sub'}, mutedChip(c)) : null),
-        durationCell,
-        h('td', {class: 'reason'}, c.stateReason ?? ''),
-        h('td', {class: 'rule'}, h('code', null, c.rule)));
-    return {tr, durationCell, alarm: c};
-  }
-  const compositeRows = [];
-
   function tick() {
-    for (const row of [...rows.values(), ...compositeRows]) {
+    for (const row of [...alarmList.rows.values(), ...compositeList.rows.values()]) {
       const at = Date.parse(since(row.alarm));
       row.durationCell.textContent = fmtDuration(now() - at);
       row.durationCell.title = `since ${fmtTime(since(row.alarm))} ${timeZoneLabel()}`;
     }
+  }
+
+  // Shows `shown` (those of `all` that pass the filter) in the list's order.
+  function fill(list, all, shown) {
+    const live = new Set(all.map((a) => a.name));
+    for (const name of list.rows.keys()) if (!live.has(name)) list.rows.delete(name);
+    const trs = [...shown].sort(list.compare).map((a) => cachedRow(list, a).tr);
+    const body = list.tbody;
+    const same = trs.length === body.children.length && trs.every((tr, i) => body.children[i] === tr);
+    if (!same) body.replaceChildren(...trs);
   }
 
   function render() {
@@ -144,27 +183,30 @@ export function alarmsPage(main) {
       counts[value].textContent = `(${value ? alarms.filter((a) => a.state === value).length : alarms.length})`;
     }
     const needle = listFilter.name.trim().toLowerCase();
-    const shown = alarms
+    const matching = (list) => list
         .filter((a) => !listFilter.state || a.state === listFilter.state)
-        .filter((a) => !needle || a.name.toLowerCase().includes(needle))
-        .sort((a, b) => (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) || a.name.localeCompare(b.name));
-    const live = new Set(alarms.map((a) => a.name));
-    for (const name of rows.keys()) if (!live.has(name)) rows.delete(name);
-    const trs = shown.map((a) => rowFor(a).tr);
-    const same = trs.length === tbody.children.length && trs.every((tr, i) => tbody.children[i] === tr);
-    if (!same) tbody.replaceChildren(...trs);
-    const shownComposites = composites
-        .filter((c) => !listFilter.state || c.state === listFilter.state)
-        .filter((c) => !needle || c.name.toLowerCase().includes(needle));
-    compositeRows.splice(0, compositeRows.length, ...shownComposites.map(compositeRow));
-    compositeBody.replaceChildren(...compositeRows.map((r) => r.tr));
-    compositeSection.hidden = compositeRows.length === 0;
+        .filter((a) => !needle || a.name.toLowerCase().includes(needle));
+    const shown = matching(alarms);
+    fill(alarmList, alarms, shown);
+    const shownComposites = matching(composites);
+    fill(compositeList, composites, shownComposites);
+    compositeSection.hidden = shownComposites.length === 0;
     tick();
     emptyNote.replaceChildren(alarms.length === 0 ?
       empty('No alarms yet: create one with aws cloudwatch put-metric-alarm, or start the server with --template.') :
       shown.length === 0 ? empty('No alarm matches the filter.') : '');
     const firing = alarms.filter((a) => a.state === 'ALARM').length;
     document.title = `${firing ? `(${firing} in ALARM) ` : ''}Alarms — trailwatch`;
+  }
+
+  // A list of alarms of one kind (its rows by name) in a table whose header
+  // sorts them; `rest` makes the cells after the reason.
+  function sortedList(kind, columns, order, rest) {
+    const tbody = h('tbody');
+    const head = sortableHead(columns, order, () => render(), byName);
+    return {kind, columns, rest, rows: new Map(), tbody, compare: head.compare,
+      element: h('div', {class: 'table-wrap'},
+          h('table', {class: `alarms sortable${kind === 'composite' ? ' composites' : ''}`}, head.thead, tbody))};
   }
 
   async function refresh() {

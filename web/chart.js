@@ -5,8 +5,30 @@
 
 import {counted, fmtNum, fmtTime, h, s, utc} from './ui.js';
 
+const SECOND = 1e3;
 const MINUTE = 60e3;
-const TICK_STEPS = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map((m) => m * MINUTE);
+const HOUR = 3600e3;
+const DAY = 86400e3;
+const MONTH = 30.44 * DAY;  // only to compare steps; months are stepped on the calendar
+const YEAR = 365.25 * DAY;
+
+// Tick steps from seconds to centuries, each with the part of
+// "YYYY-MM-DD HH:MM:SS" its labels show ([from, to) of fmtTime's text).
+const TICK_STEPS = [
+  ...[1, 5, 10, 15, 30].map((n) => ({n, unit: SECOND, label: [11, 19]})),
+  ...[1, 5, 10, 15, 30].map((n) => ({n, unit: MINUTE, label: [11, 16]})),
+  ...[1, 2, 3, 6, 12].map((n) => ({n, unit: HOUR, label: [11, 16]})),
+  ...[1, 2, 7, 14].map((n) => ({n, unit: DAY, label: [5, 10]})),
+  ...[1, 2, 3, 6].map((n) => ({n, unit: MONTH, label: [0, 7]})),
+  ...[1, 2, 5, 10, 20, 50, 100].map((n) => ({n, unit: YEAR, label: [0, 4]})),
+];
+const MAX_TICKS = 10;
+const TICK_CHAR_PX = 6.6;  // an 11 px digit of the system font, rounded up
+const TICK_GAP_PX = 18;
+
+// A drawn span never gets narrower than this (a few seconds of ALARM in a
+// five-year replay must still be seen).
+export const MIN_SPAN_PX = 4;
 
 let chartCount = 0;
 const ms = (t) => (typeof t === 'number' ? t : Date.parse(t));
@@ -51,19 +73,79 @@ function valueDomain(values, threshold, count) {
   return {lo, hi, ticks};
 }
 
-function timeTicks(t0, t1, maxTicks) {
+// The zone's offset from UTC at `t` (0 when the console shows UTC).
+const zoneOffset = (t) => (utc() ? 0 : -new Date(t).getTimezoneOffset() * MINUTE);
+
+// Ticks for [t0, t1] drawn `width` px wide: the finest step whose labels
+// fit side by side (at most MAX_TICKS), on round values of the displayed
+// zone (midnight, the 1st of a month, New Year). Returns the tick times
+// and their labels.
+function timeTicks(t0, t1, width) {
   const span = t1 - t0;
-  const step = TICK_STEPS.find((x) => span / x <= maxTicks) ?? TICK_STEPS[TICK_STEPS.length - 1];
-  // Align ticks to the displayed time zone: 00:00 falls on a tick.
-  const offset = utc() ? 0 : -new Date(t0).getTimezoneOffset() * MINUTE;
+  const crossesDays = fmtTime(t0).slice(0, 10) !== fmtTime(t1).slice(0, 10);
+  const crossesYears = fmtTime(t0).slice(0, 4) !== fmtTime(t1).slice(0, 4);
+  // Times of day name their day when the span crosses one; days their year.
+  const labelRange = ({unit, label: [from, to]}) =>
+    (unit === MINUTE || unit === HOUR) && crossesDays ? [5, to] : unit === DAY && crossesYears ? [0, to] : [from, to];
+  const fits = (step) => {
+    const [from, to] = labelRange(step);
+    const room = Math.min(MAX_TICKS, Math.floor(width / ((to - from) * TICK_CHAR_PX + TICK_GAP_PX)));
+    return span / (step.n * step.unit) <= Math.max(1, room - 1);
+  };
+  const step = TICK_STEPS.find(fits) ?? TICK_STEPS[TICK_STEPS.length - 1];
+  // Stepped in wall-clock time written as UTC, so that local midnights and
+  // months fall on ticks; back to real time with the zone's offset.
+  const wall = (t) => t + zoneOffset(t);
+  const real = (w) => w - zoneOffset(w - zoneOffset(w));
   const ticks = [];
-  for (let t = Math.ceil((t0 + offset) / step) * step - offset; t <= t1; t += step) ticks.push(t);
-  return {ticks, withDate: span > 1440 * MINUTE || step >= 1440 * MINUTE};
+  const w0 = wall(t0);
+  const w1 = wall(t1);
+  if (step.unit === MONTH || step.unit === YEAR) {
+    const months = step.unit === YEAR ? 12 * step.n : step.n;
+    const monthStart = (m) => Date.UTC(Math.floor(m / 12), m % 12);
+    const d = new Date(w0);
+    let m = d.getUTCFullYear() * 12 + d.getUTCMonth();
+    if (monthStart(m) < w0) m++;
+    for (m = Math.ceil(m / months) * months; monthStart(m) <= w1; m += months) ticks.push(real(monthStart(m)));
+  } else {
+    const size = step.n * step.unit;
+    for (let w = Math.ceil(w0 / size) * size; w <= w1; w += size) ticks.push(real(w));
+  }
+  const [from, to] = labelRange(step);
+  return ticks.map((t) => ({t, label: fmtTime(t).slice(from, to)}));
 }
 
-function tickLabel(t, withDate) {
-  const full = fmtTime(t, {seconds: false});
-  return withDate ? full.slice(5) : full.slice(11);
+// Draws `draw(width)` (an SVG whose units are CSS pixels) into `box` at the
+// box's own width, and again whenever that changes: text keeps its size and
+// tick labels their spacing from a phone to a wide screen.
+function fitToWidth(box, draw, width = 860) {
+  let drawn = width;
+  box.replaceChildren(draw(width));
+  new ResizeObserver(() => {
+    const w = Math.round(box.clientWidth);
+    if (w > 0 && w !== drawn) {
+      drawn = w;
+      box.replaceChildren(draw(w));
+    }
+  }).observe(box);
+  return box;
+}
+
+// The time axis's labels (each on its tick, never past the drawing's
+// edges: one that would be is left out) at height `y` into `group`.
+function timeLabels(group, ticks, x, y, width) {
+  for (const {t, label} of ticks) {
+    const half = (label.length * TICK_CHAR_PX) / 2;
+    if (x(t) - half < 0 || x(t) + half > width) continue;
+    group.append(s('text', {class: 'tick time-tick', x: x(t), y, 'text-anchor': 'middle'}, label));
+  }
+}
+
+// [x, width] of the span [xa, xb] drawn at least MIN_SPAN_PX wide, kept in [left, right].
+function spanRect(xa, xb, left, right) {
+  const width = Math.max(MIN_SPAN_PX, xb - xa);
+  const x = Math.min(Math.max(left, (xa + xb) / 2 - width / 2), right - width);
+  return [xb - xa >= MIN_SPAN_PX ? xa : x, width];
 }
 
 // Points joined by a line while they are one period apart; gaps stay gaps.
@@ -119,10 +201,10 @@ export function sparkline(spark, {threshold, comparisonOperator, label}) {
 
 // The detail graph. `graph` is the API's {start, end, period, statistic,
 // threshold, points: [{t, v, breaching}], alarmPeriods: [{start, end}]}.
-// Returns a figure holding the SVG and a readout line that follows the
-// pointer, or the arrow keys when the graph has focus.
-export function timeChart(graph, {comparisonOperator, metricName, unit} = {}) {
-  const W = 860;
+// Returns a figure holding the SVG (drawn at the figure's width) and a
+// readout line that follows the pointer, or the arrow keys when the graph
+// has focus. `width` is the first drawing's, before the figure is laid out.
+export function timeChart(graph, {comparisonOperator, metricName, unit, width} = {}) {
   const H = 260;
   const m = {left: 52, right: 16, top: 14, bottom: 30};
   const t0 = ms(graph.start);
@@ -133,163 +215,201 @@ export function timeChart(graph, {comparisonOperator, metricName, unit} = {}) {
     t: ms(p.t), v: p.v,
     breaching: typeof p.breaching === 'boolean' ? p.breaching : breaches(p.v, threshold, comparisonOperator),
   })).filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v)).sort((a, b) => a.t - b.t);
-
   const {lo, hi, ticks} = valueDomain(points.map((p) => p.v), threshold, 4);
-  const x = (t) => m.left + ((t - t0) / (t1 - t0 || 1)) * (W - m.left - m.right);
-  const y = (v) => H - m.bottom - ((v - lo) / (hi - lo)) * (H - m.top - m.bottom);
-  const left = m.left;
-  const right = W - m.right;
-  const top = m.top;
-  const bottom = H - m.bottom;
-
-  const clipId = `plot-clip-${++chartCount}`;
-  const svg = s('svg', {class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', tabindex: 0});
-  svg.append(s('defs', null, s('clipPath', {id: clipId},
-      s('rect', {x: left, y: top - 6, width: right - left, height: bottom - top + 12}))));
-
-  // ALARM periods first, under everything else.
-  const shaded = s('g', {class: 'alarm-periods', 'clip-path': `url(#${clipId})`});
-  for (const period of graph.alarmPeriods ?? []) {
-    const a = Math.max(t0, ms(period.start));
-    const b = Math.min(t1, period.end ? ms(period.end) : t1);
-    if (!(b > a)) continue;
-    shaded.append(s('rect', {class: 'alarm-period', x: x(a), y: top, width: Math.max(1, x(b) - x(a)),
-      height: bottom - top}, s('title', null,
-        `ALARM from ${fmtTime(period.start)} to ${period.end ? fmtTime(period.end) : 'now'}`)));
-  }
-  svg.append(shaded);
-
-  const grid = s('g', {class: 'grid'});
-  for (const v of ticks) {
-    grid.append(s('line', {x1: left, x2: right, y1: y(v), y2: y(v)}));
-    grid.append(s('text', {class: 'tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end'}, fmtNum(v)));
-  }
-  const {ticks: tTicks, withDate} = timeTicks(t0, t1, 7);
-  for (const t of tTicks) {
-    grid.append(s('line', {class: 'vtick', x1: x(t), x2: x(t), y1: bottom, y2: bottom + 4}));
-    grid.append(s('text', {class: 'tick', x: x(t), y: bottom + 18, 'text-anchor': 'middle'},
-        tickLabel(t, withDate)));
-  }
-  grid.append(s('line', {class: 'axis', x1: left, x2: right, y1: bottom, y2: bottom}));
-  svg.append(grid);
-
-  if (Number.isFinite(threshold)) {
-    const ty = y(threshold);
-    const symbol = OPERATOR_SYMBOL[comparisonOperator] ?? '';
-    svg.append(s('g', {class: 'threshold-group'},
-        s('line', {class: 'threshold', x1: left, x2: right, y1: ty, y2: ty, 'data-value': threshold}),
-        s('text', {class: 'threshold-label', x: right - 4, y: ty - 5, 'text-anchor': 'end'},
-            `threshold ${symbol} ${fmtNum(threshold)}`.replace('  ', ' '))));
-  }
-
-  const series = s('g', {class: 'data', 'clip-path': `url(#${clipId})`});
-  series.append(s('path', {class: 'series', d: seriesPath(points, x, y, periodMs)}));
-  for (const p of points) {
-    series.append(s('circle', {
-      class: p.breaching ? 'point breaching' : 'point', cx: x(p.t), cy: y(p.v), r: p.breaching ? 4.5 : 3,
-      'data-t': new Date(p.t).toISOString(), 'data-v': p.v,
-    }, s('title', null, `${fmtTime(p.t)}: ${fmtNum(p.v)}${p.breaching ? ' (breaching)' : ''}`)));
-  }
-  svg.append(series);
-
-  if (points.length === 0) {
-    svg.append(s('text', {class: 'no-data', x: (left + right) / 2, y: (top + bottom) / 2,
-      'text-anchor': 'middle'}, 'No datapoints in this range'));
-  }
-
-  const cursor = s('g', {class: 'cursor', visibility: 'hidden'},
-      s('line', {y1: top, y2: bottom}), s('circle', {r: 6}));
-  svg.append(cursor);
-
   const breachingCount = points.filter((p) => p.breaching).length;
   const name = `${graph.statistic ?? ''} of ${metricName ?? 'the metric'}`.trim();
-  svg.setAttribute('aria-label', `${name} per ${graph.period} s from ${fmtTime(t0)} to ${fmtTime(t1)}: ` +
-      `${counted(points.length, 'datapoint')}, ${breachingCount} breaching the threshold ${fmtNum(threshold)}, ` +
-      `${counted((graph.alarmPeriods ?? []).length, 'ALARM period')}. Arrow keys step through the datapoints.`);
-
   const readout = h('p', {class: 'readout'}, points.length ?
     'Point at the graph, or focus it and use the arrow keys, to read datapoints.' : '');
-  let index = -1;
-  const show = (i) => {
-    if (i < 0 || i >= points.length) return;
-    index = i;
-    const p = points[i];
-    cursor.setAttribute('visibility', 'visible');
-    const [line, dot] = cursor.children;
-    line.setAttribute('x1', x(p.t));
-    line.setAttribute('x2', x(p.t));
-    dot.setAttribute('cx', x(p.t));
-    dot.setAttribute('cy', y(p.v));
-    readout.textContent = `${fmtTime(p.t)}  ${graph.statistic ?? 'value'} ${fmtNum(p.v)}` +
-        `${unit && unit !== 'None' ? ` ${unit}` : ''}${p.breaching ? '  — breaching' : ''}`;
-  };
-  const nearest = (t) => {
-    let best = -1;
-    let bestGap = Infinity;
-    points.forEach((p, i) => {
-      const gap = Math.abs(p.t - t);
-      if (gap < bestGap) {
-        best = i;
-        bestGap = gap;
-      }
+  const clipId = `plot-clip-${++chartCount}`;
+
+  function draw(W) {
+    const x = (t) => m.left + ((t - t0) / (t1 - t0 || 1)) * (W - m.left - m.right);
+    const y = (v) => H - m.bottom - ((v - lo) / (hi - lo)) * (H - m.top - m.bottom);
+    const left = m.left;
+    const right = W - m.right;
+    const top = m.top;
+    const bottom = H - m.bottom;
+
+    const svg = s('svg', {class: 'chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', tabindex: 0});
+    svg.append(s('defs', null, s('clipPath', {id: clipId},
+        s('rect', {x: left, y: top - 6, width: right - left, height: bottom - top + 12}))));
+
+    // ALARM periods first, under everything else.
+    const shaded = s('g', {class: 'alarm-periods', 'clip-path': `url(#${clipId})`});
+    for (const period of graph.alarmPeriods ?? []) {
+      const a = Math.max(t0, ms(period.start));
+      const b = Math.min(t1, period.end ? ms(period.end) : t1);
+      if (!(b > a)) continue;
+      const [xa, wa] = spanRect(x(a), x(b), left, right);
+      shaded.append(s('rect', {class: 'alarm-period', x: xa, y: top, width: wa, height: bottom - top}, s('title', null,
+          `ALARM from ${fmtTime(period.start)} to ${period.end ? fmtTime(period.end) : 'now'}`)));
+    }
+    svg.append(shaded);
+
+    const grid = s('g', {class: 'grid'});
+    for (const v of ticks) {
+      grid.append(s('line', {x1: left, x2: right, y1: y(v), y2: y(v)}));
+      grid.append(s('text', {class: 'tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end'}, fmtNum(v)));
+    }
+    const times = timeTicks(t0, t1, right - left);
+    for (const {t} of times) grid.append(s('line', {class: 'vtick', x1: x(t), x2: x(t), y1: bottom, y2: bottom + 4}));
+    timeLabels(grid, times, x, bottom + 18, W);
+    grid.append(s('line', {class: 'axis', x1: left, x2: right, y1: bottom, y2: bottom}));
+    svg.append(grid);
+
+    if (Number.isFinite(threshold)) {
+      const ty = y(threshold);
+      const symbol = OPERATOR_SYMBOL[comparisonOperator] ?? '';
+      svg.append(s('g', {class: 'threshold-group'},
+          s('line', {class: 'threshold', x1: left, x2: right, y1: ty, y2: ty, 'data-value': threshold}),
+          s('text', {class: 'threshold-label', x: right - 4, y: ty - 5, 'text-anchor': 'end'},
+              `threshold ${symbol} ${fmtNum(threshold)}`.replace('  ', ' '))));
+    }
+
+    const series = s('g', {class: 'data', 'clip-path': `url(#${clipId})`});
+    series.append(s('path', {class: 'series', d: seriesPath(points, x, y, periodMs)}));
+    for (const p of points) {
+      series.append(s('circle', {
+        class: p.breaching ? 'point breaching' : 'point', cx: x(p.t), cy: y(p.v), r: p.breaching ? 4.5 : 3,
+        'data-t': new Date(p.t).toISOString(), 'data-v': p.v,
+      }, s('title', null, `${fmtTime(p.t)}: ${fmtNum(p.v)}${p.breaching ? ' (breaching)' : ''}`)));
+    }
+    svg.append(series);
+
+    if (points.length === 0) {
+      svg.append(s('text', {class: 'no-data', x: (left + right) / 2, y: (top + bottom) / 2,
+        'text-anchor': 'middle'}, 'No datapoints in this range'));
+    }
+
+    const cursor = s('g', {class: 'cursor', visibility: 'hidden'},
+        s('line', {y1: top, y2: bottom}), s('circle', {r: 6}));
+    svg.append(cursor);
+
+    svg.setAttribute('aria-label', `${name} per ${graph.period} s from ${fmtTime(t0)} to ${fmtTime(t1)}: ` +
+        `${counted(points.length, 'datapoint')}, ${breachingCount} breaching the threshold ${fmtNum(threshold)}, ` +
+        `${counted((graph.alarmPeriods ?? []).length, 'ALARM period')}. Arrow keys step through the datapoints.`);
+
+    let index = -1;
+    const show = (i) => {
+      if (i < 0 || i >= points.length) return;
+      index = i;
+      const p = points[i];
+      cursor.setAttribute('visibility', 'visible');
+      const [line, dot] = cursor.children;
+      line.setAttribute('x1', x(p.t));
+      line.setAttribute('x2', x(p.t));
+      dot.setAttribute('cx', x(p.t));
+      dot.setAttribute('cy', y(p.v));
+      readout.textContent = `${fmtTime(p.t)}  ${graph.statistic ?? 'value'} ${fmtNum(p.v)}` +
+          `${unit && unit !== 'None' ? ` ${unit}` : ''}${p.breaching ? '  — breaching' : ''}`;
+    };
+    const nearest = (t) => {
+      let best = -1;
+      let bestGap = Infinity;
+      points.forEach((p, i) => {
+        const gap = Math.abs(p.t - t);
+        if (gap < bestGap) {
+          best = i;
+          bestGap = gap;
+        }
+      });
+      return best;
+    };
+    svg.addEventListener('pointermove', (e) => {
+      const box = svg.getBoundingClientRect();
+      const px = ((e.clientX - box.left) / box.width) * W;
+      show(nearest(t0 + ((px - left) / (right - left)) * (t1 - t0)));
     });
-    return best;
-  };
-  svg.addEventListener('pointermove', (e) => {
-    const box = svg.getBoundingClientRect();
-    const px = ((e.clientX - box.left) / box.width) * W;
-    const t = t0 + ((px - left) / (right - left)) * (t1 - t0);
-    show(nearest(t));
-  });
-  svg.addEventListener('keydown', (e) => {
-    if (points.length === 0) return;
-    const moves = {ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity};
-    if (!(e.key in moves)) return;
-    e.preventDefault();
-    const step = moves[e.key];
-    const next = Number.isFinite(step) ? (index < 0 ? points.length - 1 : index + step) :
-      (step < 0 ? 0 : points.length - 1);
-    show(Math.max(0, Math.min(points.length - 1, next)));
-  });
+    svg.addEventListener('keydown', (e) => {
+      if (points.length === 0) return;
+      const moves = {ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity};
+      if (!(e.key in moves)) return;
+      e.preventDefault();
+      const step = moves[e.key];
+      const next = Number.isFinite(step) ? (index < 0 ? points.length - 1 : index + step) :
+        (step < 0 ? 0 : points.length - 1);
+      show(Math.max(0, Math.min(points.length - 1, next)));
+    });
+    return svg;
+  }
 
   const legend = h('ul', {class: 'legend'},
       h('li', null, h('span', {class: 'key key-series', 'aria-hidden': 'true'}), `${graph.statistic ?? 'value'}`),
       h('li', null, h('span', {class: 'key key-breaching', 'aria-hidden': 'true'}), 'breaching datapoint'),
       h('li', null, h('span', {class: 'key key-threshold', 'aria-hidden': 'true'}), 'threshold'),
       h('li', null, h('span', {class: 'key key-alarm', 'aria-hidden': 'true'}), 'in ALARM'));
-  return h('figure', {class: 'chart-figure'}, svg, legend, readout);
+  return h('figure', {class: 'chart-figure'}, fitToWidth(h('div', {class: 'plot'}), draw, width), legend, readout);
 }
 
-// A band of state segments [{start, end, state}] over [start, end].
-export function stateTimeline(start, end, segments) {
-  const W = 860;
+// A band of state segments [{start, end, state}] over [start, end], drawn at
+// its box's width; ALARM segments on top and never narrower than
+// MIN_SPAN_PX. With `onSelect`, dragging across the band selects a range:
+// onSelect(from, to) in ms.
+export function stateTimeline(start, end, segments, {onSelect, width} = {}) {
   const H = 52;
-  const left = 8;
-  const right = W - 8;
   const t0 = ms(start);
   const t1 = ms(end);
-  const x = (t) => left + ((t - t0) / (t1 - t0 || 1)) * (right - left);
-  const svg = s('svg', {class: 'timeline', viewBox: `0 0 ${W} ${H}`, role: 'img'});
-  const labels = [];
-  for (const seg of segments) {
-    const a = Math.max(t0, ms(seg.start));
-    const b = Math.min(t1, ms(seg.end));
-    if (!(b > a)) continue;
-    const cls = `seg state-${seg.state.toLowerCase().replace(/_/g, '-')}`;
-    svg.append(s('rect', {class: cls, x: x(a), y: 4, width: Math.max(1, x(b) - x(a)), height: 22},
-        s('title', null, `${seg.state} from ${fmtTime(a)} to ${fmtTime(b)}`)));
-    labels.push(`${seg.state} ${fmtTime(a)}–${fmtTime(b)}`);
-    // The state in words where the segment has room for them.
-    const text = x(b) - x(a) > seg.state.length * 7 + 8 ? seg.state : x(b) - x(a) > 20 ? seg.state[0] : '';
-    if (text) {
-      svg.append(s('text', {class: `seg-label ${cls.slice(4)}`, x: (x(a) + x(b)) / 2, y: 19,
-        'text-anchor': 'middle', 'aria-hidden': 'true'}, text));
+  const inView = segments.map((seg) => ({...seg, a: Math.max(t0, ms(seg.start)), b: Math.min(t1, ms(seg.end))}))
+      .filter((seg) => seg.b > seg.a);
+  const label = `State over time: ${inView.map((seg) => `${seg.state} ${fmtTime(seg.a)}–${fmtTime(seg.b)}`).join('; ')}`;
+  const alarmOnTop = [...inView].sort((p, q) => Number(p.state === 'ALARM') - Number(q.state === 'ALARM'));
+
+  function draw(W) {
+    const left = 8;
+    const right = W - 8;
+    const x = (t) => left + ((t - t0) / (t1 - t0 || 1)) * (right - left);
+    const svg = s('svg', {class: `timeline${onSelect ? ' selectable' : ''}`, viewBox: `0 0 ${W} ${H}`,
+      width: W, height: H, role: 'img', 'aria-label': label});
+    for (const seg of alarmOnTop) {
+      const cls = `seg state-${seg.state.toLowerCase().replace(/_/g, '-')}`;
+      const [xa, wa] = seg.state === 'ALARM' ? spanRect(x(seg.a), x(seg.b), left, right) : [x(seg.a), x(seg.b) - x(seg.a)];
+      svg.append(s('rect', {class: cls, x: xa, y: 4, width: wa, height: 22},
+          s('title', null, `${seg.state} from ${fmtTime(seg.a)} to ${fmtTime(seg.b)}`)));
+      // The state in words where the segment has room for them.
+      const text = wa > seg.state.length * 7 + 8 ? seg.state : wa > 20 ? seg.state[0] : '';
+      if (text) {
+        svg.append(s('text', {class: `seg-label ${cls.slice(4)}`, x: xa + wa / 2, y: 19,
+          'text-anchor': 'middle', 'aria-hidden': 'true'}, text));
+      }
     }
+    timeLabels(svg, timeTicks(t0, t1, right - left), x, 44, W);
+    if (onSelect) {
+      const time = (px) => t0 + ((px - left) / (right - left)) * (t1 - t0);
+      selectable(svg, W, left, right, (xa, xb) => onSelect(time(xa), time(xb)));
+    }
+    return svg;
   }
-  const {ticks, withDate} = timeTicks(t0, t1, 6);
-  for (const t of ticks) {
-    svg.append(s('text', {class: 'tick', x: x(t), y: 44, 'text-anchor': 'middle'}, tickLabel(t, withDate)));
-  }
-  svg.setAttribute('aria-label', `State over time: ${labels.join('; ')}`);
-  return svg;
+  return fitToWidth(h('div', {class: 'timeline-box'}), draw, width);
+}
+
+// Dragging across `svg` (W units wide) selects [xa, xb] within [left,
+// right]; a drag of less than a few pixels is a click and selects nothing.
+function selectable(svg, W, left, right, onSelect) {
+  const band = s('rect', {class: 'selection', y: 0, height: 30, width: 0, visibility: 'hidden'});
+  svg.append(band);
+  let from = null;
+  const at = (e) => {
+    const box = svg.getBoundingClientRect();
+    return Math.max(left, Math.min(right, ((e.clientX - box.left) / box.width) * W));
+  };
+  svg.addEventListener('pointerdown', (e) => {
+    from = at(e);
+    svg.setPointerCapture(e.pointerId);
+  });
+  svg.addEventListener('pointermove', (e) => {
+    if (from === null) return;
+    const to = at(e);
+    band.setAttribute('x', Math.min(from, to));
+    band.setAttribute('width', Math.abs(to - from));
+    band.setAttribute('visibility', 'visible');
+  });
+  const finish = (e, select) => {
+    if (from === null) return;
+    const [xa, xb] = [Math.min(from, at(e)), Math.max(from, at(e))];
+    from = null;
+    band.setAttribute('visibility', 'hidden');
+    if (select && xb - xa >= 4) onSelect(xa, xb);
+  };
+  svg.addEventListener('pointerup', (e) => finish(e, true));
+  svg.addEventListener('pointercancel', (e) => finish(e, false));
 }

@@ -4,7 +4,11 @@
 // the server.
 
 import {stateTimeline, timeChart} from './chart.js';
-import {chip, empty, errorBox, fmtDuration, fmtNum, h, section, stateBadge, table, timeEl} from './ui.js';
+import {
+  chip, empty, errorBox, fmtDuration, fmtNum, fmtTime, h, section, stateBadge, table, timeEl, timeZoneLabel,
+} from './ui.js';
+
+const MIN_VIEW_MS = 10e3;  // the closest zoom: ten seconds across
 
 let loaded = null;  // {name, transitions, summary}; survives leaving the page
 
@@ -96,14 +100,61 @@ function alarmView(name, transitions) {
         h('td', null, button)), detailRow);
   });
 
+  const view = zoomable(start, end, (from, to, widths) => [
+    stateTimeline(from, to, segments, {width: widths[0], onSelect: (a, b) => view.zoomTo(a, b)}),
+    h('h3', null, 'Evaluated datapoints'),
+    timeChart({...graph, start: new Date(from).toISOString(), end: new Date(to).toISOString()},
+        {comparisonOperator: operator, width: widths[2]}),
+  ]);
+
   return h('section', {class: 'panel replay-alarm', 'data-alarm': name, 'aria-label': name},
       h('h2', null, name),
       h('p', null, `${plural(transitions.length, 'transition')}; ${fmtDuration(inAlarm)} in ALARM; ends `, stateBadge(state)),
-      stateTimeline(start, end, segments),
-      h('h3', null, 'Evaluated datapoints'),
-      timeChart(graph, {comparisonOperator: operator}),
+      view.element,
       h('h3', null, 'Transitions'),
       table(['Time', 'Change', 'Reason', 'Actions', 'Evidence'], rows, {class: 'transitions'}));
+}
+
+// A view of [start, end] that zooms: "+" and "−" halve and double the span
+// around its middle, dragging across the timeline selects a range, "Whole
+// replay" goes back. `draw(from, to, widths)` makes the view's content for a
+// range (`widths`: those of the content it replaces, so a redraw starts at
+// the right size).
+function zoomable(start, end, draw) {
+  let from = start;
+  let to = end;
+  const content = h('div', {class: 'zoom-content'});
+  const range = h('span', {class: 'zoom-range', 'aria-live': 'polite'});
+  const button = (label, text, onclick) => h('button', {type: 'button', 'aria-label': label, onclick}, text);
+  const zoomIn = button('Zoom in', '+', () => around(0.5));
+  const zoomOut = button('Zoom out', '−', () => around(2));
+  const reset = button('Show the whole replay', 'Whole replay', () => zoomTo(start, end));
+  const element = h('div', {class: 'zoomable'},
+      h('div', {class: 'zoom-bar'}, h('div', {class: 'segmented buttons', role: 'group', 'aria-label': 'Zoom'},
+          zoomIn, zoomOut, reset), range,
+      h('span', {class: 'muted small'}, 'Drag across the timeline to zoom to a range.')),
+      content);
+
+  function around(factor) {
+    const middle = (from + to) / 2;
+    const half = ((to - from) * factor) / 2;
+    zoomTo(middle - half, middle + half);
+  }
+  // Shows [a, b] (at least MIN_VIEW_MS, kept inside the replay).
+  function zoomTo(a, b) {
+    const span = Math.min(end - start, Math.max(MIN_VIEW_MS, b - a));
+    const middle = (a + b) / 2;
+    from = Math.max(start, Math.min(end - span, middle - span / 2));
+    to = from + span;
+    const widths = [...content.children].map((child) => child.clientWidth || undefined);
+    content.replaceChildren(...draw(from, to, widths));
+    const whole = from <= start && to >= end;
+    range.textContent = `${fmtTime(from)} – ${fmtTime(to)} ${timeZoneLabel()}${whole ? ' (the whole replay)' : ''}`;
+    zoomIn.disabled = span <= MIN_VIEW_MS;
+    zoomOut.disabled = reset.disabled = whole;
+  }
+  zoomTo(start, end);
+  return {element, zoomTo};
 }
 
 function summaryView(summary) {

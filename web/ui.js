@@ -284,12 +284,62 @@ export function debounce(fn, ms) {
   return wrapped;
 }
 
+// Gives each cell of `tr` its column's header as data-label: on a narrow
+// screen a table's rows become cards, and each field says what it is
+// (style.css shows the label with attr(); no markup per page).
+export function labelCells(tr, headers) {
+  if (!tr || tr.children.length !== headers.length) return tr;  // a full-width row (colspan)
+  [...tr.children].forEach((cell, i) => {
+    if (headers[i] && !cell.hasAttribute('data-label')) cell.setAttribute('data-label', headers[i]);
+  });
+  return tr;
+}
+
 // A table from column headers and rows of cells.
 export function table(headers, rows, attrs) {
+  for (const tr of rows.flat(Infinity)) labelCells(tr, headers);
   return h('div', {class: 'table-wrap'},
       h('table', attrs ?? null,
           h('thead', null, h('tr', null, headers.map((x) => h('th', {scope: 'col'}, x)))),
           h('tbody', null, rows)));
+}
+
+// A table head whose columns sort: a click on a header sorts by it, a
+// second click reverses; aria-sort says which column and which way.
+// `columns` are {label, key?: (item) => string | number}; a column without a
+// key does not sort. `order` ({column, descending}) belongs to the caller, so
+// the order outlives a re-render of the rows; `onChange` re-renders them.
+// Returns {thead, compare(a, b)}; `tieBreak` orders equal keys.
+export function sortableHead(columns, order, onChange, tieBreak) {
+  const cells = columns.map((column, i) => {
+    if (!column.key) return h('th', {scope: 'col', class: 'unsorted'}, column.label);
+    const button = h('button', {type: 'button', class: 'sort'}, column.label,
+        h('span', {class: 'sort-mark', 'aria-hidden': 'true'}));
+    button.addEventListener('click', () => {
+      order.descending = order.column === i ? !order.descending : false;
+      order.column = i;
+      show();
+      onChange();
+    });
+    return h('th', {scope: 'col'}, button);
+  });
+  function show() {
+    cells.forEach((th, i) => {
+      if (!columns[i].key) return;
+      const sorted = order.column === i;
+      th.setAttribute('aria-sort', sorted ? (order.descending ? 'descending' : 'ascending') : 'none');
+      th.querySelector('.sort-mark').textContent = sorted ? (order.descending ? ' ▼' : ' ▲') : '';
+    });
+  }
+  show();
+  const compare = (a, b) => {
+    const key = columns[order.column]?.key;
+    const ka = key ? key(a) : 0;
+    const kb = key ? key(b) : 0;
+    const byKey = typeof ka === 'string' ? ka.localeCompare(kb) : ka - kb;
+    return (order.descending ? -byKey : byKey) || (tieBreak ? tieBreak(a, b) : 0);
+  };
+  return {thead: h('thead', null, h('tr', null, cells)), compare};
 }
 
 export function section(title, ...children) {
