@@ -5,8 +5,9 @@ import {get} from './api.js';
 import {OPERATOR_SYMBOL, sparkline, timeChart} from './chart.js';
 import {mutedChip, silencingControls} from './silencing.js';
 import {
-  append, chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime, h, labelCells,
-  now, poll, prettyJson, section, setServerNow, sortableHead, stateBadge, table, timeEl, timeZoneLabel, utc,
+  append, chip, counted, debounce, deliveryChip, empty, errorBox, fmtDuration, fmtNum, fmtPeriod, fmtTime,
+  fromDatetimeLocal, h, labelCells, now, poll, prettyJson, section, setServerNow, sortableHead, stateBadge, table,
+  timeEl, timeZoneLabel, toDatetimeLocal,
 } from './ui.js';
 
 const STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'];
@@ -243,16 +244,6 @@ export function alarmsPage(main) {
 
 const RANGES = [['1h', '1 h'], ['6h', '6 h'], ['1d', '1 d'], ['1w', '1 w'], ['custom', 'Custom']];
 
-// datetime-local values are in the zone the console displays.
-function toInputValue(t) {
-  return fmtTime(t, {seconds: false}).replace(' ', 'T');
-}
-function fromInputValue(value) {
-  if (!value) return null;
-  const d = new Date(utc() ? `${value}:00Z` : value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
-}
-
 export function alarmDetailPage(main, name, query) {
   let range = RANGES.some(([r]) => r === query.get('range')) ? query.get('range') : '1h';
   let start = query.get('start');
@@ -272,18 +263,18 @@ export function alarmDetailPage(main, name, query) {
     onclick: () => {
       range = value;
       if (value === 'custom') {
-        if (!startInput.value) startInput.value = toInputValue(now() - 3 * 3600e3);
+        if (!startInput.value) startInput.value = toDatetimeLocal(now() - 3 * 3600e3);
         // The inputs have minute precision and the end is exclusive: end at the
         // next minute so that the current minute's datapoints stay in range.
-        if (!endInput.value) endInput.value = toInputValue(Math.floor(now() / 60e3) * 60e3 + 60e3);
-        start = fromInputValue(startInput.value);
-        end = fromInputValue(endInput.value);
+        if (!endInput.value) endInput.value = toDatetimeLocal(Math.floor(now() / 60e3) * 60e3 + 60e3);
+        start = fromDatetimeLocal(startInput.value);
+        end = fromDatetimeLocal(endInput.value);
       }
       changed();
     },
   }, label));
-  const startInput = h('input', {type: 'datetime-local', id: 'range-start', value: start ? toInputValue(start) : null});
-  const endInput = h('input', {type: 'datetime-local', id: 'range-end', value: end ? toInputValue(end) : null});
+  const startInput = h('input', {type: 'datetime-local', id: 'range-start', value: start ? toDatetimeLocal(start) : null});
+  const endInput = h('input', {type: 'datetime-local', id: 'range-end', value: end ? toDatetimeLocal(end) : null});
   const customForm = h('form', {class: 'custom-range', hidden: range !== 'custom'},
       h('label', {for: 'range-start'}, 'From'), startInput,
       h('label', {for: 'range-end'}, 'to'), endInput,
@@ -291,8 +282,8 @@ export function alarmDetailPage(main, name, query) {
       h('button', {type: 'submit'}, 'Apply'));
   customForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    start = fromInputValue(startInput.value);
-    end = fromInputValue(endInput.value);
+    start = fromDatetimeLocal(startInput.value);
+    end = fromDatetimeLocal(endInput.value);
     changed();
   });
 

@@ -6,7 +6,7 @@
 
 import {callAws, get, post} from './api.js';
 import {
-  debounce, empty, errorBox, fmtBytes, fromDatetimeLocal, h, highlighted, now, patternError, prettyJson, section,
+  confirmInline, debounce, empty, errorBox, fmtBytes, fromDatetimeLocal, h, highlighted, now, patternError, prettyJson, section,
   table, timeEl, timeZoneLabel, toDatetimeLocal,
 } from './ui.js';
 
@@ -110,25 +110,13 @@ function filterRow(filter, {tester, search, group, changed}) {
       h('button', {type: 'button', onclick: () => search.load(filter.pattern)}, 'Search'), ' ',
       h('button', {type: 'button', class: 'edit-filter', onclick: () => tester.edit(filter)}, 'Edit'), ' ',
       h('button', {type: 'button', class: 'delete-filter', onclick: confirmDelete}, 'Delete'));
-  function confirmDelete() {
-    const yes = h('button', {type: 'button', class: 'danger confirm-delete'}, 'Delete filter');
-    const error = h('p', {class: 'error', role: 'alert', hidden: true});
-    yes.addEventListener('click', async () => {
-      yes.disabled = true;
-      try {
-        await callAws('logs', 'DeleteMetricFilter', {logGroupName: group, filterName: filter.name});
-        await changed();
-      } catch (err) {
-        if (err.status === 401) return;
-        yes.disabled = false;
-        error.textContent = err.message;
-        error.hidden = false;
-      }
-    });
-    actions.replaceChildren(h('span', {class: 'confirm'}, `Delete ${filter.name}?`), ' ', yes, ' ',
-        h('button', {type: 'button', onclick: buttons}, 'Cancel'), error);
-    yes.focus();
-  }
+  const confirmDelete = () => confirmInline(actions, {
+    question: `Delete ${filter.name}?`, yes: 'Delete filter', restore: buttons,
+    action: async () => {
+      await callAws('logs', 'DeleteMetricFilter', {logGroupName: group, filterName: filter.name});
+      await changed();
+    },
+  });
   buttons();
   return h('tr', {'data-filter': filter.name},
       h('th', {scope: 'row'}, filter.name),

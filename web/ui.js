@@ -241,6 +241,29 @@ export function errorBox(err) {
   return h('p', {class: 'error', role: 'alert'}, err instanceof Error ? err.message : String(err));
 }
 
+// A confirmation in the page (not window.confirm): `holder` shows the
+// question, a danger button `yes` and Cancel. Yes runs `action` (an AWS
+// refusal stays beside it, AWS's message verbatim); Cancel runs `restore`,
+// which redraws what the holder showed before.
+export function confirmInline(holder, {question, yes, action, restore}) {
+  const button = h('button', {type: 'button', class: 'danger confirm-delete'}, yes);
+  const error = h('p', {class: 'error', role: 'alert', hidden: true});
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      if (err.status === 401) return;
+      button.disabled = false;
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+  holder.replaceChildren(h('span', {class: 'confirm'}, question), ' ', button, ' ',
+      h('button', {type: 'button', class: 'confirm-cancel', onclick: restore}, 'Cancel'), error);
+  button.focus();
+}
+
 export function empty(text) {
   return h('p', {class: 'empty'}, text);
 }
