@@ -2,6 +2,7 @@
 // (graph over a chosen range, configuration in words, history, evidence).
 
 import {get} from './api.js';
+import {alarmControls} from './alarm_controls.js';
 import {OPERATOR_SYMBOL, sparkline, timeChart} from './chart.js';
 import {mutedChip, silencingControls} from './silencing.js';
 import {
@@ -102,7 +103,8 @@ export function alarmsPage(main) {
   const announcer = h('p', {class: 'visually-hidden', 'aria-live': 'assertive'});
   const emptyNote = h('div');
   main.append(
-      h('div', {class: 'page-head'}, h('h1', {tabindex: -1}, 'Alarms'), status),
+      h('div', {class: 'page-head'}, h('h1', {tabindex: -1}, 'Alarms'), status,
+          h('a', {class: 'button primary', id: 'create-alarm', href: '#/alarms?create'}, 'Create alarm')),
       h('div', {class: 'toolbar'}, stateFieldset,
           h('div', {class: 'field'}, h('label', {for: 'alarm-filter'}, 'Name'), nameInput)),
       alarmList.element, emptyNote, compositeSection, announcer);
@@ -257,6 +259,7 @@ export function alarmDetailPage(main, name, query) {
   const evidenceBox = h('div');
   const historyBox = h('div');
   const silencingBox = h('div');
+  const controlsBox = h('div');
 
   const rangeButtons = RANGES.map(([value, label]) => h('button', {
     type: 'button', 'aria-pressed': String(range === value), 'data-range': value,
@@ -298,6 +301,7 @@ export function alarmDetailPage(main, name, query) {
   main.append(
       h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/alarms'}, 'Alarms'), ' › ', name),
       h('div', {class: 'page-head'}, heading, stateHolder, status),
+      controlsBox,
       overview,
       section('Notifications', silencingBox),
       metricSection,
@@ -361,6 +365,8 @@ export function alarmDetailPage(main, name, query) {
       overview.replaceChildren(data.composite ? renderCompositeOverview(a, data.children ?? []) :
         renderOverview(a, data.description));
     });
+    part('controls', [a.name, a.state, a.actionsEnabled, Boolean(data.composite)], () =>
+      controlsBox.replaceChildren(alarmControls(a, {composite: Boolean(data.composite), changed: refresh})));
     part('silencing', [a.arn, a.mutedUntil, a.remindEvery], () =>
       silencingBox.replaceChildren(silencingControls(a, refresh)));
     const inState = overview.querySelector('.in-state');

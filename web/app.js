@@ -1,7 +1,9 @@
 // The console's entry module: sign-in, the header, and a hash router.
 //
 //   #/alarms              every alarm, live
+//   #/alarms?create       the form of a new alarm
 //   #/alarms/<name>       one alarm (the alarm e-mails link here)
+//   #/alarms/<name>?edit  the form, filled with the alarm
 //   #/logs                log groups
 //   #/logs/<group>        one group: events, pattern tester, metric filters
 //   #/topics              topics, deliveries, dead letters
@@ -24,10 +26,17 @@ const who = document.getElementById('who');
 let cleanup = null;  // stops the current page's polling
 let routed = false;  // a page has been shown since sign-in
 
-// Only the alarms page is loaded up front; the other pages' modules load on
-// first visit, which keeps the first paint small.
+// Only the alarms pages are loaded up front; the other pages' modules (and
+// the alarm form's) load on first visit, which keeps the first paint small.
+// A loader gets the route's name and query and resolves to the page.
 const PAGES = {
-  alarms: async () => (main, name, query) => (name ? alarmDetailPage(main, name, query) : alarmsPage(main)),
+  alarms: async (name, query) => {
+    if (query.has('create') || query.has('edit')) {
+      const m = await import('./alarm_form.js');
+      return (main) => m.alarmFormPage(main, query.has('edit') ? name : null);
+    }
+    return (main) => (name ? alarmDetailPage(main, name, query) : alarmsPage(main));
+  },
   logs: async () => {
     const m = await import('./logs.js');
     return (main, name, query) => (name ? m.logGroupPage(main, name, query) : m.logGroupsPage(main));
@@ -70,7 +79,7 @@ function route() {
         h('a', {href: '#/alarms'}, 'Alarms')));
     return;
   }
-  page().then((show) => {
+  page(name, query).then((show) => {
     // Another route (or sign-out) may have come while the module loaded.
     if (generation !== routeGeneration || !api.session()) return;
     const result = show(main, name, query);

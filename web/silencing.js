@@ -4,7 +4,7 @@
 // UntagResource like any tag, so the console does what the aws CLI does.
 
 import {callAws} from './api.js';
-import {chip, errorBox, fmtTime, fromDatetimeLocal, h, now, timeZoneLabel, toDatetimeLocal} from './ui.js';
+import {chip, errorBox, fmtTime, fromDatetimeLocal, h, now, runWith, timeZoneLabel, toDatetimeLocal} from './ui.js';
 
 export const MUTED_UNTIL = 'trailwatch:MutedUntil';
 export const REMIND_EVERY = 'trailwatch:RemindEvery';
@@ -33,18 +33,10 @@ export function silencingControls(alarm, changed) {
   const tag = (key, value) => callAws('monitoring', 'TagResource', {ResourceARN: alarm.arn, Tags: [{Key: key, Value: value}]});
   const untag = (key) => callAws('monitoring', 'UntagResource', {ResourceARN: alarm.arn, TagKeys: [key]});
 
-  async function run(control, action) {
-    control.disabled = true;
-    try {
-      await action();
-      error.replaceChildren();
-      changed();
-    } catch (err) {
-      error.replaceChildren(errorBox(err));
-    } finally {
-      control.disabled = false;
-    }
-  }
+  const run = (control, action) => runWith(control, error, async () => {
+    await action();
+    changed();
+  });
 
   const state = alarm.mutedUntil ?
     h('p', {class: 'mute-state'}, mutedChip(alarm), ' Notifications are muted: the alarm still changes state ' +

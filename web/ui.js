@@ -264,6 +264,20 @@ export function confirmInline(holder, {question, yes, action, restore}) {
   button.focus();
 }
 
+// Runs `action` with `control` disabled. Its refusal (AWS's message as the
+// API gave it) replaces `errorHolder`'s children; success empties them.
+export async function runWith(control, errorHolder, action) {
+  control.disabled = true;
+  try {
+    await action();
+    errorHolder.replaceChildren();
+  } catch (err) {
+    if (err.status !== 401) errorHolder.replaceChildren(errorBox(err));
+  } finally {
+    control.disabled = false;
+  }
+}
+
 export function empty(text) {
   return h('p', {class: 'empty'}, text);
 }
