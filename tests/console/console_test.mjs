@@ -36,8 +36,8 @@ import assert from 'node:assert/strict';
 import {promisify} from 'node:util';
 
 import {
-  ACCESS_KEY_ID, BINARY, SCREENSHOTS, SECRET, SHARED_DIR, SOURCE_DIR, STEP, awsClients, expectText,
-  launchBrowser, pageWatcher, shot, startReceiver, startServer, waitFor,
+  ACCESS_KEY_ID, awsClients, BINARY, expectText, launchBrowser, pageWatcher, SCREENSHOTS, SECRET, SHARED_DIR, shot,
+  SOURCE_DIR, startReceiver, startServer, STEP, stopServer, waitFor,
 } from './harness.mjs';
 
 const TEMPLATE = path.join(SOURCE_DIR, 'examples', 'iam-policy-change.yaml');
@@ -92,11 +92,7 @@ after(async () => {
   if (!finished && server) console.error(`trailwatch serve's log:\n${server.log().split('\n').slice(-80).join('\n')}`);
   await browser?.close();
   await receiver?.close();
-  if (server) {
-    const code = await server.stop();
-    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
-  }
-  fs.rmSync(scratch, {recursive: true, force: true});
+  await stopServer(server, scratch);
 });
 
 test('the web console, end to end', {timeout: 170_000}, async (t) => {

@@ -25,8 +25,8 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  ACCESS_KEY_ID, awsClients, expectText, launchBrowser, pageWatcher, shot, sidewaysOverflow, signIn, startReceiver,
-  startServer, waitFor,
+  ACCESS_KEY_ID, expectText, pageWatcher, serveWithSubscriber, shot, sidewaysOverflow, signIn, startReceiver,
+  stopServer, waitFor, waitUntil,
 } from './harness.mjs';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-edit-'));
@@ -39,11 +39,7 @@ let aws;
 const {problems, watch} = pageWatcher();
 
 before(async () => {
-  server = await startServer(path.join(scratch, 'data'), ['--allow-endpoint', '127.0.0.1/32']);
-  aws = awsClients(server.base);
-  receiver = await startReceiver();
-  receiver.accept = true;
-  browser = await launchBrowser();
+  ({server, aws, receiver, browser} = await serveWithSubscriber(scratch));
   context = await browser.newContext({viewport: {width: 1440, height: 900}, baseURL: server.base});
   page = watch(await context.newPage());
   await page.goto('/console/#/alarms');
@@ -54,20 +50,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await receiver?.close();
-  if (server) {
-    const code = await server.stop();
-    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
-  }
-  fs.rmSync(scratch, {recursive: true, force: true});
+  await stopServer(server, scratch);
 });
-
-async function waitUntil(predicate, what) {
-  const deadline = Date.now() + 20_000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const messagesOf = (requests, type) => requests.filter((r) => r.type === type).map((r) => JSON.parse(r.body));
 

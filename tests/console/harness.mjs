@@ -117,6 +117,16 @@ export function startServer(dataDir, extraArgs = []) {
   });
 }
 
+// Stops `server` (when it started), saying so with its log when it did not
+// exit cleanly, and removes the test's `scratch` directory.
+export async function stopServer(server, scratch) {
+  if (server) {
+    const code = await server.stop();
+    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
+  }
+  fs.rmSync(scratch, {recursive: true, force: true});
+}
+
 // An HTTP subscriber on 127.0.0.1: answers 200 while `accept` is true, 500
 // otherwise; `requests` records each one's SNS message type, body and answer.
 export function startReceiver() {
@@ -134,6 +144,15 @@ export function startReceiver() {
     state.close = () => new Promise((r) => httpServer.close(r));
     resolve(state);
   }));
+}
+
+// What a test of changes needs: a server in `scratch` that may deliver to
+// 127.0.0.1, its AWS clients, a subscriber that accepts, and the browser.
+export async function serveWithSubscriber(scratch) {
+  const server = await startServer(path.join(scratch, 'data'), ['--allow-endpoint', '127.0.0.1/32']);
+  const receiver = await startReceiver();
+  receiver.accept = true;
+  return {server, aws: awsClients(server.base), receiver, browser: await launchBrowser()};
 }
 
 // Debian's chromium, headless, with a fresh profile of its own (playwright
@@ -179,6 +198,16 @@ export async function signIn(page) {
 export async function shot(page, name) {
   fs.mkdirSync(SCREENSHOTS, {recursive: true});
   await page.screenshot({path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true});
+}
+
+// Polls `predicate` (sync or async) every 100 ms until it holds; fails
+// naming `what` after STEP.
+export async function waitUntil(predicate, what) {
+  const deadline = Date.now() + STEP;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export const waitFor = (locator, options) => locator.waitFor({timeout: STEP, ...options});

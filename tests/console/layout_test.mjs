@@ -23,8 +23,8 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  BINARY, SOURCE_DIR, awsClients, expectText, launchBrowser, pageWatcher, shot, sidewaysOverflow, signIn,
-  startServer, waitFor,
+  awsClients, BINARY, expectText, launchBrowser, pageWatcher, shot, sidewaysOverflow, signIn, SOURCE_DIR, startServer,
+  stopServer, waitFor,
 } from './harness.mjs';
 
 const TEMPLATE = path.join(SOURCE_DIR, 'examples', 'iam-policy-change.yaml');
@@ -109,11 +109,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server) {
-    const code = await server.stop();
-    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
-  }
-  fs.rmSync(scratch, {recursive: true, force: true});
+  await stopServer(server, scratch);
 });
 
 async function newPage(viewport) {

@@ -15,8 +15,8 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  SHARED_DIR, awsClients, expectText, launchBrowser, pageWatcher, shot, sidewaysOverflow, signIn, startServer,
-  waitFor,
+  awsClients, expectText, launchBrowser, pageWatcher, SHARED_DIR, shot, sidewaysOverflow, signIn, startServer,
+  stopServer, waitFor,
 } from './harness.mjs';
 
 const CLOUDTRAIL_FILE = path.join(SHARED_DIR, 'data', 'cloudtrail', 'aws_dataset',
@@ -69,11 +69,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server) {
-    const code = await server.stop();
-    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
-  }
-  fs.rmSync(scratch, {recursive: true, force: true});
+  await stopServer(server, scratch);
 });
 
 test('the log group page', {timeout: 120_000}, async (t) => {

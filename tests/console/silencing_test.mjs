@@ -18,8 +18,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  awsClients, expectText, launchBrowser, pageWatcher, shot, sidewaysOverflow, signIn, startReceiver, startServer,
-  waitFor,
+  expectText, pageWatcher, serveWithSubscriber, shot, sidewaysOverflow, signIn, stopServer, waitFor, waitUntil,
 } from './harness.mjs';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-silencing-'));
@@ -30,33 +29,17 @@ let aws;
 const {problems, watch} = pageWatcher();
 
 before(async () => {
-  server = await startServer(path.join(scratch, 'data'), ['--allow-endpoint', '127.0.0.1/32']);
-  aws = awsClients(server.base);
-  receiver = await startReceiver();
-  receiver.accept = true;
-  browser = await launchBrowser();
+  ({server, aws, receiver, browser} = await serveWithSubscriber(scratch));
 });
 
 after(async () => {
   await browser?.close();
   await receiver?.close();
-  if (server) {
-    const code = await server.stop();
-    if (code !== 0) console.error(`trailwatch serve exited with ${code}:\n${server.log()}`);
-  }
-  fs.rmSync(scratch, {recursive: true, force: true});
+  await stopServer(server, scratch);
 });
 
 const notifications = (alarm) => receiver.requests
     .filter((r) => r.type === 'Notification' && JSON.parse(JSON.parse(r.body).Message).AlarmName === alarm);
-
-async function waitUntil(predicate, what) {
-  const deadline = Date.now() + 20_000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function tagsOf(arn) {
   const {Tags} = await aws.cloudwatch('ListTagsForResource', {ResourceARN: arn});
