@@ -17,11 +17,12 @@ SUDO=""
 # Build tools and libraries (see README "Dependencies" for why each is here).
 PACKAGES=(g++ cmake ninja-build pkg-config git
   libsimdjson-dev libre2-dev zlib1g-dev libcli11-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libssl-dev
-  libsqlite3-dev libzstd-dev libcurl4-openssl-dev)
+  libsqlite3-dev libzstd-dev libcurl4-openssl-dev libpq-dev)
 # Only the test command needs these: test frameworks, the fuzzing toolchain, jq as an oracle,
-# sqlite3 for the recovery steps trailwatch prints for a damaged store, wrk for the load benchmark.
+# sqlite3 for the recovery steps trailwatch prints for a damaged store, wrk for the load benchmark,
+# postgresql for the scratch servers of the shared-store tests.
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev clang libclang-rt-14-dev jq openssl
-  python3-aiosmtpd awscli python3-boto3 chromium sqlite3 iproute2 prometheus wrk)
+  python3-aiosmtpd awscli python3-boto3 chromium sqlite3 iproute2 prometheus wrk postgresql)
 
 install_missing() {
   local missing=()

@@ -57,7 +57,8 @@ CREATE TABLE delivery_attempts (
 // that no row can fall between the lanes.
 constexpr const char* kMailProtocols = "('email', 'email-json')";
 
-// json_each() of a set: a variable number of values as one bound parameter.
+// A set as one bound parameter (Database::JsonArrayValues): a variable
+// number of values in one statement.
 std::string JsonArray(const std::set<std::string>& values) {
   return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -214,7 +215,7 @@ Result<std::int64_t> Outbox::Enqueue(const OutboxItem& item, TimePoint now) {
   Result<store::Statement> insert = db_->Prepare(
       "INSERT INTO deliveries (message_id, type, topic_arn, subscription_arn, protocol, endpoint, "
       "subject, origin, request, retry_delays, max_per_second, state, created_at, "
-      "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)");
+      "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id");
   if (!insert.ok()) return insert.status();
   std::optional<std::int64_t> max_per_second;
   if (item.max_receives_per_second) max_per_second = *item.max_receives_per_second;
@@ -222,18 +223,22 @@ Result<std::int64_t> Outbox::Enqueue(const OutboxItem& item, TimePoint now) {
                   item.endpoint, item.subject, item.origin,
                   RequestJson(item).dump(-1, ' ', false, Json::error_handler_t::replace),
                   delays.dump(), max_per_second, ToEpochMillis(now), ToEpochMillis(now));
-  TW_RETURN_IF_ERROR(insert->Run());
-  return db_->LastInsertRowId();
+  Result<bool> row = insert->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Internal("the outbox insert returned no id");
+  const std::int64_t id = insert->ColumnInt(0);
+  insert->Reset();
+  return id;
 }
 
 Result<std::vector<Delivery>> Outbox::List(const DeliveryFilter& filter) {
-  std::string sql = std::string("SELECT ") + kSummaryColumns + " FROM deliveries WHERE 1";
-  if (filter.state) sql += " AND state = :state";
-  if (!filter.subscription_arn.empty()) sql += " AND subscription_arn = :subscription";
-  if (!filter.topic_arn.empty()) sql += " AND topic_arn = :topic";
-  if (!filter.origin.empty()) sql += " AND origin = :origin";
-  if (filter.after_id) sql += " AND id > :after";
-  sql += " ORDER BY id DESC LIMIT :limit";
+  std::string sql = std::string("SELECT ") + kSummaryColumns + " FROM deliveries WHERE 1 = 1";
+  if (filter.state) sql += " AND state = ?";
+  if (!filter.subscription_arn.empty()) sql += " AND subscription_arn = ?";
+  if (!filter.topic_arn.empty()) sql += " AND topic_arn = ?";
+  if (!filter.origin.empty()) sql += " AND origin = ?";
+  if (filter.after_id) sql += " AND id > ?";
+  sql += " ORDER BY id DESC LIMIT ?";
   Result<store::Statement> query = db_->Prepare(sql);
   if (!query.ok()) return query.status();
   int index = 0;
@@ -368,10 +373,10 @@ Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter
   // Busy endpoints are skipped in the query, not after it: a backlog of rows
   // for one dead endpoint, due first, must not hide the rows behind it.
   if (!filter.exclude_endpoints.empty()) {
-    sql += " AND (protocol || ' ' || endpoint) NOT IN (SELECT value FROM json_each(?))";
+    sql += " AND (protocol || ' ' || endpoint) NOT IN (" + db_->JsonArrayValues() + ")";
   }
   if (!filter.exclude_subscriptions.empty()) {
-    sql += " AND subscription_arn NOT IN (SELECT value FROM json_each(?))";
+    sql += " AND subscription_arn NOT IN (" + db_->JsonArrayValues() + ")";
   }
   sql += " ORDER BY next_attempt_at, id LIMIT ?";
   Result<store::Statement> query = db_->Prepare(sql);
@@ -591,7 +596,11 @@ Result<DeliveryState> Deliverer::Attempt(std::int64_t id) {
     delivery.id = id;
     delivery.item = std::move(item).value();
     delivery.state = *state;
-    AttemptRecord record{0,          started, result.elapsed, result.outcome, result.status_code,
+    AttemptRecord record{0,
+                         started,
+                         result.elapsed,
+                         result.outcome,
+                         result.status_code,
                          RedactUrlPasswords(result.detail)};
     Result<Delivery> stored = outbox_.Get(id);
     if (stored.ok()) {

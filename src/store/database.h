@@ -1,9 +1,12 @@
-// Front door of store: SQLite, the one embedded database every module keeps
-// its durable state in, behind a small RAII interface. sqlite3.h is included
-// nowhere else.
-//
-// One file (<data dir>/trailwatch.db) in WAL mode with synchronous=FULL: a
-// committed transaction survives a SIGKILL and a power cut. Each module owns
+// Front door of store: the one database every module keeps its durable state
+// in, behind a small RAII interface, on one of two engines:
+//  - embedded (the default): one SQLite file (<data dir>/trailwatch.db) in
+//    WAL mode with synchronous=FULL, so a committed transaction survives a
+//    SIGKILL and a power cut;
+//  - shared: a PostgreSQL database (`postgresql://user@host/db`) that
+//    several trailwatch nodes use at once.
+// Modules write SQLite's dialect; the PostgreSQL engine translates it
+// (connection.h). sqlite3.h and libpq-fe.h are included nowhere else. Each module owns
 // its tables and declares them as a list of migrations, applied once each
 // and in order:
 //
@@ -34,31 +37,45 @@
 
 #include "common/status.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace tw::store {
 
 class Statement;
+namespace internal {
+class Connection;
+class Cursor;
+}  // namespace internal
+
+enum class Engine { kSqlite, kPostgres };
+
+// True for a `postgresql://` or `postgres://` URL: what Open() gives to
+// PostgreSQL rather than to SQLite.
+bool IsPostgresUrl(std::string_view location);
 
 class Database {
  public:
-  // Opens or creates the database file at `path` (its directory must exist).
+  // Opens or creates the database file at `location` (its directory must
+  // exist), or connects to the PostgreSQL database of a `postgresql://` URL.
   // A new file is created with mode 0600, and SQLite gives its -wal and
   // -shm files the same mode. A file SQLite cannot read as a database is
-  // kDataLoss with CorruptionMessage()'s text.
-  static Result<Database> Open(const std::string& path);
-  // A further connection to a database file another connection has opened,
-  // for reading beside the writer (WAL lets it read the last commit while
-  // the writer writes the next): it refuses to write (PRAGMA query_only) and
-  // changes none of the file's settings.
-  static Result<Database> OpenReader(const std::string& path);
+  // kDataLoss with CorruptionMessage()'s text. A server that cannot be
+  // reached is kUnavailable, refused credentials kPermissionDenied.
+  static Result<Database> Open(const std::string& location);
+  // A further connection to a database another connection has opened, for
+  // reading beside the writer (WAL lets it read the last commit while the
+  // writer writes the next): it refuses to write (PRAGMA query_only, or a
+  // read-only PostgreSQL session) and changes none of the file's settings.
+  static Result<Database> OpenReader(const std::string& location);
   // A private in-memory database, for tests.
   static Result<Database> OpenInMemory();
+
+  // (For store's own engines: a Database over an open connection.)
+  static Database FromConnection(std::unique_ptr<internal::Connection> connection);
 
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
   ~Database();
+
+  Engine engine() const;
 
   // Runs one or more statements that return no rows.
   Status Execute(std::string_view sql);
@@ -67,8 +84,9 @@ class Database {
   Result<Statement> Prepare(std::string_view sql);
 
   // Brings `component`'s tables up to date: runs migrations[v], [v+1], ...
-  // where v is the number already applied to this file, each in its own
-  // transaction with the new count. Migrations are only ever appended.
+  // where v is the number already applied to this database, in one writer
+  // transaction with the new count (so two nodes starting at once apply
+  // each migration once). Migrations are only ever appended.
   // kFailedPrecondition if the file has more migrations of `component` than
   // given (a newer trailwatch wrote it).
   Status Migrate(std::string_view component, std::span<const std::string_view> migrations);
@@ -81,28 +99,32 @@ class Database {
   // (configuration, keys and subscriptions: what a start relies on), so the
   // check stays short however many log events the file holds. Damage
   // elsewhere surfaces when it is read, as kDataLoss. Returns kDataLoss
-  // with CorruptionMessage()'s text.
+  // with CorruptionMessage()'s text. PostgreSQL checks its own pages: Ok.
   static constexpr std::int64_t kWholeFileCheckBytes = std::int64_t{256} << 20;
   static constexpr int kSmallTableRows = 10'000;
   Status CheckIntegrity(std::int64_t whole_file_check_bytes = kWholeFileCheckBytes);
 
-  std::int64_t LastInsertRowId() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t Changes() const;
 
-  const std::string& path() const { return path_; }
+  // A subquery of the strings of a JSON array bound to one `?` (one column,
+  // `value`), for a variable number of values in one statement:
+  //   "... WHERE arn NOT IN (" + db.JsonArrayValues() + ")"
+  std::string JsonArrayValues() const;
+
+  // Whether a table of that name exists.
+  Result<bool> HasTable(std::string_view name);
+
+  // Where the data lives, for messages: the file's path, or the URL
+  // without its password.
+  const std::string& path() const;
+  // What OpenReader() takes to reach the same data ("" in memory).
+  const std::string& location() const;
 
  private:
-  friend class Statement;
   friend class Transaction;
-  Database(sqlite3* handle, std::string path);
-  Status Error(int code, std::string_view context) const;
-
-  struct Closer {
-    void operator()(sqlite3* handle) const;
-  };
-  std::unique_ptr<sqlite3, Closer> handle_;
-  std::string path_;
+  explicit Database(std::unique_ptr<internal::Connection> connection);
+  std::unique_ptr<internal::Connection> connection_;
 };
 
 // The refusal for a damaged database file: which file, that trailwatch will
@@ -141,7 +163,8 @@ class Statement {
     return *this;
   }
 
-  // Advances to the next row: true if there is one, false when done.
+  // Advances to the next row: true if there is one, false when done. On
+  // PostgreSQL the first Step() runs the query and holds its whole result.
   Result<bool> Step();
   // Steps until done (for statements without rows), then resets.
   Status Run();
@@ -160,18 +183,15 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(const Database* db, sqlite3_stmt* handle);
-  void KeepBindError(int code);
+  explicit Statement(std::unique_ptr<internal::Cursor> cursor);
+  void KeepBindError(Status status);
 
-  struct Finalizer {
-    void operator()(sqlite3_stmt* handle) const;
-  };
-  const Database* db_;
-  std::unique_ptr<sqlite3_stmt, Finalizer> handle_;
+  std::unique_ptr<internal::Cursor> cursor_;
   Status bind_error_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT. Rolls back when destroyed uncommitted, so an
+// BEGIN IMMEDIATE ... COMMIT (on PostgreSQL BEGIN and the writers' advisory
+// lock: Connection::BeginWrite). Rolls back when destroyed uncommitted, so an
 // early return on error undoes everything since Begin(). Inside another
 // transaction it is a SAVEPOINT: Commit() releases it into the outer one,
 // and destruction rolls back only what was done since Begin(). So a

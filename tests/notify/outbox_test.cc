@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "store/test_databases.h"
 #include "support/net/http_receiver.h"
 #include "support/net/smtp_sink.h"
 
@@ -26,13 +27,23 @@ using testing::HttpReceiverOptions;
 
 constexpr auto kWait = seconds(10);  // bounds a failure only
 
-class OutboxTest : public ::testing::Test {
+// Every test on both store engines: the SQLite file, and a PostgreSQL
+// database (the Deliverer opens its own connection to either).
+class OutboxTest : public ::testing::TestWithParam<store::Engine> {
  protected:
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "tw-outbox-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     db_path_ = dir_ + "/trailwatch.db";
+    if (GetParam() == store::Engine::kPostgres) {
+      Result<std::string> url = store::NewPostgresDatabase();
+      if (!url.ok() && url.status().code() == StatusCode::kFailedPrecondition) {
+        GTEST_SKIP() << url.status().message();
+      }
+      ASSERT_TRUE(url.ok()) << url.status().ToString();
+      db_path_ = *url;
+    }
     Result<store::Database> db = store::Database::Open(db_path_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_.emplace(std::move(db).value());
@@ -112,7 +123,7 @@ class OutboxTest : public ::testing::Test {
   std::unique_ptr<Deliverer> deliverer_;
 };
 
-TEST_F(OutboxTest, RetriesFollowTheScheduleAndTheMessageArrivesOnceWithOneMessageId) {
+TEST_P(OutboxTest, RetriesFollowTheScheduleAndTheMessageArrivesOnceWithOneMessageId) {
   StartReceiver(HttpReceiver::FailFirst(2, 500));
   OpenDeliverer();
   std::int64_t id = Enqueue(HttpItem("m-1", {seconds(20), seconds(20), seconds(20)}));
@@ -146,7 +157,7 @@ TEST_F(OutboxTest, RetriesFollowTheScheduleAndTheMessageArrivesOnceWithOneMessag
   EXPECT_EQ(d.history[2].detail, "HTTP 200");
 }
 
-TEST_F(OutboxTest, ClientErrorIsDeliveredAfterOneAttempt) {
+TEST_P(OutboxTest, ClientErrorIsDeliveredAfterOneAttempt) {
   StartReceiver(HttpReceiver::Always(404));
   OpenDeliverer();
   std::int64_t id = Enqueue(HttpItem("m-404", {seconds(20), seconds(20), seconds(20)}));
@@ -159,7 +170,7 @@ TEST_F(OutboxTest, ClientErrorIsDeliveredAfterOneAttempt) {
   EXPECT_EQ(d.last_detail, "HTTP 404 (client error, not retried)");
 }
 
-TEST_F(OutboxTest, AfterTheLastRetryTheDeliveryIsDeadAndCanBeRetriedByHand) {
+TEST_P(OutboxTest, AfterTheLastRetryTheDeliveryIsDeadAndCanBeRetriedByHand) {
   StartReceiver(HttpReceiver::Always(503));
   OpenDeliverer();
   std::int64_t id = Enqueue(HttpItem("m-dead", {seconds(1), seconds(2)}));
@@ -199,7 +210,7 @@ TEST_F(OutboxTest, AfterTheLastRetryTheDeliveryIsDeadAndCanBeRetriedByHand) {
   EXPECT_EQ(d.history[5].number, 6);
 }
 
-TEST_F(OutboxTest, AnEndpointSlowerThanTheTimeoutIsRetried) {
+TEST_P(OutboxTest, AnEndpointSlowerThanTheTimeoutIsRetried) {
   StartReceiver([](const testing::ReceivedRequest& r) {
     testing::HttpReply reply;
     if (r.number == 1) reply.delay = seconds(3);  // the sender gives up after 1 s
@@ -220,7 +231,7 @@ TEST_F(OutboxTest, AnEndpointSlowerThanTheTimeoutIsRetried) {
   EXPECT_EQ(got[0].body, got[1].body);
 }
 
-TEST_F(OutboxTest, PendingDeliveriesSurviveTheDelivererAndTheConnection) {
+TEST_P(OutboxTest, PendingDeliveriesSurviveTheDelivererAndTheConnection) {
   StartReceiver(HttpReceiver::Always(200));
   std::int64_t id = Enqueue(HttpItem("m-later", {}));
   db_.reset();  // nothing of the writer's connection is needed
@@ -238,7 +249,7 @@ TEST_F(OutboxTest, PendingDeliveriesSurviveTheDelivererAndTheConnection) {
   EXPECT_EQ(receiver_->requests().size(), 1u);
 }
 
-TEST_F(OutboxTest, WorkersDeliverEachRowExactlyOnce) {
+TEST_P(OutboxTest, WorkersDeliverEachRowExactlyOnce) {
   StartReceiver([](const testing::ReceivedRequest&) {
     testing::HttpReply reply;
     reply.delay = std::chrono::milliseconds(20);  // keeps several workers busy at once
@@ -270,7 +281,7 @@ TEST_F(OutboxTest, WorkersDeliverEachRowExactlyOnce) {
   EXPECT_EQ(counts->delivered, kRows);
 }
 
-TEST_F(OutboxTest, RowsWrittenByAnotherConnectionAreFoundWithoutAWake) {
+TEST_P(OutboxTest, RowsWrittenByAnotherConnectionAreFoundWithoutAWake) {
   StartReceiver(HttpReceiver::Always(200));
   SystemClock wall;
   Result<std::unique_ptr<Deliverer>> d =
@@ -284,7 +295,7 @@ TEST_F(OutboxTest, RowsWrittenByAnotherConnectionAreFoundWithoutAWake) {
   (*d)->Stop();
 }
 
-TEST_F(OutboxTest, ThrottleLimitsAttemptsPerSecondPerSubscription) {
+TEST_P(OutboxTest, ThrottleLimitsAttemptsPerSecondPerSubscription) {
   StartReceiver(HttpReceiver::Always(200));
   OpenDeliverer();
   for (int i = 0; i < 5; ++i) {
@@ -299,7 +310,7 @@ TEST_F(OutboxTest, ThrottleLimitsAttemptsPerSecondPerSubscription) {
   EXPECT_EQ(receiver_->requests().size(), 5u);
 }
 
-TEST_F(OutboxTest, AMailItemWithoutAMailTransportWaitsAndSaysWhy) {
+TEST_P(OutboxTest, AMailItemWithoutAMailTransportWaitsAndSaysWhy) {
   StartReceiver(HttpReceiver::Always(200));
   OpenDeliverer();
   OutboxItem item = HttpItem("m-mail", {seconds(10)});
@@ -316,7 +327,7 @@ TEST_F(OutboxTest, AMailItemWithoutAMailTransportWaitsAndSaysWhy) {
   EXPECT_EQ(d.item.mail->recipients, std::vector<std::string>{"to@example.com"});
 }
 
-TEST_F(OutboxTest, AnItemMustCarryExactlyOneRequest) {
+TEST_P(OutboxTest, AnItemMustCarryExactlyOneRequest) {
   StartReceiver(HttpReceiver::Always(200));
   OutboxItem item = HttpItem("m-both", {});
   item.mail = MailEnvelope{"a@b", {"c@d"}, "x"};
@@ -365,7 +376,7 @@ class IsolationTest : public OutboxTest {
   std::unique_ptr<HttpReceiver> dead_;
 };
 
-TEST_F(IsolationTest, ADeadEndpointHoldsOneWorkerWhileTheOthersAreDelivered) {
+TEST_P(IsolationTest, ADeadEndpointHoldsOneWorkerWhileTheOthersAreDelivered) {
   StartReceiver(HttpReceiver::Always(200));
   // More rows for the dead endpoint than a claim looks at, all due before
   // the healthy endpoint's row.
@@ -407,7 +418,7 @@ TEST_F(IsolationTest, ADeadEndpointHoldsOneWorkerWhileTheOthersAreDelivered) {
 // and a throttled subscription (one a second) has 30 notifications queued
 // ahead of everything else; an e-mail and an unrelated topic's webhook
 // still go out, long before the throttled backlog is through.
-TEST_F(IsolationTest, MailIsNotKeptWaitingByWebhooksThatHang) {
+TEST_P(IsolationTest, MailIsNotKeptWaitingByWebhooksThatHang) {
   Result<std::unique_ptr<testing::SmtpSink>> sink = testing::SmtpSink::Start();
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   Result<std::unique_ptr<MailSender>> mail = MakeSmtpSender({.url = (*sink)->url()});
@@ -493,7 +504,7 @@ TEST(EndpointKeyTest, LanesAndKeys) {
   EXPECT_EQ(EndpointKey("https", "https://hooks.example/a"), "https https://hooks.example/a");
 }
 
-TEST_F(OutboxTest, DueSkipsBusyEndpointsThrottledSubscriptionsAndOtherLanes) {
+TEST_P(OutboxTest, DueSkipsBusyEndpointsThrottledSubscriptionsAndOtherLanes) {
   StartReceiver(HttpReceiver::Always(200));
   OutboxItem a = HttpItem("m-a", {});
   OutboxItem b = HttpItem("m-b", {});
@@ -529,7 +540,7 @@ TEST_F(OutboxTest, DueSkipsBusyEndpointsThrottledSubscriptionsAndOtherLanes) {
 
 // --- Deleted subscriptions and pruning ----------------------------------------
 
-TEST_F(OutboxTest, RowsDroppedWhileBackingOffAreNeverSent) {
+TEST_P(OutboxTest, RowsDroppedWhileBackingOffAreNeverSent) {
   StartReceiver(HttpReceiver::FailFirst(1, 503));
   OpenDeliverer();
   const std::int64_t id = Enqueue(HttpItem("m-retry", {seconds(5), seconds(5)}));
@@ -556,7 +567,7 @@ TEST_F(OutboxTest, RowsDroppedWhileBackingOffAreNeverSent) {
   EXPECT_EQ(counts->delivered, 1);
 }
 
-TEST_F(OutboxTest, DroppingATopicLeavesOtherTopicsAndFinishedRows) {
+TEST_P(OutboxTest, DroppingATopicLeavesOtherTopicsAndFinishedRows) {
   StartReceiver(HttpReceiver::Always(200));
   OpenDeliverer();
   const std::int64_t done = Enqueue(HttpItem("m-done", {}));
@@ -575,7 +586,7 @@ TEST_F(OutboxTest, DroppingATopicLeavesOtherTopicsAndFinishedRows) {
   EXPECT_EQ(Get(other_id).state, DeliveryState::kPending);
 }
 
-TEST_F(OutboxTest, PruningRemovesOnlyFinishedRowsOlderThanTheCutoff) {
+TEST_P(OutboxTest, PruningRemovesOnlyFinishedRowsOlderThanTheCutoff) {
   StartReceiver([](const testing::ReceivedRequest& r) {
     testing::HttpReply reply;
     reply.status = r.path == "/gone" ? 404 : r.path == "/down" ? 503 : 200;
@@ -626,6 +637,9 @@ TEST_F(OutboxTest, PruningRemovesOnlyFinishedRowsOlderThanTheCutoff) {
   EXPECT_EQ(attempts->ColumnInt(0), 2);  // retrying's and young's
   EXPECT_EQ(attempts->ColumnInt(1), retrying);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, OutboxTest, store::kBothEngines, store::EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, IsolationTest, store::kBothEngines, store::EngineName);
 
 }  // namespace
 }  // namespace tw::notify

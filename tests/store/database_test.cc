@@ -30,7 +30,9 @@ TEST(DatabaseTest, OpensInWalModeAndRoundTripsValues) {
   insert->BindAll(std::int64_t{1} << 40, 2.5, std::string("a\0b", 3), std::optional<std::string>());
   ASSERT_TRUE(insert->Run().ok());
   EXPECT_EQ(db->Changes(), 1);
-  EXPECT_EQ(db->LastInsertRowId(), 1);
+  EXPECT_EQ(db->engine(), Engine::kSqlite);
+  EXPECT_TRUE(db->HasTable("t").value());
+  EXPECT_FALSE(db->HasTable("t2").value());
 
   Result<Statement> select = db->Prepare("SELECT i, d, s, n FROM t");
   ASSERT_TRUE(select.ok());

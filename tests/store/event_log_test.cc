@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "store/test_databases.h"
+
 namespace tw::store {
 namespace {
 
@@ -26,12 +28,11 @@ std::ostream& operator<<(std::ostream& os, const Seen& s) {
             << "}";
 }
 
-class EventLogTest : public ::testing::Test {
+// Every test on both engines: the embedded store and PostgreSQL.
+class EventLogTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
-    Result<Database> db = Database::OpenInMemory();
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::make_unique<Database>(std::move(db).value());
+    TW_OPEN_EMPTY_OR_SKIP(db_, GetParam());
     Result<std::unique_ptr<EventLog>> log = EventLog::Open(db_.get());
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_ = std::move(log).value();
@@ -69,7 +70,7 @@ class EventLogTest : public ::testing::Test {
   std::unique_ptr<EventLog> log_;
 };
 
-TEST_F(EventLogTest, AnAppendGetsConsecutiveIdsInBatchOrder) {
+TEST_P(EventLogTest, AnAppendGetsConsecutiveIdsInBatchOrder) {
   EXPECT_EQ(Append("s", 100, {{30, "c"}, {10, "a"}, {20, "b"}}), 1);
   EXPECT_EQ(Append("s", 200, {{5, "d"}}), 4);
   EXPECT_EQ(Scan({}), (std::vector<Seen>{{4, 5, 200, "s", "d"},
@@ -78,7 +79,7 @@ TEST_F(EventLogTest, AnAppendGetsConsecutiveIdsInBatchOrder) {
                                          {1, 30, 100, "s", "c"}}));
 }
 
-TEST_F(EventLogTest, EncodedBatchesGetTheirIdsWhenInserted) {
+TEST_P(EventLogTest, EncodedBatchesGetTheirIdsWhenInserted) {
   // Encoded apart (as request threads do), inserted in the other order.
   std::vector<EventToAppend> first = {{10, "a"}, {11, "b"}}, second = {{5, "c"}};
   Result<EncodedEvents> one = Internal("not run"), two = Internal("not run");
@@ -96,7 +97,7 @@ TEST_F(EventLogTest, EncodedBatchesGetTheirIdsWhenInserted) {
   EXPECT_EQ(Append("s", 1, {{1, "d"}}), 4);
 }
 
-TEST_F(EventLogTest, EqualTimestampsAreOrderedByIdBothWays) {
+TEST_P(EventLogTest, EqualTimestampsAreOrderedByIdBothWays) {
   Append("a", 1, {{10, "first"}, {10, "second"}});
   Append("b", 2, {{10, "third"}});
   std::vector<std::string> forward, backward;
@@ -109,7 +110,7 @@ TEST_F(EventLogTest, EqualTimestampsAreOrderedByIdBothWays) {
 // A client with a fixed clock (or a burst within one millisecond) puts
 // many blocks with one timestamp: a scan opens them one after another, not
 // all at once, and still gives (timestamp, id) order both ways.
-TEST_F(EventLogTest, BlocksWithOneTimestampAreOpenedOneAtATime) {
+TEST_P(EventLogTest, BlocksWithOneTimestampAreOpenedOneAtATime) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 50; ++i)
     ids.push_back(Append("s" + std::to_string(i % 3), 7, {{1000, "a"}, {1000, "b"}}));
@@ -144,7 +145,7 @@ TEST_F(EventLogTest, BlocksWithOneTimestampAreOpenedOneAtATime) {
   }
 }
 
-TEST_F(EventLogTest, RangesAreInclusiveAndAfterIsExclusive) {
+TEST_P(EventLogTest, RangesAreInclusiveAndAfterIsExclusive) {
   Append("s", 1, {{10, "a"}, {20, "b"}, {30, "c"}, {40, "d"}});
   auto messages = [&](EventScan scan) {
     std::string out;
@@ -161,7 +162,7 @@ TEST_F(EventLogTest, RangesAreInclusiveAndAfterIsExclusive) {
   EXPECT_EQ(messages({.from_ms = 31, .to_ms = 30}), "");
 }
 
-TEST_F(EventLogTest, TheStreamFilterChoosesBlocks) {
+TEST_P(EventLogTest, TheStreamFilterChoosesBlocks) {
   Append("alpha", 1, {{1, "a1"}, {3, "a3"}});
   Append("beta", 1, {{2, "b2"}});
   Append("alphabet", 1, {{4, "x4"}});
@@ -173,7 +174,7 @@ TEST_F(EventLogTest, TheStreamFilterChoosesBlocks) {
   EXPECT_EQ(out, "a1 a3 x4 ");
 }
 
-TEST_F(EventLogTest, AVisitorThatStopsEndsTheScan) {
+TEST_P(EventLogTest, AVisitorThatStopsEndsTheScan) {
   Append("s", 1, {{1, "a"}, {2, "b"}, {3, "c"}});
   int visits = 0;
   ASSERT_TRUE(log_->Scan({.group = "g"}, [&](const LoggedEvent&) { return ++visits < 2; }).ok());
@@ -182,7 +183,7 @@ TEST_F(EventLogTest, AVisitorThatStopsEndsTheScan) {
 
 // Many overlapping blocks from several streams, checked against a sorted
 // copy for ranges, positions and directions, before and after compaction.
-TEST_F(EventLogTest, ScansAgreeWithASortedReferenceBeforeAndAfterCompaction) {
+TEST_P(EventLogTest, ScansAgreeWithASortedReferenceBeforeAndAfterCompaction) {
   std::mt19937_64 random(7);
   std::vector<Seen> reference;
   const std::vector<std::string> streams = {"s1", "s2", "s3"};
@@ -243,7 +244,7 @@ TEST_F(EventLogTest, ScansAgreeWithASortedReferenceBeforeAndAfterCompaction) {
   check_all();
 }
 
-TEST_F(EventLogTest, CompactionLeavesLargeBlocksAndOtherGroupsAlone) {
+TEST_P(EventLogTest, CompactionLeavesLargeBlocksAndOtherGroupsAlone) {
   const std::string big(EventLog::kSmallBlockRawBytes, 'x');
   Append("s", 1, {{1, big}});
   Append("s", 1, {{2, "a"}});
@@ -261,7 +262,7 @@ TEST_F(EventLogTest, CompactionLeavesLargeBlocksAndOtherGroupsAlone) {
   EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3, 4}));
 }
 
-TEST_F(EventLogTest, CompactionReadsABoundedAmountPerCall) {
+TEST_P(EventLogTest, CompactionReadsABoundedAmountPerCall) {
   for (int i = 0; i < 10; ++i) Append("s", 1, {{i, std::string(1000, 'a' + i)}});
   Result<std::int64_t> merged = log_->Compact("g", 3000);  // three blocks' worth
   ASSERT_TRUE(merged.ok());
@@ -273,7 +274,7 @@ TEST_F(EventLogTest, CompactionReadsABoundedAmountPerCall) {
   EXPECT_EQ(Scan({}).size(), 10u);
 }
 
-TEST_F(EventLogTest, ALargeAppendIsSplitIntoBlocks) {
+TEST_P(EventLogTest, ALargeAppendIsSplitIntoBlocks) {
   const std::string mib(1 << 20, 'z');
   Append("s", 1, {{1, mib}, {2, mib}, {3, mib}, {4, mib}, {5, mib}});
   // Four 1 MiB events and their framing exceed 4 MiB: 3 + 2.
@@ -288,7 +289,7 @@ TEST_F(EventLogTest, ALargeAppendIsSplitIntoBlocks) {
   EXPECT_EQ(Scan({.from_ms = 7}).at(0).message.size(), huge.size());
 }
 
-TEST_F(EventLogTest, RetentionDeletesWholeBlocksAndCountsTheirEvents) {
+TEST_P(EventLogTest, RetentionDeletesWholeBlocksAndCountsTheirEvents) {
   Append("s", 1, {{10, "a"}, {20, "b"}});
   Append("s", 1, {{15, "c"}, {50, "d"}});
   Result<std::int64_t> deleted = log_->DeleteOlderThan("g", 30);
@@ -302,7 +303,7 @@ TEST_F(EventLogTest, RetentionDeletesWholeBlocksAndCountsTheirEvents) {
   EXPECT_EQ(*deleted, 0);
 }
 
-TEST_F(EventLogTest, StreamsAndGroupsAreDeleted) {
+TEST_P(EventLogTest, StreamsAndGroupsAreDeleted) {
   Append("s", 1, {{1, "a"}});
   Append("t", 1, {{2, "b"}});
   Append("s", 1, {{3, "c"}}, "other");
@@ -313,7 +314,7 @@ TEST_F(EventLogTest, StreamsAndGroupsAreDeleted) {
   EXPECT_EQ(Blocks("other"), 1);
 }
 
-TEST_F(EventLogTest, IdsNeverRepeatAfterDeletionsAndReopening) {
+TEST_P(EventLogTest, IdsNeverRepeatAfterDeletionsAndReopening) {
   Append("s", 1, {{1, "a"}, {2, "b"}});
   ASSERT_TRUE(log_->DeleteGroup("g").ok());
   Result<std::unique_ptr<EventLog>> reopened = EventLog::Open(db_.get());
@@ -322,14 +323,14 @@ TEST_F(EventLogTest, IdsNeverRepeatAfterDeletionsAndReopening) {
   EXPECT_EQ(Append("s", 1, {{3, "c"}}), 3);
 }
 
-TEST_F(EventLogTest, WrittenBlocksKeepTheirIdsAndMoveTheSequence) {
+TEST_P(EventLogTest, WrittenBlocksKeepTheirIdsAndMoveTheSequence) {
   std::vector<EventLog::StoredEvent> events = {{40, 5, 9, "x"}, {12, 5, 8, "y"}};
   ASSERT_TRUE(log_->WriteBlock("g", "s", events).ok());
   EXPECT_EQ(Scan({}), (std::vector<Seen>{{12, 5, 8, "s", "y"}, {40, 5, 9, "s", "x"}}));
   EXPECT_EQ(Append("s", 1, {{6, "z"}}), 41);
 }
 
-TEST_F(EventLogTest, CloudTrailLikeEventsAreStoredCompressed) {
+TEST_P(EventLogTest, CloudTrailLikeEventsAreStoredCompressed) {
   std::vector<std::pair<std::int64_t, std::string>> events;
   for (int i = 0; i < 500; ++i) {
     events.emplace_back(
@@ -351,11 +352,16 @@ TEST_F(EventLogTest, CloudTrailLikeEventsAreStoredCompressed) {
   EXPECT_LT(usage->stored_bytes * 8, usage->raw_bytes);
 }
 
-TEST_F(EventLogTest, ADamagedBlockIsReportedNotReadPastOrCrashedOn) {
+TEST_P(EventLogTest, ADamagedBlockIsReportedNotReadPastOrCrashedOn) {
+  const bool postgres = GetParam() == Engine::kPostgres;
   for (const char* damage :
-       {"UPDATE event_blocks SET data = x'00'", "UPDATE event_blocks SET events = 3",
-        "UPDATE event_blocks SET raw_bytes = 1 << 40",
-        "UPDATE event_blocks SET data = zeroblob(8)"}) {
+       {postgres ? "UPDATE event_blocks SET data = '\\x00'"
+                 : "UPDATE event_blocks SET data = x'00'",
+        "UPDATE event_blocks SET events = 3",
+        postgres ? "UPDATE event_blocks SET raw_bytes = CAST(1 AS BIGINT) << 40"
+                 : "UPDATE event_blocks SET raw_bytes = 1 << 40",
+        postgres ? "UPDATE event_blocks SET data = '\\x0000000000000000'"
+                 : "UPDATE event_blocks SET data = zeroblob(8)"}) {
     SCOPED_TRACE(damage);
     SetUp();
     Append("s", 1, {{1, "a"}, {2, "b"}});
@@ -369,12 +375,24 @@ TEST_F(EventLogTest, ADamagedBlockIsReportedNotReadPastOrCrashedOn) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, EventLogTest, kBothEngines, EngineName);
+
 // Readers scan on connections of their own: they see what is committed,
 // not what the writer has in an open transaction, and do not wait for it.
-TEST(EventReadersTest, ReadersSeeCommitsAndNeverWaitForTheWriter) {
+class EventReadersTest : public ::testing::TestWithParam<Engine> {};
+
+TEST_P(EventReadersTest, ReadersSeeCommitsAndNeverWaitForTheWriter) {
   std::string dir = (std::filesystem::temp_directory_path() / "tw-readers-XXXXXX").string();
   ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/t.db";
+  std::string path = dir + "/t.db";
+  if (GetParam() == Engine::kPostgres) {
+    Result<std::string> url = NewPostgresDatabase();
+    if (!url.ok() && url.status().code() == StatusCode::kFailedPrecondition) {
+      GTEST_SKIP() << url.status().message();
+    }
+    ASSERT_TRUE(url.ok()) << url.status().ToString();
+    path = *url;
+  }
   Result<Database> db = Database::Open(path);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(&*db);
@@ -393,7 +411,7 @@ TEST(EventReadersTest, ReadersSeeCommitsAndNeverWaitForTheWriter) {
   };
   EXPECT_EQ(count().value(), 2);
   {
-    Result<Transaction> tx = Transaction::Begin(*db);  // BEGIN IMMEDIATE: the write lock
+    Result<Transaction> tx = Transaction::Begin(*db);  // the write lock
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE((*log)->Append("g", "s", 1, batch).ok());
     EXPECT_EQ(count().value(), 2);  // at once, without the uncommitted two
@@ -407,6 +425,8 @@ TEST(EventReadersTest, ReadersSeeCommitsAndNeverWaitForTheWriter) {
   EXPECT_EQ(count().value(), 4);
   std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, EventReadersTest, kBothEngines, EngineName);
 
 }  // namespace
 }  // namespace tw::store
