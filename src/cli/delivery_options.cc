@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/url.h"
+#include "store/database.h"
 
 namespace tw::cli {
 namespace {
@@ -26,11 +27,28 @@ std::string WithSmtpPassword(const std::string& url, const std::string& password
 
 }  // namespace
 
+void AddStoreOption(CLI::App* command, std::string* store) {
+  command
+      ->add_option("--store", *store,
+                   "Keep the store in this PostgreSQL database, shared by several trailwatch "
+                   "nodes, instead of <data dir>/trailwatch.db: postgresql://user@host[:port]/db"
+                   "[?sslmode=require]. Keep the password out of ps: PGPASSWORD or ~/.pgpass")
+      ->envname("TRAILWATCH_STORE")
+      ->type_name("URL")
+      ->check([](const std::string& url) -> std::string {
+        if (store::IsPostgresUrl(url)) return "";
+        return "'" + url +
+               "' is not a PostgreSQL URL: it must start with postgresql:// "
+               "(without --store, the store is <data dir>/trailwatch.db)";
+      });
+}
+
 void AddDeliveryOptions(CLI::App* command, DeliveryFlags* flags,
                         std::string_view public_url_default) {
   server::NotifierOptions& o = flags->options;
   command->add_option("--data-dir", o.data_dir, "Data directory (store, outbox, Maildir)")
       ->capture_default_str();
+  AddStoreOption(command, &o.store);
   command
       ->add_option("--smtp", o.smtp_url,
                    "SMTP server: smtp://[user:password@]host[:port] or smtps://...; "

@@ -3,6 +3,8 @@
 // directory is and how mail and HTTP leave the machine.
 //
 //   --data-dir DIR        the data directory (default ./trailwatch-data)
+//   --store URL           postgresql://user@host/db: the store in PostgreSQL, shared by
+//                         several nodes (env TRAILWATCH_STORE), instead of the data dir's
 //   --smtp URL            smtp://[user:password@]host[:port] or smtps://...;
 //                         without it e-mail goes to <data dir>/maildir. The
 //                         password may come from TRAILWATCH_SMTP_PASSWORD
@@ -33,6 +35,9 @@ struct DeliveryFlags {
   double http_timeout_seconds = 15;
   bool public_url_given = false;  // --public-url was on the command line
 };
+
+// --store URL alone, for commands that only read or change the store.
+void AddStoreOption(CLI::App* command, std::string* store);
 
 // `public_url_default`: what --help says the default of --public-url is
 // (serve's follows its --listen address).

@@ -34,21 +34,22 @@ Result<std::unique_ptr<server::Notifier>> OpenNotifier(const OutboxCommandOption
 // damaged file): opening it as a writer creates them.
 Result<std::optional<store::Database>> OpenForReading(const OutboxCommandOptions& options) {
   const std::string dir = options.delivery.options.data_dir;
-  const std::string path = server::DataDirLayout{dir}.database();
-  const Status missing = NotFound("no trailwatch data directory at " + dir + " (no " + path + ")");
-  std::error_code error;
-  if (!std::filesystem::exists(dir, error)) return missing;
-  Result<std::string> tightened = store::SecureDataDirectory(dir);
-  if (!tightened.ok()) return tightened.status();
-  if (!tightened->empty()) LogWarning(*tightened);
-  if (!std::filesystem::exists(path, error)) return missing;
+  const std::string path = server::DataDirLayout{dir, options.delivery.options.store}.database();
+  // A shared PostgreSQL store lives apart from the data directory.
+  if (!store::IsPostgresUrl(path)) {
+    const Status missing =
+        NotFound("no trailwatch data directory at " + dir + " (no " + path + ")");
+    std::error_code error;
+    if (!std::filesystem::exists(dir, error)) return missing;
+    Result<std::string> tightened = store::SecureDataDirectory(dir);
+    if (!tightened.ok()) return tightened.status();
+    if (!tightened->empty()) LogWarning(*tightened);
+    if (!std::filesystem::exists(path, error)) return missing;
+  }
   Result<store::Database> db = store::Database::OpenReader(path);
   if (!db.ok()) return db.status();
   TW_RETURN_IF_ERROR(db->CheckIntegrity());
-  Result<store::Statement> tables =
-      db->Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'deliveries'");
-  if (!tables.ok()) return tables.status();
-  Result<bool> found = tables->Step();
+  Result<bool> found = db->HasTable("deliveries");
   if (!found.ok()) return found.status();
   if (!*found) return std::optional<store::Database>();
   return std::optional<store::Database>(std::move(db).value());
@@ -166,6 +167,7 @@ OutboxCommand AddOutboxCommand(CLI::App& app, OutboxCommandOptions* options) {
   auto data_dir = [&](CLI::App* sub) {
     sub->add_option("--data-dir", options->delivery.options.data_dir, "Data directory")
         ->capture_default_str();
+    AddStoreOption(sub, &options->delivery.options.store);
   };
   c.list = c.self->add_subcommand("list", "Deliveries, newest first, with their outcome");
   data_dir(c.list);

@@ -322,10 +322,15 @@ Result<std::vector<StoredAlarm>> AlarmService::List() {
 }
 
 Result<std::vector<StoredAlarm>> AlarmService::ListHighResolution() {
-  return ReadRows(db_,
-                  std::string("SELECT ") + kColumns +
-                      " FROM alarms WHERE json_extract(spec, '$.Period') < 60 ORDER BY name",
-                  &ReadAlarm);
+  // The one place the two engines' SQL differs: reading a member of the
+  // JSON spec.
+  const char* period = db_->engine() == store::Engine::kPostgres
+                           ? "CAST(CAST(spec AS json)->>'Period' AS DOUBLE PRECISION)"
+                           : "json_extract(spec, '$.Period')";
+  return ReadRows(
+      db_,
+      std::string("SELECT ") + kColumns + " FROM alarms WHERE " + period + " < 60 ORDER BY name",
+      &ReadAlarm);
 }
 
 Result<StoredAlarm> AlarmService::Get(const std::string& name) {

@@ -81,7 +81,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(Notifier* notifier, EngineOptions o
   engine->alarms_ = std::move(alarms).value();
   // An in-memory database (tests) has no file for a second connection to
   // open; its scans stay under the lock.
-  if (!db.path().empty()) engine->readers_ = std::make_unique<store::EventReaders>(db.path());
+  if (!db.location().empty()) {
+    engine->readers_ = std::make_unique<store::EventReaders>(db.location());
+  }
   return engine;
 }
 

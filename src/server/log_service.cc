@@ -212,13 +212,9 @@ Result<std::unique_ptr<LogService>> LogService::Open(store::Database* db, std::s
 }
 
 Status LogService::ImportRowEvents() {
-  Result<store::Statement> exists =
-      db_->Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'log_events'");
-  if (!exists.ok()) return exists.status();
-  Result<bool> found = exists->Step();
+  Result<bool> found = db_->HasTable("log_events");
   if (!found.ok()) return found.status();
   if (!*found) return Status::Ok();
-  exists->Reset();
   Result<store::Transaction> tx = store::Transaction::Begin(*db_);
   if (!tx.ok()) return tx.status();
   Result<store::Statement> rows = db_->Prepare(
@@ -301,14 +297,17 @@ Status LogService::CreateLogGroup(const std::string& name, const std::string& km
   TW_RETURN_IF_ERROR(CheckGroupName(name));
   if (tags.size() > 50) return Constraint("tags", "tags", "Member must have at most 50 entries");
   Result<store::Statement> insert = db_->Prepare(
-      "INSERT INTO log_groups (name, created_at, kms_key_id, tags) VALUES (?, ?, ?, ?)");
+      "INSERT INTO log_groups (name, created_at, kms_key_id, tags) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT DO NOTHING");
   if (!insert.ok()) return insert.status();
   insert->BindAll(name, ToEpochMillis(now), kms_key_id, TagsJson(tags));
-  Status s = insert->Run();
-  if (s.code() == StatusCode::kAlreadyExists) {
+  // Not a failed INSERT: on PostgreSQL that would abort the caller's
+  // transaction (a template's groups are created inside one).
+  TW_RETURN_IF_ERROR(insert->Run());
+  if (db_->Changes() == 0) {
     return Status(StatusCode::kAlreadyExists, "The specified log group already exists");
   }
-  return s;
+  return Status::Ok();
 }
 
 Status LogService::DeleteLogGroup(const std::string& name) {
@@ -421,15 +420,16 @@ Status LogService::CreateLogStream(const std::string& group, const std::string& 
   TW_RETURN_IF_ERROR(CheckGroupName(group));
   TW_RETURN_IF_ERROR(CheckStreamName(stream));
   TW_RETURN_IF_ERROR(RequireGroup(group));
-  Result<store::Statement> insert =
-      db_->Prepare("INSERT INTO log_streams (group_name, name, created_at) VALUES (?, ?, ?)");
+  Result<store::Statement> insert = db_->Prepare(
+      "INSERT INTO log_streams (group_name, name, created_at) VALUES (?, ?, ?) "
+      "ON CONFLICT DO NOTHING");
   if (!insert.ok()) return insert.status();
   insert->BindAll(group, stream, ToEpochMillis(now));
-  Status s = insert->Run();
-  if (s.code() == StatusCode::kAlreadyExists) {
+  TW_RETURN_IF_ERROR(insert->Run());
+  if (db_->Changes() == 0) {
     return Status(StatusCode::kAlreadyExists, "The specified log stream already exists");
   }
-  return s;
+  return Status::Ok();
 }
 
 Status LogService::DeleteLogStream(const std::string& group, const std::string& stream) {

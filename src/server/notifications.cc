@@ -35,6 +35,7 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
                                                  const Clock* clock) {
   std::unique_ptr<Notifier> n(new Notifier());
   n->layout_.dir = options.data_dir;
+  n->layout_.store = options.store;
   Result<notify::AddressPolicy> policy = notify::AddressPolicy::Allowing(options.allowed_endpoints);
   if (!policy.ok()) return policy.status();
   Result<store::DirectoryLock> lock = store::DirectoryLock::Acquire(options.data_dir);

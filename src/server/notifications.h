@@ -36,15 +36,20 @@
 
 namespace tw::server {
 
-// The files of a data directory.
+// The files of a data directory, and where the store is: its embedded
+// database, or the PostgreSQL database of `store` when set.
 struct DataDirLayout {
   std::string dir;
-  std::string database() const { return dir + "/trailwatch.db"; }
+  std::string store;  // "" or a postgresql:// URL
+  std::string database() const { return store.empty() ? dir + "/trailwatch.db" : store; }
   std::string maildir() const { return dir + "/maildir"; }
 };
 
 struct NotifierOptions {
   std::string data_dir = "./trailwatch-data";
+  // Empty: the store is <data dir>/trailwatch.db. Else a postgresql:// URL
+  // of the database that several nodes share (store/database.h).
+  std::string store;
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::string public_url = "http://127.0.0.1:4566";

@@ -248,7 +248,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     LogError(metrics_access.status().message());
     return 2;
   }
-  ServiceMetrics metrics(DataDirLayout{delivery.data_dir}.database());
+  ServiceMetrics metrics(DataDirLayout{delivery.data_dir, delivery.store}.database());
   delivery.on_attempt = [&metrics](const notify::Delivery& d, const notify::AttemptRecord& a) {
     metrics.OnAttempt(d);
     std::string what = d.item.type + " " + d.item.message_id + " to " + d.item.protocol + " " +
@@ -295,6 +295,9 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   if (!notifier.ok()) {
     LogError(notifier.status().message());
     return 2;
+  }
+  if ((*notifier)->db().engine() == store::Engine::kPostgres) {
+    LogInfo("the store is the PostgreSQL database " + (*notifier)->db().path());
   }
   if (delivery.smtp_url.empty()) {
     LogInfo("no --smtp server given: e-mail is written to the Maildir " +

@@ -16,6 +16,11 @@ Standard library only, so that both interpreters the tests run under (Debian's
 
 Paths come from the environment CTest sets (TW_BINARY, TW_SOURCE_DIR,
 TW_SHARED_DIR); without it they default to the source tree's build/.
+
+With TW_TEST_STORE=postgresql every server and trailwatch command of the
+script keeps its store in PostgreSQL (`--store`): one scratch cluster per
+script (tests/support/net/scratch_postgres.sh, on 127.0.0.1), one database per
+data directory, so a restarted server finds its state again.
 """
 
 import email
@@ -40,6 +45,8 @@ SOURCE_DIR = os.environ.get("TW_SOURCE_DIR", os.path.dirname(os.path.dirname(HER
 SHARED_DIR = os.environ.get("TW_SHARED_DIR", os.path.join(SOURCE_DIR, "..", "shared"))
 BINARY = os.environ.get("TW_BINARY", os.path.join(SOURCE_DIR, "build", "trailwatch"))
 SMTP_SINK = os.path.join(SOURCE_DIR, "tests", "support", "net", "smtp_sink.py")
+SCRATCH_POSTGRES = os.path.join(SOURCE_DIR, "tests", "support", "net", "scratch_postgres.sh")
+STORE_ENGINE = os.environ.get("TW_TEST_STORE", "sqlite")
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, with aiosmtpd and python3-boto3
 DEBIAN_AWS = "/usr/bin/aws"         # Debian's awscli: v2 2.9.19
 
@@ -112,6 +119,43 @@ def http_get(url, timeout=10):
         return e.code, e.headers, e.read()
 
 
+class ScratchPostgres:
+    """The script's PostgreSQL cluster, started on first use and stopped when
+    the script exits."""
+
+    _dir = None
+    _url = None
+    _databases = {}  # data directory -> its database's URL
+
+    @classmethod
+    def store_for(cls, data_dir):
+        import atexit
+        if cls._url is None:
+            cls._dir = tempfile.mkdtemp(prefix="tw-it-pg-")
+            cls._url = subprocess.run([SCRATCH_POSTGRES, "start", cls._dir], check=True,
+                                      capture_output=True, text=True, timeout=60).stdout.strip()
+            atexit.register(cls._stop)
+        key = os.path.realpath(data_dir)
+        if key not in cls._databases:
+            name = f"tw{len(cls._databases) + 1}"
+            subprocess.run([SCRATCH_POSTGRES, "createdb", cls._dir, name], check=True,
+                           capture_output=True, timeout=60)
+            cls._databases[key] = cls._url.rsplit("/", 1)[0] + "/" + name
+        return cls._databases[key]
+
+    @classmethod
+    def _stop(cls):
+        subprocess.run([SCRATCH_POSTGRES, "stop", cls._dir], capture_output=True, timeout=60)
+        shutil.rmtree(cls._dir, ignore_errors=True)
+
+
+def store_args(data_dir):
+    """`--store URL` when the tests run on PostgreSQL, else nothing."""
+    if STORE_ENGINE != "postgresql":
+        return []
+    return ["--store", ScratchPostgres.store_for(data_dir)]
+
+
 class Server:
     """`trailwatch serve` on 127.0.0.1. The port is chosen free before the
     start (and kept across restarts, as a user's would be): with --listen
@@ -134,7 +178,7 @@ class Server:
     def command(self, port):
         cmd = [BINARY, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{port}",
                "--access-key", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}", "--region", REGION,
-               "--account-id", ACCOUNT_ID]
+               "--account-id", ACCOUNT_ID] + store_args(self.data_dir)
         if self.smtp_port:
             cmd += ["--smtp", f"smtp://127.0.0.1:{self.smtp_port}", "--smtp-from",
                     "alarms@trailwatch.test"]
@@ -202,7 +246,8 @@ class Server:
 
     def trailwatch(self, *args, check=True):
         """Runs another trailwatch command (e.g. `outbox list`) on this data directory."""
-        r = subprocess.run([BINARY, *args, "--data-dir", self.data_dir], cwd=self.workdir,
+        r = subprocess.run([BINARY, *args, "--data-dir", self.data_dir, *store_args(self.data_dir)],
+                           cwd=self.workdir,
                            capture_output=True, text=True, timeout=60)
         if check and r.returncode != 0:
             raise AssertionError(f"trailwatch {' '.join(args)} exited {r.returncode}: {r.stderr}")
