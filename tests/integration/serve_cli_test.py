@@ -46,6 +46,29 @@ class ServeCliTest(harness.IntegrationTest):
                                        r"1 alarm, 1 topic\n")
 
 
+    def test_one_serve_per_store(self):
+        """A second `serve` on the same store is refused before it listens:
+        with SQLite by the data directory's lock, with PostgreSQL by the
+        store's claim, even from another data directory (another node)."""
+        first = self.start_server()
+        if harness.STORE_ENGINE == "postgresql":
+            store = harness.ScratchPostgres.store_for(first.data_dir)
+            data_dir, extra = os.path.join(self.workdir, "second-node"), ["--store", store]
+            expected = f"the store {store} is in use by another trailwatch process"
+        else:
+            data_dir, extra = first.data_dir, []
+            expected = f"data directory {first.data_dir} is in use by another trailwatch process"
+        run = subprocess.run([harness.BINARY, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                              "--access-key", "AKIASECONDNODE000001:secret", *extra],
+                             capture_output=True, text=True, timeout=30, cwd=self.workdir)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(expected, run.stderr)
+        self.assertNotIn("listening on", run.stderr)
+        # The first one is unaffected.
+        status, _, body = harness.http_get(first.endpoint + "/health")
+        self.assertEqual((status, body), (200, b"ok\n"))
+        self.assertEqual(first.stop(), 0)
+
     def test_refused_requests_are_logged_with_their_reason(self):
         import boto3
         import botocore.config
