@@ -313,6 +313,8 @@ def main():
     parser.add_argument("--connections", default="1,4")
     parser.add_argument("--soak-events", type=int, default=0)
     parser.add_argument("--search-events", type=int, default=0)
+    parser.add_argument("--store", default="",
+                        help="serve --store postgresql://...: the same load on a PostgreSQL store")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         die("wrk is not installed (apt-get install wrk)")
@@ -326,7 +328,8 @@ def main():
         process = subprocess.Popen(
             [args.binary, "serve", "--data-dir", os.path.join(work, "data"), "--listen",
              f"127.0.0.1:{port}", "--template",
-             os.path.join(SOURCE, "examples", "cis-benchmark.yaml")],
+             os.path.join(SOURCE, "examples", "cis-benchmark.yaml")]
+            + (["--store", args.store] if args.store else []),
             stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 600
         while True:

@@ -9,7 +9,8 @@
 #   scratch_postgres.sh createdb DIR NAME  a new database NAME
 #
 # Authentication is trust (127.0.0.1 and the socket in DIR only), fsync is
-# off: the data is scratch. The cluster's default collation is ICU en-US
+# off: the data is scratch (TW_SCRATCH_POSTGRES_FSYNC=on for a benchmark
+# that compares durable commits). The cluster's default collation is ICU en-US
 # when PostgreSQL has ICU, as on a typical server, so that a test sees
 # whether trailwatch's tables really compare text bytewise (COLLATE "C").
 #
@@ -55,7 +56,7 @@ free_port() {
 
 pg_start() {
   as_pg "$PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t 30 -s \
-    -o "-k $dir -p $1 -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    -o "-k $dir -p $1 -c listen_addresses=127.0.0.1 -c fsync=${TW_SCRATCH_POSTGRES_FSYNC:-off} -c max_connections=200" \
     >/dev/null
 }
 
