@@ -8,6 +8,7 @@
 
 #include "alarm/silencing.h"
 #include "api/codec.h"
+#include "api/sigv4.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/url.h"
@@ -24,6 +25,22 @@ using Json = nlohmann::ordered_json;
 
 constexpr Duration kSessionLifetime = std::chrono::hours(12);
 constexpr std::string_view kCookie = "tw_session";
+
+// Sessions live in the store, so that a restart signs nobody out and any
+// node sharing the store knows them. The cookie's token is kept as its
+// SHA-256 only: someone who reads the store (a backup, a replica) cannot
+// use a session from it.
+constexpr std::string_view kSessionSchema[] = {
+    R"sql(
+CREATE TABLE console_sessions (
+  token_sha256  TEXT PRIMARY KEY,
+  access_key_id TEXT NOT NULL,
+  csrf_token    TEXT NOT NULL,
+  expires_at    INTEGER NOT NULL
+);
+CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+)sql",
+};
 constexpr std::size_t kMaxHighlights = 50;
 // An access key ID and secret fit in far less.
 constexpr std::size_t kMaxSignInBodyBytes = 4096;
@@ -282,6 +299,55 @@ Console::Console(Engine* engine, std::map<std::string, std::string> secrets, boo
                  const Clock* clock, std::vector<std::string> host_names)
     : engine_(engine), secrets_(std::move(secrets)), tls_(tls), clock_(clock) {
   for (std::string& name : host_names) host_names_.push_back(LowerHost(name));
+  sessions_table_ =
+      engine_->Locked([](Services& sv) { return sv.db.Migrate("console", kSessionSchema); });
+  if (!sessions_table_.ok()) LogError("console sessions: " + sessions_table_.message());
+}
+
+Result<std::optional<Console::Session>> Console::StoredSession(const std::string& token,
+                                                               TimePoint now) {
+  TW_RETURN_IF_ERROR(sessions_table_);
+  return engine_->Locked([&](Services& sv) -> Result<std::optional<Session>> {
+    Result<store::Statement> query = sv.db.Prepare(
+        "SELECT access_key_id, csrf_token, expires_at FROM console_sessions "
+        "WHERE token_sha256 = ? AND expires_at > ?");
+    if (!query.ok()) return query.status();
+    query->BindAll(api::Sha256Hex(token), ToEpochMillis(now));
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<Session>();
+    return std::optional<Session>(
+        Session{query->ColumnText(0), query->ColumnText(1), FromEpochMillis(query->ColumnInt(2))});
+  });
+}
+
+Status Console::StoreSession(const std::string& token, const Session& session, TimePoint now) {
+  TW_RETURN_IF_ERROR(sessions_table_);
+  return engine_->Locked([&](Services& sv) -> Status {
+    Result<store::Statement> expired =
+        sv.db.Prepare("DELETE FROM console_sessions WHERE expires_at <= ?");
+    if (!expired.ok()) return expired.status();
+    expired->BindAll(ToEpochMillis(now));
+    TW_RETURN_IF_ERROR(expired->Run());
+    Result<store::Statement> insert = sv.db.Prepare(
+        "INSERT INTO console_sessions (token_sha256, access_key_id, csrf_token, expires_at) "
+        "VALUES (?, ?, ?, ?)");
+    if (!insert.ok()) return insert.status();
+    insert->BindAll(api::Sha256Hex(token), session.access_key_id, session.csrf_token,
+                    ToEpochMillis(session.expires));
+    return insert->Run();
+  });
+}
+
+Status Console::ForgetSession(const std::string& token) {
+  TW_RETURN_IF_ERROR(sessions_table_);
+  return engine_->Locked([&](Services& sv) -> Status {
+    Result<store::Statement> erase =
+        sv.db.Prepare("DELETE FROM console_sessions WHERE token_sha256 = ?");
+    if (!erase.ok()) return erase.status();
+    erase->BindAll(api::Sha256Hex(token));
+    return erase->Run();
+  });
 }
 
 bool Console::HostAllowed(std::string_view host_header) const {
@@ -300,14 +366,14 @@ bool Console::HostAllowed(std::string_view host_header) const {
 std::optional<Console::Session> Console::SessionOf(const api::HttpRequest& request) {
   const std::string token = CookieValue(request, kCookie);
   if (token.empty()) return std::nullopt;
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = sessions_.find(token);
-  if (it == sessions_.end()) return std::nullopt;
-  if (it->second.expires <= clock_->Now()) {
-    sessions_.erase(it);
+  Result<std::optional<Session>> session = StoredSession(token, clock_->Now());
+  if (!session.ok()) {
+    LogError("console sessions: " + session.status().message());
     return std::nullopt;
   }
-  return it->second;
+  // A key taken out of the configuration ends its sessions at once.
+  if (*session && !secrets_.count((*session)->access_key_id)) return std::nullopt;
+  return *session;
 }
 
 std::optional<api::HttpResponse> Console::Handle(const api::HttpRequest& request) {
@@ -374,10 +440,9 @@ api::HttpResponse Console::SignIn(const api::HttpRequest& request, TimePoint now
   sign_ins_.Succeeded(client);
   Session session{id, RandomHex(32), now + kSessionLifetime};
   const std::string token = RandomHex(32);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::erase_if(sessions_, [&](const auto& s) { return s.second.expires <= now; });
-    sessions_[token] = session;
+  if (Status stored = StoreSession(token, session, now); !stored.ok()) {
+    LogError("console sessions: " + stored.message());
+    return Error(503, "cannot keep the session: the store is unavailable; try again");
   }
   api::HttpResponse r = JsonResponse(200, Json{{"accessKeyId", id},
                                                {"csrfToken", session.csrf_token},
@@ -407,8 +472,10 @@ api::HttpResponse Console::Api(const api::HttpRequest& request, std::string_view
   }
   if (path == "session") {
     if (request.method == "DELETE") {
-      std::lock_guard<std::mutex> lock(mutex_);
-      sessions_.erase(CookieValue(request, kCookie));
+      if (Status forgotten = ForgetSession(CookieValue(request, kCookie)); !forgotten.ok()) {
+        LogError("console sessions: " + forgotten.message());
+        return Error(503, "cannot end the session: the store is unavailable; try again");
+      }
       api::HttpResponse r = JsonResponse(200, Json{{"ok", true}});
       r.headers.emplace_back("Set-Cookie", std::string(kCookie) +
                                                "=; Path=/console; HttpOnly; SameSite=Strict; "

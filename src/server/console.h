@@ -11,13 +11,15 @@
 // sent; the secret never goes back to the browser; every response carries a
 // strict Content-Security-Policy.
 //
-// Thread safety: Handle() may be called from many threads; sessions are
-// guarded by a mutex, everything else goes through the Engine's lock.
+// Sessions are kept in the store (the cookie's token as its SHA-256), so a
+// restart signs nobody out and every node of a shared store knows them.
+//
+// Thread safety: Handle() may be called from many threads; everything,
+// sessions included, goes through the Engine's lock.
 
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +59,9 @@ class Console {
 
   api::HttpResponse Api(const api::HttpRequest& request, std::string_view path);
   std::optional<Session> SessionOf(const api::HttpRequest& request);
+  Result<std::optional<Session>> StoredSession(const std::string& token, TimePoint now);
+  Status StoreSession(const std::string& token, const Session& session, TimePoint now);
+  Status ForgetSession(const std::string& token);
 
   api::HttpResponse SignIn(const api::HttpRequest& request, TimePoint now);
   api::HttpResponse CallOperation(const api::HttpRequest& request, std::string_view path,
@@ -70,8 +75,7 @@ class Console {
   const Clock* clock_;
   std::vector<std::string> host_names_;  // lower-case
   SignInLimiter sign_ins_;
-  std::mutex mutex_;
-  std::map<std::string, Session> sessions_;  // GUARDED_BY(mutex_); by cookie value
+  Status sessions_table_;  // the migration's outcome
 };
 
 // "ALARM when Maximum > 0 for 1 of 1 periods of 5 minutes; missing data =

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "api/sigv4.h"
 #include "server/console_assets.h"
 #include "server/operations.h"
 
@@ -145,6 +146,45 @@ TEST_F(ConsoleTest, SignInSetsAStrictCookieAndNeverEchoesTheSecret) {
 
 // Issue 12: a page on another site could sign a victim's browser in
 // (text/plain bodies need no CORS preflight): login CSRF.
+// Sessions are in the store: another Console on the same store (after a
+// restart, or another node) knows them; the store holds the token's hash
+// only; signing out or removing the key ends them.
+TEST_F(ConsoleTest, SessionsLiveInTheStoreAsHashes) {
+  auto [cookie, csrf] = SignIn();
+  const std::string token = cookie.substr(cookie.find('=') + 1);
+  ASSERT_EQ(token.size(), 64u);
+  auto session_status = [&](Console& console) {
+    api::HttpRequest r{
+        "GET", "/console/api/session", "", {{"host", "127.0.0.1:4566"}, {"cookie", cookie}}, ""};
+    return console.Handle(r).value_or(api::HttpResponse{}).status;
+  };
+  Console restarted(engine_.get(), {{"AK", "SK"}}, false, &clock_);
+  EXPECT_EQ(session_status(restarted), 200);
+  Console key_removed(engine_.get(), {{"OTHER", "SK2"}}, false, &clock_);
+  EXPECT_EQ(session_status(key_removed), 401);
+
+  std::vector<std::string> stored = engine_->Locked([](Services& sv) {
+    std::vector<std::string> columns;
+    Result<store::Statement> q =
+        sv.db.Prepare("SELECT token_sha256, access_key_id, csrf_token FROM console_sessions");
+    EXPECT_TRUE(q.ok());
+    while (q->Step().value()) {
+      for (int c = 0; c < 3; ++c) columns.push_back(q->ColumnText(c));
+    }
+    return columns;
+  });
+  EXPECT_EQ(stored, (std::vector<std::string>{api::Sha256Hex(token), "AK", csrf}));
+
+  clock_.Advance(std::chrono::hours(12));
+  EXPECT_EQ(session_status(restarted), 401);  // expired
+  clock_.Advance(-std::chrono::hours(12));
+  api::HttpResponse out =
+      Call("DELETE", "/console/api/session", "", {{"cookie", cookie}, {"x-csrf-token", csrf}});
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(session_status(restarted), 401);
+  EXPECT_EQ(session_status(*console_), 401);
+}
+
 TEST_F(ConsoleTest, SignInTakesJsonFromItsOwnOriginOnly) {
   const std::string body = R"({"accessKeyId":"AK","secretAccessKey":"SK"})";
   auto sign_in = [&](std::vector<std::pair<std::string, std::string>> headers) {
@@ -493,8 +533,8 @@ TEST_F(ConsoleTest, LogEventsTakeATimeRangeAndDescribeCloudTrailRecords) {
   Json first = events("limit=1&start=2024-03-01T10:00:00Z");
   ASSERT_EQ(first["events"].size(), 1u);
   ASSERT_TRUE(first["nextToken"].is_string());
-  Json second = events("limit=1&start=2024-03-01T10:00:00Z&token=" +
-                       first["nextToken"].get<std::string>());
+  Json second =
+      events("limit=1&start=2024-03-01T10:00:00Z&token=" + first["nextToken"].get<std::string>());
   ASSERT_EQ(second["events"].size(), 1u);
   EXPECT_EQ(second["events"][0]["message"], "a plain line");
   EXPECT_TRUE(second["nextToken"].is_null()) << second["nextToken"];  // the range's oldest
