@@ -4,7 +4,29 @@ namespace tw::api {
 namespace {
 
 ApiError Make(int status, std::string code, std::string shape, std::string message) {
-  return ApiError{status, std::move(code), std::move(shape), std::move(message)};
+  return ApiError{status, std::move(code), std::move(shape), std::move(message), ""};
+}
+
+// A failure of the server, not of the request: the client learns that and
+// whether to retry; what failed (a statement, the store's address) stays
+// in the log, where on_response puts `detail`.
+// Other codes that reach a service's catch-all keep their message.
+ApiError ServerFault(ApiError error, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
+      error.message = "The service is unavailable; try again.";
+      break;
+    case StatusCode::kInternal:
+    case StatusCode::kIo:
+    case StatusCode::kDataLoss:
+      error.message = "The server failed to process the request; its log has the details.";
+      break;
+    default:
+      error.message = status.message();
+      return error;
+  }
+  error.detail = status.message();
+  return error;
 }
 
 }  // namespace
@@ -37,9 +59,9 @@ ApiError LogsErrorFor(const Status& status) {
     case StatusCode::kResourceExhausted:
       return LogsError("LimitExceededException", status.message());
     case StatusCode::kUnavailable:
-      return LogsError("ServiceUnavailableException", status.message(), 503);
+      return ServerFault(LogsError("ServiceUnavailableException", "", 503), status);
     default:
-      return LogsError("ServiceUnavailableException", status.message(), 500);
+      return ServerFault(LogsError("ServiceUnavailableException", "", 500), status);
   }
 }
 
@@ -87,7 +109,7 @@ ApiError CloudWatchErrorFor(const Status& status) {
     case StatusCode::kResourceExhausted:
       return LimitExceeded(status.message());
     default:
-      return InternalServiceError(status.message());
+      return ServerFault(InternalServiceError(""), status);
   }
 }
 
@@ -123,7 +145,7 @@ ApiError SnsErrorFor(const Status& status) {
     case StatusCode::kPermissionDenied:
       return SnsAuthorizationError(status.message());
     default:
-      return SnsInternalError(status.message());
+      return ServerFault(SnsInternalError(""), status);
   }
 }
 

@@ -24,6 +24,9 @@ struct ApiError {
   std::string code;   // awsQuery Code / x-amzn-query-error: "InvalidParameterValue"
   std::string shape;  // __type: "InvalidParameterValueException"
   std::string message;
+  // A server fault's cause (SQL, the store's address): for the server's log
+  // only. Clients get a message without internals; see ServerFault.
+  std::string detail;
   bool sender() const { return http_status < 500; }
 };
 

@@ -402,7 +402,10 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
     std::string what = std::string(api::ServiceName(c.service)) + " " +
                        (c.operation.empty() ? "request" : c.operation) +
                        (c.access_key_id.empty() ? "" : " (key " + c.access_key_id + ")");
-    std::string reason = error == nullptr ? "" : error->code + ": " + error->message;
+    std::string reason =
+        error == nullptr
+            ? ""
+            : error->code + ": " + (error->detail.empty() ? error->message : error->detail);
     for (char& ch : reason) {
       if (ch == '\n' || ch == '\r') ch = ' ';
     }

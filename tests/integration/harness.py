@@ -144,6 +144,16 @@ class ScratchPostgres:
         return cls._databases[key]
 
     @classmethod
+    def stop_server(cls):
+        """Stops the cluster (a fast shutdown: connections are cut)."""
+        subprocess.run([SCRATCH_POSTGRES, "stop", cls._dir], check=True, capture_output=True, timeout=60)
+
+    @classmethod
+    def start_server(cls):
+        """Starts the stopped cluster again on its port."""
+        subprocess.run([SCRATCH_POSTGRES, "restart", cls._dir], check=True, capture_output=True, timeout=60)
+
+    @classmethod
     def _stop(cls):
         subprocess.run([SCRATCH_POSTGRES, "stop", cls._dir], capture_output=True, timeout=60)
         shutil.rmtree(cls._dir, ignore_errors=True)
