@@ -82,11 +82,31 @@ class ServeCliTest(harness.IntegrationTest):
                 "cloudwatch", endpoint_url=server.endpoint, config=config)
             with self.assertRaises(botocore.exceptions.ClientError):
                 client.describe_alarms()
+        # A client whose clock is an hour slow: botocore signs with its own
+        # clock (botocore.auth's datetime), so that is what is set back.
+        import datetime
+        import types
+        from unittest import mock
+        import botocore.auth
+
+        class SlowClock(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+
+        slow = types.SimpleNamespace(datetime=SlowClock, timedelta=datetime.timedelta)
+        with mock.patch.object(botocore.auth, "datetime", slow):
+            status, _, body = harness.signed_post(
+                server.endpoint, "monitoring", b"Action=DescribeAlarms&Version=2010-08-01",
+                {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        self.assertEqual(status, 403, body)
         log = server.log()
         refused = [line for line in log.splitlines() if " info  refused monitoring " in line]
-        self.assertEqual(len(refused), 2, log)
+        self.assertEqual(len(refused), 3, log)
         self.assertIn("SignatureDoesNotMatch", refused[0])
         self.assertIn("InvalidClientTokenId", refused[1])
+        self.assertIn("Signature expired: ", refused[2])
+        self.assertIn(" is now earlier than ", refused[2])
         self.assertNotIn("not-the-secret", log)
 
     def test_the_readme_confirmation_one_liner_after_the_tour(self):
