@@ -8,12 +8,14 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,8 @@ constexpr char kWriterLock[] = "SELECT pg_advisory_xact_lock(1953986386)";
 // Held for the session by the one process that uses the store
 // (ClaimExclusiveUse); 0x74775553, 'twUS'.
 constexpr char kClaim[] = "SELECT pg_try_advisory_lock(1953977683)";
+constexpr int kClaimAttempts = 50;
+constexpr std::chrono::milliseconds kClaimRetry{100};
 
 // lock_timeout plays the part of SQLite's 10 s busy timeout: a writer that
 // waits longer gets 55P03, reported as kUnavailable. extra_float_digits > 0
@@ -601,10 +605,20 @@ class PostgresConnection final : public Connection {
 
   Status CheckIntegrity(std::int64_t) override { return Status::Ok(); }
 
+  // A process started right after its predecessor died (systemd's
+  // Restart=) finds the old session's claim until the server has noticed
+  // that session's end, which takes a moment: wait that long, no longer.
   Status ClaimExclusiveUse() override {
     TW_RETURN_IF_ERROR(Reconnect());
     claimed_ = true;
-    return TakeClaim();
+    Status claim = TakeClaim();
+    for (int attempt = 1;
+         attempt < kClaimAttempts && claim.code() == StatusCode::kFailedPrecondition && claim_lost_;
+         ++attempt) {
+      std::this_thread::sleep_for(kClaimRetry);
+      claim = TakeClaim();
+    }
+    return claim;
   }
 
   const std::string& description() const override { return description_; }

@@ -102,15 +102,16 @@ TEST(ReplayCliTest, PeopleSeeTheTimelineAndTheEvidence) {
 
 // On a terminal a slow replay shows progress (files, events, rate, the time
 // left); with --json, or when not on a terminal, nothing. A FIFO holds the
-// first of two files open for a second and a half to make it slow; util-linux's
-// `script` gives trailwatch a terminal.
+// first of two files open for a second and a half after replay opened it, to
+// make it slow however long the start took (an ASan build under load takes
+// most of a second); util-linux's `script` gives trailwatch a terminal.
 std::string ReplayOnATerminal(const TempDir& dir, const std::string& extra) {
   const std::string fifo = dir.File("a.json");
   unlink(fifo.c_str());
   EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   std::thread writer([&] {
+    int fd = open(fifo.c_str(), O_WRONLY);  // returns once replay opened the file
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    int fd = open(fifo.c_str(), O_WRONLY);
     const std::string records =
         "{\"Records\":[" + Record("2023-07-10T10:00:05Z", "ListUsers") + "]}";
     EXPECT_EQ(write(fd, records.data(), records.size()), static_cast<ssize_t>(records.size()));

@@ -476,8 +476,12 @@ TEST_F(PostgresTest, OneProcessAtATimeClaimsTheStore) {
       << refused.message();
   // A refused process writes nothing, not even by accident.
   EXPECT_EQ(second.Execute("CREATE TABLE t (v INTEGER)").code(), StatusCode::kFailedPrecondition);
-  first.reset();  // the process ends: its session and claim with it
-  ASSERT_TRUE(second.ClaimExclusiveUse().ok());
+  // The process ends: its session and claim with it, once the server has
+  // seen the session close (PQfinish does not wait for that; the claim
+  // waits a few seconds for it, as a restart after a crash needs).
+  first.reset();
+  Status claimed = second.ClaimExclusiveUse();
+  ASSERT_TRUE(claimed.ok()) << claimed.ToString();
   EXPECT_TRUE(second.Execute("CREATE TABLE t (v INTEGER)").ok());
 }
 
