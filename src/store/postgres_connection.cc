@@ -609,14 +609,14 @@ class PostgresConnection final : public Connection {
   // Restart=) finds the old session's claim until the server has noticed
   // that session's end, which takes a moment: wait that long, no longer.
   Status ClaimExclusiveUse() override {
-    TW_RETURN_IF_ERROR(Reconnect());
     claimed_ = true;
-    Status claim = TakeClaim();
-    for (int attempt = 1;
-         attempt < kClaimAttempts && claim.code() == StatusCode::kFailedPrecondition && claim_lost_;
-         ++attempt) {
-      std::this_thread::sleep_for(kClaimRetry);
-      claim = TakeClaim();
+    Status claim;
+    for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(kClaimRetry);
+      // Reconnect() itself tries the claim when an earlier one failed.
+      claim = Reconnect();
+      if (claim.ok()) claim = TakeClaim();
+      if (claim.code() != StatusCode::kFailedPrecondition || !claim_lost_) break;
     }
     return claim;
   }

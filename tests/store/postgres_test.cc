@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -476,11 +477,15 @@ TEST_F(PostgresTest, OneProcessAtATimeClaimsTheStore) {
       << refused.message();
   // A refused process writes nothing, not even by accident.
   EXPECT_EQ(second.Execute("CREATE TABLE t (v INTEGER)").code(), StatusCode::kFailedPrecondition);
-  // The process ends: its session and claim with it, once the server has
-  // seen the session close (PQfinish does not wait for that; the claim
-  // waits a few seconds for it, as a restart after a crash needs).
-  first.reset();
+  // The first process ends while the second is claiming: the claim waits
+  // a few seconds for the session to end (a restart after a crash finds
+  // its predecessor's session still closing), then holds it.
+  std::thread ending([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    first.reset();
+  });
   Status claimed = second.ClaimExclusiveUse();
+  ending.join();
   ASSERT_TRUE(claimed.ok()) << claimed.ToString();
   EXPECT_TRUE(second.Execute("CREATE TABLE t (v INTEGER)").ok());
 }
