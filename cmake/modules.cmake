@@ -10,9 +10,12 @@ function(tw_module name)
   target_link_libraries(tw_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# tw_test(MODULE DEPS ...): one GoogleTest binary per tests/ folder.
+# tw_test(MODULE [POSTGRES] DEPS ...): one GoogleTest binary per tests/ folder.
+# POSTGRES: its tests share the run's scratch PostgreSQL server (the ctest
+# fixture postgres_cluster of tests/CMakeLists.txt) instead of each test
+# process starting one.
 function(tw_test name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc")
   if(NOT sources)
     return()
@@ -24,5 +27,11 @@ function(tw_test name)
     TW_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
     TW_BINARY="${PROJECT_BINARY_DIR}/trailwatch")
   target_link_libraries(${name}_test PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60)
+  if(ARG_POSTGRES)
+    gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60 PROPERTIES
+      FIXTURES_REQUIRED postgres_cluster
+      ENVIRONMENT "TW_TEST_POSTGRES_DIR=${TW_TEST_POSTGRES_DIR}")
+  else()
+    gtest_discover_tests(${name}_test DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

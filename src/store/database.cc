@@ -137,6 +137,19 @@ std::string Database::JsonArrayValues() const {
              ? "SELECT value FROM json_array_elements_text(CAST(? AS json))"
              : "SELECT value FROM json_each(?)";
 }
+std::string Database::JsonNumberMember(std::string_view column, std::string_view member) const {
+  // Both are spliced into SQL: only plain names are accepted.
+  auto plain = [](std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+  };
+  if (!plain(column) || !plain(member)) return "NULL";
+  const std::string c(column), m(member);
+  return engine() == Engine::kPostgres
+             ? "CAST(CAST(" + c + " AS json)->>'" + m + "' AS DOUBLE PRECISION)"
+             : "json_extract(" + c + ", '$." + m + "')";
+}
 Result<bool> Database::HasTable(std::string_view name) { return connection_->HasTable(name); }
 const std::string& Database::path() const { return connection_->description(); }
 const std::string& Database::location() const { return connection_->location(); }

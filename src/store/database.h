@@ -119,6 +119,11 @@ class Database {
   // `value`), for a variable number of values in one statement:
   //   "... WHERE arn NOT IN (" + db.JsonArrayValues() + ")"
   std::string JsonArrayValues() const;
+  // An expression for the number at top-level member `member` (letters,
+  // digits, '_') of the JSON object in text column `column`; NULL when
+  // absent:
+  //   "... WHERE " + db.JsonNumberMember("spec", "Period") + " < 60"
+  std::string JsonNumberMember(std::string_view column, std::string_view member) const;
 
   // Whether a table of that name exists.
   Result<bool> HasTable(std::string_view name);

@@ -213,13 +213,25 @@ EventLog::~EventLog() = default;
 Result<std::unique_ptr<EventLog>> EventLog::Open(Database* db) {
   TW_RETURN_IF_ERROR(db->Migrate("event_log", kSchema));
   std::unique_ptr<EventLog> log(new EventLog(db));
+  // The sequence is the store's, not this process's: several nodes append
+  // to one PostgreSQL store (Insert takes ids from it). A store whose blocks
+  // went past its sequence (written before the sequence was kept with
+  // every insert) has it moved on once, here.
   Result<Statement> q = db->Prepare(
-      "SELECT max((SELECT next_id FROM event_sequence), "
-      "coalesce((SELECT max(last_id) + 1 FROM event_blocks), 1))");
+      "SELECT (SELECT next_id FROM event_sequence), "
+      "coalesce((SELECT max(last_id) + 1 FROM event_blocks), 1)");
   if (!q.ok()) return q.status();
   Result<bool> row = q->Step();
   if (!row.ok()) return row.status();
-  log->next_id_ = *row ? q->ColumnInt(0) : 1;
+  if (*row && q->ColumnInt(1) > q->ColumnInt(0)) {
+    const std::int64_t next = q->ColumnInt(1);
+    q->Reset();
+    Result<Statement> repair =
+        db->Prepare("UPDATE event_sequence SET next_id = ? WHERE next_id < ?");
+    if (!repair.ok()) return repair.status();
+    repair->BindAll(next, next);
+    TW_RETURN_IF_ERROR(repair->Run());
+  }
   return log;
 }
 
@@ -333,29 +345,30 @@ Status EventLog::InsertBlock(std::string_view group, std::string_view stream,
       "INSERT INTO event_blocks (group_name, stream, first_ts, last_ts, first_id, last_id, "
       "first_ingestion, events, raw_bytes, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return insert.status();
-  const std::int64_t last_id = block.last_id + id_offset;
-  insert->BindAll(group, stream, block.first_ts, block.last_ts, block.first_id + id_offset, last_id,
-                  block.first_ingestion, block.events, block.raw_bytes);
+  insert->BindAll(group, stream, block.first_ts, block.last_ts, block.first_id + id_offset,
+                  block.last_id + id_offset, block.first_ingestion, block.events, block.raw_bytes);
   insert->BindBlob(10, block.frame);
-  TW_RETURN_IF_ERROR(insert->Run());
-  if (last_id >= next_id_) {
-    next_id_ = last_id + 1;
-    Result<Statement> sequence = db_->Prepare("UPDATE event_sequence SET next_id = ?");
-    if (!sequence.ok()) return sequence.status();
-    sequence->Bind(1, next_id_);
-    TW_RETURN_IF_ERROR(sequence->Run());
-  }
-  return Status::Ok();
+  return insert->Run();
 }
 
 Result<std::int64_t> EventLog::Insert(std::string_view group, std::string_view stream,
                                       const EncodedEvents& encoded) {
-  const std::int64_t first = next_id_;
+  // The batch's ids are taken from the store's sequence in one statement:
+  // the row lock (PostgreSQL) or the write transaction (SQLite) keeps two
+  // writers, on any node, from taking the same ids. A batch of no events
+  // takes none.
+  Result<Statement> take =
+      db_->Prepare("UPDATE event_sequence SET next_id = next_id + ? RETURNING next_id - ?");
+  if (!take.ok()) return take.status();
+  take->BindAll(encoded.events, encoded.events);
+  Result<bool> row = take->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return DataLoss("the event store has lost its id sequence (table event_sequence)");
+  const std::int64_t first = take->ColumnInt(0);
+  take->Reset();
   for (const EncodedEvents::Block& block : encoded.blocks) {
     TW_RETURN_IF_ERROR(InsertBlock(group, stream, block, first));
   }
-  // A batch of no events still takes no id.
-  next_id_ = std::max(next_id_, first + encoded.events);
   return first;
 }
 
@@ -389,7 +402,13 @@ Status EventLog::WriteBlock(std::string_view group, std::string_view stream,
   if (events.empty()) return Status::Ok();
   Result<EncodedEvents::Block> block = EncodeBlock(events);
   if (!block.ok()) return block.status();
-  return InsertBlock(group, stream, *block, 0);
+  TW_RETURN_IF_ERROR(InsertBlock(group, stream, *block, 0));
+  // Ids written as given must never be handed out again.
+  Result<Statement> sequence =
+      db_->Prepare("UPDATE event_sequence SET next_id = ? WHERE next_id <= ?");
+  if (!sequence.ok()) return sequence.status();
+  sequence->BindAll(block->last_id + 1, block->last_id);
+  return sequence->Run();
 }
 
 Result<std::int64_t> EventLog::Append(std::string_view group, std::string_view stream,

@@ -181,7 +181,6 @@ class EventLog {
 
   Database* db_;
   std::unique_ptr<Codec> codec_;
-  std::int64_t next_id_ = 1;
 };
 
 // Scans beside the writer: EventLogs on reader connections of their own to

@@ -609,13 +609,13 @@ class PostgresConnection final : public Connection {
   // Restart=) finds the old session's claim until the server has noticed
   // that session's end, which takes a moment: wait that long, no longer.
   Status ClaimExclusiveUse() override {
+    if (claimed_ && !claim_lost_) return Status::Ok();  // held: session locks would stack
     claimed_ = true;
+    claim_lost_ = true;  // not held yet: Reconnect() takes it
     Status claim;
     for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(kClaimRetry);
-      // Reconnect() itself tries the claim when an earlier one failed.
       claim = Reconnect();
-      if (claim.ok()) claim = TakeClaim();
       if (claim.code() != StatusCode::kFailedPrecondition || !claim_lost_) break;
     }
     return claim;

@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "store/test_databases.h"
 
 namespace tw::store {
 namespace {
@@ -218,6 +221,53 @@ TEST(DatabaseTest, CommittedDataSurvivesSigkill) {
   EXPECT_EQ(count->ColumnInt(0), 100);
   fs::remove_all(dir);
 }
+
+// The two SQL fragments whose text differs between the engines.
+class JsonFragmentsTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override { TW_OPEN_EMPTY_OR_SKIP(db_, GetParam()); }
+
+  std::vector<std::string> Strings(const std::string& sql, const std::string& bound) {
+    std::vector<std::string> out;
+    Result<Statement> q = db_->Prepare(sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    if (!q.ok()) return out;
+    if (!bound.empty()) q->Bind(1, bound);
+    while (true) {
+      Result<bool> row = q->Step();
+      EXPECT_TRUE(row.ok()) << row.status().ToString();
+      if (!row.ok() || !*row) break;
+      out.push_back(q->ColumnIsNull(0) ? "NULL" : q->ColumnText(0));
+    }
+    return out;
+  }
+
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(JsonFragmentsTest, ArrayValuesAndNumberMembers) {
+  ASSERT_TRUE(db_->Execute("CREATE TABLE specs (name TEXT, spec TEXT)").ok());
+  ASSERT_TRUE(db_->Execute("INSERT INTO specs VALUES ('fast', '{\"Period\": 10}'), "
+                           "('slow', '{\"Period\": 300, \"Other\": \"x\"}'), ('none', '{}')")
+                  .ok());
+  EXPECT_EQ(Strings("SELECT name FROM specs WHERE " + db_->JsonNumberMember("spec", "Period") +
+                        " < 60 ORDER BY name",
+                    ""),
+            std::vector<std::string>{"fast"});
+  EXPECT_EQ(Strings("SELECT name FROM specs WHERE " + db_->JsonNumberMember("spec", "Period") +
+                        " IS NULL",
+                    ""),
+            std::vector<std::string>{"none"});
+  // Names are spliced into the SQL: anything but a plain name reads as NULL.
+  EXPECT_EQ(db_->JsonNumberMember("spec", "Period') OR ('1"), "NULL");
+  EXPECT_EQ(db_->JsonNumberMember("spec; DROP TABLE specs", "Period"), "NULL");
+  EXPECT_EQ(
+      Strings("SELECT name FROM specs WHERE name IN (" + db_->JsonArrayValues() + ") ORDER BY name",
+              R"(["slow", "none", "absent", "it's"])"),
+      (std::vector<std::string>{"none", "slow"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, JsonFragmentsTest, kBothEngines, EngineName);
 
 }  // namespace
 }  // namespace tw::store

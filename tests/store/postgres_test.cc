@@ -10,12 +10,15 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "store/connection.h"
 #include "store/database.h"
+#include "store/event_log.h"
+#include "store/test_databases.h"
 #include "support/net/scratch_postgres.h"
 
 namespace tw::store {
@@ -90,39 +93,28 @@ TEST(RedactedUrlTest, HidesPasswords) {
   EXPECT_EQ(RedactedUrl("host=h password=secret dbname=d"), "host=h password=*** dbname=d");
 }
 
-// One scratch server per test binary run (ctest runs each test in its own
-// process, so each gets a fresh server); each test its own database.
+// Each test its own database on the run's shared server (test_databases.h).
 class PostgresTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    Result<testing::ScratchPostgres> started = testing::ScratchPostgres::Start();
-    if (started.ok()) {
-      server_ = new testing::ScratchPostgres(std::move(started).value());
-    } else {
-      start_error_ = new Status(started.status());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  virtual Result<testing::ScratchPostgres*> Server() { return SharedPostgres(); }
 
   void SetUp() override {
-    if (server_ == nullptr) {
-      if (start_error_->code() == StatusCode::kFailedPrecondition) {
-        GTEST_SKIP() << start_error_->message();
+    Result<testing::ScratchPostgres*> server = Server();
+    if (!server.ok()) {
+      if (server.status().code() == StatusCode::kFailedPrecondition) {
+        GTEST_SKIP() << server.status().message();
       }
-      FAIL() << start_error_->ToString();
+      FAIL() << server.status().ToString();
     }
+    server_ = *server;
     std::string name = "t_";
     for (char c : std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
       name += static_cast<char>(std::isalnum(static_cast<unsigned char>(c))
                                     ? std::tolower(static_cast<unsigned char>(c))
                                     : '_');
     }
-    Result<std::string> url = server_->CreateDatabase(name.substr(0, 63));
+    Result<std::string> url =
+        server_->CreateDatabase(testing::ScratchPostgres::UniqueDatabaseName(name));
     ASSERT_TRUE(url.ok()) << url.status().ToString();
     url_ = *url;
   }
@@ -147,13 +139,30 @@ class PostgresTest : public ::testing::Test {
     return out;
   }
 
-  static testing::ScratchPostgres* server_;
-  static Status* start_error_;
+  testing::ScratchPostgres* server_ = nullptr;
   std::string url_;
 };
 
-testing::ScratchPostgres* PostgresTest::server_ = nullptr;
-Status* PostgresTest::start_error_ = nullptr;
+// Tests that stop or restart the server get one of their own: the shared
+// one serves tests running at the same time.
+class PostgresRestartTest : public PostgresTest {
+ protected:
+  static void SetUpTestSuite() {
+    own_ = new Result<testing::ScratchPostgres>(testing::ScratchPostgres::Start());
+  }
+  static void TearDownTestSuite() {
+    delete own_;
+    own_ = nullptr;
+  }
+  Result<testing::ScratchPostgres*> Server() override {
+    if (!own_->ok()) return own_->status();
+    return &own_->value();
+  }
+
+  static Result<testing::ScratchPostgres>* own_;
+};
+
+Result<testing::ScratchPostgres>* PostgresRestartTest::own_ = nullptr;
 
 TEST_F(PostgresTest, RoundTripsValues) {
   Database db = Open();
@@ -431,6 +440,54 @@ TEST_F(PostgresTest, WritersTakeTurns) {
   EXPECT_EQ(Ints(setup, "SELECT v FROM c"), (std::vector<std::int64_t>{1 + 2 * kRounds}));
 }
 
+// Two nodes appending to one store, each outside any transaction of its
+// own (as PutLogEvents on two nodes): the ids come from the store, so no
+// two events share one, and a node opened later continues after both.
+TEST_F(PostgresTest, NodesAppendingToOneStoreTakeDistinctIds) {
+  Database a = Open();
+  Database b = Open();
+  Result<std::unique_ptr<EventLog>> log_a = EventLog::Open(&a);
+  ASSERT_TRUE(log_a.ok()) << log_a.status().ToString();
+  Result<std::unique_ptr<EventLog>> log_b = EventLog::Open(&b);
+  ASSERT_TRUE(log_b.ok()) << log_b.status().ToString();
+  constexpr int kBatches = 100;
+  const std::vector<EventToAppend> batch = {{1, "x"}, {2, "y"}, {3, "z"}};
+  auto append = [&](EventLog* log, std::vector<std::int64_t>* firsts) {
+    for (int i = 0; i < kBatches; ++i) {
+      Result<std::int64_t> first = log->Append("g", "s", 10, batch);
+      ASSERT_TRUE(first.ok()) << first.status().ToString();
+      firsts->push_back(*first);
+    }
+  };
+  std::vector<std::int64_t> firsts_a, firsts_b;
+  std::thread ta(append, log_a->get(), &firsts_a);
+  std::thread tb(append, log_b->get(), &firsts_b);
+  ta.join();
+  tb.join();
+  std::set<std::int64_t> ids;
+  for (const auto* firsts : {&firsts_a, &firsts_b}) {
+    for (std::int64_t first : *firsts) {
+      for (std::int64_t id = first; id < first + 3; ++id) ids.insert(id);
+    }
+  }
+  EXPECT_EQ(ids.size(), 2u * kBatches * 3);
+  std::set<std::int64_t> scanned;
+  ASSERT_TRUE((*log_a)
+                  ->Scan({.group = "g"},
+                         [&](const LoggedEvent& e) {
+                           scanned.insert(e.id);
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(scanned, ids);
+  Database c = Open();
+  Result<std::unique_ptr<EventLog>> log_c = EventLog::Open(&c);
+  ASSERT_TRUE(log_c.ok());
+  Result<std::int64_t> next = (*log_c)->Append("g", "s", 10, batch);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, *ids.rbegin() + 1);
+}
+
 TEST_F(PostgresTest, ReaderRefusesWrites) {
   Database db = Open();
   ASSERT_TRUE(db.Execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (5)").ok());
@@ -442,7 +499,7 @@ TEST_F(PostgresTest, ReaderRefusesWrites) {
   EXPECT_NE(write.message().find("read-only"), std::string::npos) << write.message();
 }
 
-TEST_F(PostgresTest, ReconnectsAfterTheServerRestarts) {
+TEST_F(PostgresRestartTest, ReconnectsAfterTheServerRestarts) {
   Database db = Open();
   ASSERT_TRUE(db.Execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7)").ok());
   ASSERT_TRUE(server_->Restart().ok());
@@ -490,7 +547,7 @@ TEST_F(PostgresTest, OneProcessAtATimeClaimsTheStore) {
   EXPECT_TRUE(second.Execute("CREATE TABLE t (v INTEGER)").ok());
 }
 
-TEST_F(PostgresTest, TheClaimIsTakenAgainAfterAReconnectOrRefused) {
+TEST_F(PostgresRestartTest, TheClaimIsTakenAgainAfterAReconnectOrRefused) {
   Database holder = Open();
   ASSERT_TRUE(holder.ClaimExclusiveUse().ok());
   ASSERT_TRUE(server_->Restart().ok());

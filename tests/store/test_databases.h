@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -26,21 +27,27 @@ inline std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
   return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
 }
 
-// The scratch server of this test binary, stopped and deleted at exit;
+// The scratch server of this test process: under ctest, the one server
+// the whole run shares (fixture postgres_cluster, whose directory is in
+// TW_TEST_POSTGRES_DIR: starting a server per test process cost a second
+// each); otherwise one started here, stopped and deleted at exit.
 // kFailedPrecondition when PostgreSQL is not installed (the caller skips),
 // kept for every later call.
 inline Result<testing::ScratchPostgres*> SharedPostgres() {
-  static Result<testing::ScratchPostgres> server = testing::ScratchPostgres::Start();
+  static Result<testing::ScratchPostgres> server = [] {
+    const char* shared = std::getenv("TW_TEST_POSTGRES_DIR");
+    if (shared != nullptr && *shared != '\0') return testing::ScratchPostgres::Attach(shared);
+    return testing::ScratchPostgres::Start();
+  }();
   if (!server.ok()) return server.status();
   return &server.value();
 }
 
 // The URL of a new, empty database on the shared server.
 inline Result<std::string> NewPostgresDatabase() {
-  static int count = 0;
   Result<testing::ScratchPostgres*> server = SharedPostgres();
   if (!server.ok()) return server.status();
-  return (*server)->CreateDatabase("empty_" + std::to_string(++count));
+  return (*server)->CreateDatabase(testing::ScratchPostgres::UniqueDatabaseName("empty"));
 }
 
 inline Result<Database> OpenEmpty(Engine engine) {

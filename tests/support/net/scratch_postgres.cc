@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 namespace tw::testing {
@@ -82,7 +83,7 @@ Result<ScratchPostgres> ScratchPostgres::Start() {
   }
   // mkdtemp makes it 0700: the postgres user must get in when we are root.
   chmod(pattern.c_str(), 0755);
-  ScratchPostgres pg(pattern, "");
+  ScratchPostgres pg(pattern, "", /*owned=*/true);
   Result<std::string> output = RunScript({"start", pattern});
   if (!output.ok()) return output.status();
   // The URL is the last line; anything before it is the script's chatter.
@@ -95,14 +96,39 @@ Result<ScratchPostgres> ScratchPostgres::Start() {
   return pg;
 }
 
+Result<ScratchPostgres> ScratchPostgres::Attach(std::string dir) {
+  std::ifstream port_file(dir + "/port");
+  int port = 0;
+  if (!(port_file >> port) || port <= 0) {
+    return Unavailable("no PostgreSQL server was started in " + dir +
+                       " (its port file is missing: did ctest's fixture postgres_cluster fail?)");
+  }
+  std::string url = "postgresql://trailwatch@127.0.0.1:" + std::to_string(port) + "/postgres";
+  return ScratchPostgres(std::move(dir), std::move(url), /*owned=*/false);
+}
+
+std::string ScratchPostgres::UniqueDatabaseName(std::string_view base) {
+  static int count = 0;
+  std::string name =
+      std::string(base) + "_" + std::to_string(getpid()) + "_" + std::to_string(++count);
+  // The distinguishing suffix survives the cut.
+  if (name.size() > 63) name.erase(0, name.size() - 63);
+  return name;
+}
+
 ScratchPostgres::ScratchPostgres(ScratchPostgres&& other) noexcept
-    : dir_(std::exchange(other.dir_, "")), url_(std::move(other.url_)) {}
+    : dir_(std::exchange(other.dir_, "")),
+      url_(std::move(other.url_)),
+      owned_(other.owned_),
+      created_(std::move(other.created_)) {}
 
 ScratchPostgres& ScratchPostgres::operator=(ScratchPostgres&& other) noexcept {
   if (this != &other) {
     Release();
     dir_ = std::exchange(other.dir_, "");
     url_ = std::move(other.url_);
+    owned_ = other.owned_;
+    created_ = std::move(other.created_);
   }
   return *this;
 }
@@ -111,6 +137,17 @@ ScratchPostgres::~ScratchPostgres() { Release(); }
 
 void ScratchPostgres::Release() {
   if (dir_.empty()) return;
+  if (!owned_) {
+    // Each database is a copy of template1 (about 7 MB): a whole test run
+    // would leave hundreds behind on the shared server.
+    if (!created_.empty()) {
+      std::vector<std::string> args = {"dropdb", dir_};
+      args.insert(args.end(), created_.begin(), created_.end());
+      (void)RunScript(std::move(args));
+    }
+    dir_.clear();
+    return;
+  }
   (void)Stop();
   std::error_code ignored;
   fs::remove_all(dir_, ignored);
@@ -124,16 +161,22 @@ Result<std::string> ScratchPostgres::CreateDatabase(std::string_view name) {
   if (!plain) return InvalidArgument("database name '" + std::string(name) + "' is not plain");
   Result<std::string> output = RunScript({"createdb", dir_, std::string(name)});
   if (!output.ok()) return output.status();
+  created_.emplace_back(name);
   return url_.substr(0, url_.rfind('/') + 1) + std::string(name);
 }
 
 Status ScratchPostgres::Stop() {
   if (dir_.empty()) return Status::Ok();
+  if (!owned_)
+    return Status(StatusCode::kFailedPrecondition, "the shared server is not ours to stop");
   Result<std::string> output = RunScript({"stop", dir_});
   return output.ok() ? Status::Ok() : output.status();
 }
 
 Status ScratchPostgres::Restart() {
+  if (!owned_) {
+    return Status(StatusCode::kFailedPrecondition, "the shared server is not ours to restart");
+  }
   Result<std::string> output = RunScript({"restart", dir_});
   return output.ok() ? Status::Ok() : output.status();
 }

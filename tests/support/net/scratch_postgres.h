@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -32,6 +33,10 @@ class ScratchPostgres {
   // message names the package); kUnavailable when the server does not start
   // (the message quotes the script's output and the server log).
   static Result<ScratchPostgres> Start();
+  // The server another process started in `dir` (ctest's fixture, see
+  // tests/CMakeLists.txt): used, not owned. The destructor drops the
+  // databases this object created and leaves the server running.
+  static Result<ScratchPostgres> Attach(std::string dir);
 
   ScratchPostgres(ScratchPostgres&& other) noexcept;
   ScratchPostgres& operator=(ScratchPostgres&& other) noexcept;
@@ -43,8 +48,14 @@ class ScratchPostgres {
   std::string url() const { return url_; }
 
   // Creates database `name` (lowercase letters, digits and '_') and returns
-  // its URL. Any failure is kUnavailable with createdb's message.
+  // its URL. Any failure is kUnavailable with createdb's message. Names
+  // must be unique per server: an attached server is shared by processes
+  // running at the same time (UniqueDatabaseName).
   Result<std::string> CreateDatabase(std::string_view name);
+
+  // `base`, made unique among the processes sharing a server (the process
+  // id and a count), cut to PostgreSQL's 63 bytes.
+  static std::string UniqueDatabaseName(std::string_view base);
 
   // A fast shutdown: the server cuts open connections.
   Status Stop();
@@ -53,11 +64,14 @@ class ScratchPostgres {
   Status Restart();
 
  private:
-  ScratchPostgres(std::string dir, std::string url) : dir_(std::move(dir)), url_(std::move(url)) {}
+  ScratchPostgres(std::string dir, std::string url, bool owned)
+      : dir_(std::move(dir)), url_(std::move(url)), owned_(owned) {}
   void Release();
 
-  std::string dir_;  // "" once moved from; removed by the destructor
+  std::string dir_;  // "" once moved from; removed by the destructor when owned
   std::string url_;
+  bool owned_ = true;
+  std::vector<std::string> created_;  // dropped by the destructor when not owned
 };
 
 }  // namespace tw::testing

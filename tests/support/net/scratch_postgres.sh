@@ -7,6 +7,8 @@
 #   scratch_postgres.sh stop DIR           fast shutdown (open connections are cut)
 #   scratch_postgres.sh restart DIR        stop, then start on the same port
 #   scratch_postgres.sh createdb DIR NAME  a new database NAME
+#   scratch_postgres.sh dropdb DIR NAME... drop these databases (absent ones too)
+#   scratch_postgres.sh remove DIR         stop, then delete DIR
 #
 # Authentication is trust (127.0.0.1 and the socket in DIR only), fsync is
 # off: the data is scratch (TW_SCRATCH_POSTGRES_FSYNC=on for a benchmark
@@ -27,7 +29,7 @@ die() {
   exit 1
 }
 
-[[ $# -ge 2 ]] || die "usage: $0 start|stop|restart DIR | createdb DIR NAME"
+[[ $# -ge 2 ]] || die "usage: $0 start|stop|restart|remove DIR | createdb|dropdb DIR NAME..."
 command=$1
 dir=$2
 [[ -x $PG_BIN/pg_ctl ]] || die "no PostgreSQL binaries in $PG_BIN (Debian: apt-get install postgresql)"
@@ -110,6 +112,17 @@ case $command in
     [[ $# -eq 3 ]] || die "usage: $0 createdb DIR NAME"
     [[ -s $dir/port ]] || die "$dir was never started"
     as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$(cat "$dir/port")" -U "$USER_NAME" "$3"
+    ;;
+  dropdb)
+    [[ $# -ge 3 ]] || die "usage: $0 dropdb DIR NAME..."
+    [[ -s $dir/port ]] || die "$dir was never started"
+    for name in "${@:3}"; do
+      as_pg "$PG_BIN/dropdb" --if-exists -h 127.0.0.1 -p "$(cat "$dir/port")" -U "$USER_NAME" "$name"
+    done
+    ;;
+  remove)
+    stop
+    rm -rf "$dir"
     ;;
   *) die "unknown command $command" ;;
 esac
