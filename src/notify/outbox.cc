@@ -1,6 +1,9 @@
 #include "notify/outbox.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -51,6 +54,10 @@ CREATE TABLE delivery_attempts (
 )sql",
     // Pruning finished rows by age (PruneFinished) without scanning the table.
     "CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE state != 'pending'",
+    // Leases: which node is attempting a row, and until when the others
+    // leave it alone (several nodes deliver from one PostgreSQL store).
+    "ALTER TABLE deliveries ADD COLUMN leased_by TEXT",
+    "ALTER TABLE deliveries ADD COLUMN leased_until INTEGER",
 };
 
 // The lanes' protocols, as SQL; every protocol that is not mail is HTTP, so
@@ -370,6 +377,15 @@ Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter
                     " FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?";
   if (filter.lane == Lane::kMail) sql += std::string(" AND protocol IN ") + kMailProtocols;
   if (filter.lane == Lane::kHttp) sql += std::string(" AND protocol NOT IN ") + kMailProtocols;
+  // Rows another node attempts are skipped until their lease runs out; the
+  // holder's own are its business (it knows which it has in flight).
+  sql += " AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ?)";
+  if (filter.max_leased_per_endpoint > 0) {
+    sql +=
+        " AND (protocol || ' ' || endpoint) NOT IN (SELECT protocol || ' ' || endpoint FROM "
+        "deliveries WHERE state = 'pending' AND leased_until > ? AND leased_by != ? "
+        "GROUP BY protocol, endpoint HAVING count(*) >= ?)";
+  }
   // Busy endpoints are skipped in the query, not after it: a backlog of rows
   // for one dead endpoint, due first, must not hide the rows behind it.
   if (!filter.exclude_endpoints.empty()) {
@@ -383,6 +399,13 @@ Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter
   if (!query.ok()) return query.status();
   int index = 0;
   query->Bind(++index, ToEpochMillis(now));
+  query->Bind(++index, ToEpochMillis(now));
+  query->Bind(++index, filter.lease_holder);
+  if (filter.max_leased_per_endpoint > 0) {
+    query->Bind(++index, ToEpochMillis(now));
+    query->Bind(++index, filter.lease_holder);
+    query->Bind(++index, static_cast<std::int64_t>(filter.max_leased_per_endpoint));
+  }
   if (!filter.exclude_endpoints.empty()) query->Bind(++index, JsonArray(filter.exclude_endpoints));
   if (!filter.exclude_subscriptions.empty()) {
     query->Bind(++index, JsonArray(filter.exclude_subscriptions));
@@ -398,6 +421,21 @@ Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter
     out.push_back(ReadSummary(*query));
   }
   return out;
+}
+
+Result<bool> Outbox::Lease(std::int64_t id, std::string_view holder, TimePoint now,
+                           Duration length) {
+  // One conditional UPDATE: of two nodes leasing the same row at once, the
+  // second finds the first's lease (PostgreSQL re-reads the row after
+  // waiting for the first's update) and changes nothing.
+  Result<store::Statement> update = db_->Prepare(
+      "UPDATE deliveries SET leased_by = ?, leased_until = ? WHERE id = ? AND state = 'pending' "
+      "AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until <= ? OR leased_by = ?)");
+  if (!update.ok()) return update.status();
+  update->BindAll(std::string(holder), ToEpochMillis(now + length), id, ToEpochMillis(now),
+                  ToEpochMillis(now), std::string(holder));
+  TW_RETURN_IF_ERROR(update->Run());
+  return db_->Changes() == 1;
 }
 
 Result<OutboxItem> Outbox::Request(std::int64_t id) {
@@ -498,7 +536,8 @@ Result<DeliveryState> Outbox::RecordAttempt(std::int64_t id, const AttemptResult
   }
   Result<store::Statement> update = db_->Prepare(
       "UPDATE deliveries SET state = ?, attempts = ?, schedule_used = ?, next_attempt_at = ?, "
-      "finished_at = ?, last_status = ?, last_detail = ? WHERE id = ?");
+      "finished_at = ?, last_status = ?, last_detail = ?, leased_by = NULL, leased_until = NULL "
+      "WHERE id = ?");
   if (!update.ok()) return update.status();
   std::optional<std::int64_t> finished;
   if (state != DeliveryState::kPending) finished = ToEpochMillis(now);
@@ -529,9 +568,19 @@ Deliverer::Deliverer(store::Database db, HttpSender* http, MailSender* mail, con
       http_(http),
       mail_(mail),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  if (options_.node.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
+    options_.node = std::string(host) + ":" + std::to_string(getpid());
+  }
+}
 
 Deliverer::~Deliverer() { Stop(); }
+
+Duration Deliverer::LeaseFor(std::string_view protocol) const {
+  return LaneOf(protocol) == Lane::kMail ? options_.mail_lease : options_.http_lease;
+}
 
 void Deliverer::Start() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -617,7 +666,8 @@ Result<int> Deliverer::DeliverDue() {
   std::vector<Delivery> due;
   {
     std::lock_guard<std::mutex> lock(db_mutex_);
-    Result<std::vector<Delivery>> rows = outbox_.Due(clock_->Now(), DueFilter{}, 1000);
+    Result<std::vector<Delivery>> rows =
+        outbox_.Due(clock_->Now(), DueFilter{.lease_holder = options_.node}, 1000);
     if (!rows.ok()) return rows.status();
     due = std::move(rows).value();
   }
@@ -626,6 +676,13 @@ Result<int> Deliverer::DeliverDue() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (Throttled(d, clock_->Now())) continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(db_mutex_);
+      Result<bool> leased =
+          outbox_.Lease(d.id, options_.node, clock_->Now(), LeaseFor(d.item.protocol));
+      if (!leased.ok()) return leased.status();
+      if (!*leased) continue;  // another node's, or gone
     }
     Result<DeliveryState> state = Attempt(d.id);
     if (!state.ok() && state.status().code() == StatusCode::kNotFound) continue;  // dropped
@@ -639,7 +696,7 @@ std::optional<Delivery> Deliverer::Claim(Lane lane, bool* more_due, Duration* wa
   std::lock_guard<std::mutex> db_lock(db_mutex_);
   const TimePoint now = clock_->Now();
   const int cap = std::max(1, options_.max_in_flight_per_endpoint);
-  DueFilter filter{.lane = lane};
+  DueFilter filter{.lane = lane, .lease_holder = options_.node, .max_leased_per_endpoint = cap};
   {
     std::lock_guard<std::mutex> state_lock(mutex_);
     filter.exclude_ids = claimed_;
@@ -671,6 +728,12 @@ std::optional<Delivery> Deliverer::Claim(Lane lane, bool* more_due, Duration* wa
       }
       if (Throttled(d, now)) {
         filter.exclude_subscriptions.insert(d.item.subscription_arn);
+        continue;
+      }
+      // Another node may have taken it since the query.
+      Result<bool> leased = outbox_.Lease(d.id, options_.node, now, LeaseFor(d.item.protocol));
+      if (!leased.ok() || !*leased) {
+        filter.exclude_ids.insert(d.id);
         continue;
       }
       claimed_.insert(d.id);

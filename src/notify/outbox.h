@@ -14,8 +14,13 @@
 // same MessageId). That is the only case of a second send; deduplicating by
 // MessageId makes it exactly-once for the receiver.
 //
-// Only one process may deliver from one database at a time: callers hold a
-// lock on the data directory (store/directory_lock.h).
+// Several processes may deliver from one database (nodes sharing a
+// PostgreSQL store): before an attempt, a Deliverer leases the row (Lease:
+// its node's name and a time), and the others skip the row until the lease
+// runs out. The lease outlasts the attempt's transport timeout, so a row is
+// sent twice only when its node died mid-attempt: another node sends it
+// again, with the same MessageId, once the lease has run out. A node that
+// restarts under the same name takes its own leased rows back at once.
 //
 // Isolation. A slow or dead endpoint holds at most one worker (or
 // DelivererOptions::max_in_flight_per_endpoint of them), for at most its
@@ -129,6 +134,12 @@ std::string EndpointKey(std::string_view protocol, std::string_view endpoint);
 // Which due rows a worker may claim.
 struct DueFilter {
   Lane lane = Lane::kAny;
+  // Rows leased by another holder (Outbox::Lease) and not yet expired are
+  // skipped; the holder's own are not.
+  std::string lease_holder;
+  // > 0: endpoints with this many rows leased by other holders are skipped
+  // (the cap of attempts in flight, across nodes).
+  int max_leased_per_endpoint = 0;
   std::set<std::int64_t> exclude_ids;            // claimed: in flight
   std::set<std::string> exclude_endpoints;       // EndpointKey()s at their cap
   std::set<std::string> exclude_subscriptions;  // throttled this second
@@ -179,6 +190,11 @@ class Outbox {
 
   // Pending rows due at `now` that `filter` allows, oldest due first.
   Result<std::vector<Delivery>> Due(TimePoint now, const DueFilter& filter, std::size_t limit);
+  // Leases pending row `id`, due at `now`, to `holder` until now + length:
+  // true when taken, false when the row is gone, not due, not pending, or
+  // leased by another holder until after `now`. The lease ends with the
+  // next RecordAttempt.
+  Result<bool> Lease(std::int64_t id, std::string_view holder, TimePoint now, Duration length);
   // Loads the request of a row to send (item.http / item.mail). kNotFound
   // when the row is gone or no longer pending (dropped, see the top).
   Result<OutboxItem> Request(std::int64_t id);
@@ -216,6 +232,15 @@ struct DelivererOptions {
   // How often the workers look for due rows when nobody wakes them (rows
   // written by another connection, retries coming due).
   Duration poll_interval = std::chrono::milliseconds(200);
+  // The name this deliverer's leases carry (Outbox::Lease): unique among
+  // the nodes delivering from one store, and the same when a node restarts
+  // (the host and data directory), so that it resumes its own rows at once.
+  // Empty: "<host name>:<process id>".
+  std::string node;
+  // How long a lease keeps the other nodes off a row, per lane: longer than
+  // an attempt can take (the lane's transport timeout and some margin).
+  Duration http_lease = std::chrono::seconds(45);
+  Duration mail_lease = std::chrono::seconds(90);
   // Called after each attempt (from a worker thread), e.g. for the log.
   std::function<void(const Delivery&, const AttemptRecord&)> on_attempt;
 };
@@ -265,6 +290,7 @@ class Deliverer {
   // (nothing was sent).
   Result<DeliveryState> Attempt(std::int64_t id);
   bool Throttled(const Delivery& delivery, TimePoint now);
+  Duration LeaseFor(std::string_view protocol) const;
 
   std::mutex db_mutex_;
   store::Database db_;  // GUARDED_BY(db_mutex_)

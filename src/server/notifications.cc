@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 #include <utility>
 
@@ -35,6 +36,8 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
                                                  const Clock* clock) {
   std::unique_ptr<Notifier> n(new Notifier());
   n->layout_.dir = options.data_dir;
+  std::error_code ignored;
+  n->node_ = HostName() + ":" + std::filesystem::absolute(options.data_dir, ignored).string();
   n->layout_.store = options.store;
   Result<notify::AddressPolicy> policy = notify::AddressPolicy::Allowing(options.allowed_endpoints);
   if (!policy.ok()) return policy.status();
@@ -81,6 +84,13 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
   deliverer.http_workers = options.http_workers;
   deliverer.mail_workers = options.mail_workers;
   deliverer.on_attempt = options.on_attempt;
+  // A restarted node resumes its own leased rows at once.
+  deliverer.node = n->node_;
+  // A lease outlives the attempt it covers (the transport's timeout) with a
+  // margin for the store's round trips.
+  constexpr Duration kLeaseMargin = std::chrono::seconds(30);
+  deliverer.http_lease = options.http_timeout + kLeaseMargin;
+  deliverer.mail_lease = notify::SmtpOptions{}.timeout + kLeaseMargin;
   Result<std::unique_ptr<notify::Deliverer>> d = notify::Deliverer::Open(
       n->layout_.database(), n->http_.get(), n->mail_.get(), clock, std::move(deliverer));
   if (!d.ok()) return d.status();

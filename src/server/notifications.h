@@ -83,6 +83,9 @@ class Notifier {
   store::Database& db() { return *db_; }
   notify::Deliverer& deliverer() { return *deliverer_; }
   const DataDirLayout& layout() const { return layout_; }
+  // This node's name among those sharing a store: "<host>:<data directory>",
+  // the same after a restart (the directory's lock keeps it to one process).
+  const std::string& node() const { return node_; }
   // "smtp://mail.example.com:587 (STARTTLS)" or "Maildir /data/maildir".
   std::string MailDescription() const { return mail_->Describe(); }
 
@@ -103,6 +106,7 @@ class Notifier {
   Notifier() = default;
 
   DataDirLayout layout_;
+  std::string node_;
   std::optional<store::DirectoryLock> lock_;
   std::optional<store::Database> db_;
   std::unique_ptr<notify::Sns> sns_;

@@ -638,6 +638,132 @@ TEST_P(OutboxTest, PruningRemovesOnlyFinishedRowsOlderThanTheCutoff) {
   EXPECT_EQ(attempts->ColumnInt(1), retrying);
 }
 
+// --- Several nodes on one store -----------------------------------------------
+
+TEST_P(OutboxTest, ALeaseKeepsOtherNodesOffARowUntilItRunsOut) {
+  StartReceiver(HttpReceiver::Always(200));
+  const std::int64_t id = Enqueue(HttpItem("m-leased", {seconds(5)}));
+  Outbox outbox(&*db_);
+  const TimePoint now = clock_.Now();
+  auto lease = [&](std::string_view holder, seconds at) {
+    Result<bool> taken = outbox.Lease(id, holder, now + at, seconds(30));
+    EXPECT_TRUE(taken.ok()) << taken.status().ToString();
+    return taken.ok() && *taken;
+  };
+  auto due_for = [&](std::string holder, seconds at) {
+    Result<std::vector<Delivery>> rows =
+        outbox.Due(now + at, DueFilter{.lease_holder = std::move(holder)}, 10);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? rows->size() : 99u;
+  };
+  ASSERT_TRUE(lease("node-a", seconds(0)));
+  EXPECT_FALSE(lease("node-b", seconds(29)));
+  EXPECT_EQ(due_for("node-b", seconds(29)), 0u);
+  EXPECT_EQ(due_for("node-a", seconds(29)), 1u);  // its holder knows what it has in flight
+  // node-a died mid-attempt: when its lease runs out, node-b takes the row.
+  EXPECT_TRUE(lease("node-b", seconds(30)));
+  EXPECT_FALSE(lease("node-a", seconds(31)));
+  // The attempt's outcome ends the lease: the retry is anybody's once due.
+  Result<DeliveryState> state =
+      outbox.RecordAttempt(id, AttemptResult{AttemptOutcome::kRetryable, 503, "HTTP 503"},
+                           now + seconds(31), now + seconds(31));
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, DeliveryState::kPending);
+  EXPECT_FALSE(lease("node-c", seconds(35)));  // not due before 31 + 5 s
+  EXPECT_TRUE(lease("node-c", seconds(36)));
+  state = outbox.RecordAttempt(id, AttemptResult{AttemptOutcome::kDelivered, 200, "HTTP 200"},
+                               now + seconds(36), now + seconds(36));
+  ASSERT_TRUE(state.ok());
+  EXPECT_FALSE(lease("node-c", seconds(100)));  // delivered: nothing to lease
+  EXPECT_EQ(Get(id).attempts, 2);
+}
+
+TEST_P(OutboxTest, AnEndpointBusyOnAnotherNodeWaits) {
+  StartReceiver(HttpReceiver::Always(200));
+  OutboxItem other = HttpItem("m-other", {});
+  other.endpoint = receiver_->url("/other");
+  other.http->url = other.endpoint;
+  const std::int64_t first = Enqueue(HttpItem("m-1", {}));
+  const std::int64_t second = Enqueue(HttpItem("m-2", {}));
+  const std::int64_t elsewhere = Enqueue(other);
+  Outbox outbox(&*db_);
+  ASSERT_TRUE(*outbox.Lease(first, "node-a", clock_.Now(), seconds(30)));
+  auto ids = [&](std::string holder) {
+    std::vector<std::int64_t> out;
+    Result<std::vector<Delivery>> rows =
+        outbox.Due(clock_.Now(),
+                   DueFilter{.lease_holder = std::move(holder), .max_leased_per_endpoint = 1}, 10);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok()) {
+      for (const Delivery& d : *rows) out.push_back(d.id);
+    }
+    return out;
+  };
+  // One attempt in flight per endpoint, whichever node makes it.
+  EXPECT_EQ(ids("node-b"), std::vector<std::int64_t>{elsewhere});
+  // node-a counts its own attempts itself (Deliverer::Claim).
+  EXPECT_EQ(ids("node-a"), (std::vector<std::int64_t>{first, second, elsewhere}));
+}
+
+TEST_P(OutboxTest, ARowLeftByADeadNodeIsSentAfterItsLeaseWithTheSameMessageId) {
+  StartReceiver(HttpReceiver::Always(200));
+  const std::int64_t orphan = Enqueue(HttpItem("m-orphan", {}));
+  const std::int64_t own = Enqueue(HttpItem("m-own", {}));
+  Outbox outbox(&*db_);
+  // node-a leased the first row and died mid-attempt; node-b leased the
+  // second and was restarted (same name: its data directory).
+  ASSERT_TRUE(*outbox.Lease(orphan, "node-a", clock_.Now(), seconds(45)));
+  ASSERT_TRUE(*outbox.Lease(own, "node-b", clock_.Now(), seconds(45)));
+  OpenDeliverer({.node = "node-b"});
+  EXPECT_EQ(DeliverDueAt(seconds(1)), 1);  // its own row at once
+  EXPECT_EQ(Get(own).state, DeliveryState::kDelivered);
+  EXPECT_EQ(DeliverDueAt(seconds(44)), 0);
+  EXPECT_EQ(Get(orphan).state, DeliveryState::kPending);
+  EXPECT_EQ(DeliverDueAt(seconds(45)), 1);
+  EXPECT_EQ(Get(orphan).state, DeliveryState::kDelivered);
+  std::vector<testing::ReceivedRequest> got = receiver_->requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].Header("x-amz-sns-message-id"), "m-own");
+  EXPECT_EQ(got[1].Header("x-amz-sns-message-id"), "m-orphan");
+}
+
+TEST_P(OutboxTest, TwoNodesOnOneStoreDeliverEachRowOnce) {
+  StartReceiver([](const testing::ReceivedRequest&) {
+    testing::HttpReply reply;
+    reply.delay = std::chrono::milliseconds(10);  // attempts overlap across the nodes
+    return reply;
+  });
+  SystemClock wall;
+  std::vector<std::unique_ptr<Deliverer>> nodes;
+  for (const char* name : {"node-a", "node-b"}) {
+    Result<std::unique_ptr<Deliverer>> d = Deliverer::Open(
+        db_path_, http_.get(), nullptr, &wall,
+        {.http_workers = 4, .poll_interval = std::chrono::milliseconds(20), .node = name});
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    nodes.push_back(std::move(d).value());
+  }
+  constexpr int kRows = 60;
+  for (int i = 0; i < kRows; ++i) {
+    OutboxItem item = HttpItem("m-" + std::to_string(i), {seconds(1)});
+    item.endpoint = receiver_->url("/hook-" + std::to_string(i % 6));
+    item.http->url = item.endpoint;
+    Enqueue(item);
+  }
+  for (auto& node : nodes) node->Start();
+  for (auto& node : nodes) ASSERT_TRUE(node->WaitUntilIdle(wall.Now() + kWait));
+  for (auto& node : nodes) node->Stop();
+  std::multiset<std::string> ids;
+  for (const testing::ReceivedRequest& r : receiver_->requests()) {
+    ids.insert(r.Header("x-amz-sns-message-id"));
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kRows));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), static_cast<std::size_t>(kRows));
+  Outbox outbox(&*db_);
+  Result<std::vector<Delivery>> rows = outbox.List({.limit = 1000});
+  ASSERT_TRUE(rows.ok());
+  for (const Delivery& d : *rows) EXPECT_EQ(d.attempts, 1) << d.item.message_id;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OutboxTest, store::kBothEngines, store::EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, IsolationTest, store::kBothEngines, store::EngineName);
 
