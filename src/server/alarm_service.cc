@@ -58,6 +58,15 @@ ALTER TABLE composite_alarms ADD COLUMN suppressed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE composite_alarms ADD COLUMN suppressed_until INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE composite_alarms ADD COLUMN held_from TEXT NOT NULL DEFAULT '';
 )sql",
+    // The last boundary the evaluator evaluated, written with its
+    // transitions: a node taking over from one that died neither repeats
+    // nor skips a boundary.
+    R"sql(
+CREATE TABLE evaluator_progress (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  last_boundary INTEGER NOT NULL  -- epoch milliseconds
+);
+)sql",
 };
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
@@ -322,15 +331,10 @@ Result<std::vector<StoredAlarm>> AlarmService::List() {
 }
 
 Result<std::vector<StoredAlarm>> AlarmService::ListHighResolution() {
-  // The one place the two engines' SQL differs: reading a member of the
-  // JSON spec.
-  const char* period = db_->engine() == store::Engine::kPostgres
-                           ? "CAST(CAST(spec AS json)->>'Period' AS DOUBLE PRECISION)"
-                           : "json_extract(spec, '$.Period')";
-  return ReadRows(
-      db_,
-      std::string("SELECT ") + kColumns + " FROM alarms WHERE " + period + " < 60 ORDER BY name",
-      &ReadAlarm);
+  return ReadRows(db_,
+                  std::string("SELECT ") + kColumns + " FROM alarms WHERE " +
+                      db_->JsonNumberMember("spec", "Period") + " < 60 ORDER BY name",
+                  &ReadAlarm);
 }
 
 Result<StoredAlarm> AlarmService::Get(const std::string& name) {
@@ -439,6 +443,25 @@ Result<std::vector<StoredComposite>> AlarmService::SuppressionsEnded(TimePoint n
                       "'ExtensionPeriod') AND suppressed_until <= " +
                       std::to_string(ToEpochMillis(now)) + " ORDER BY name",
                   &ReadComposite);
+}
+
+Result<std::optional<TimePoint>> AlarmService::LastEvaluated() {
+  Result<store::Statement> query =
+      db_->Prepare("SELECT last_boundary FROM evaluator_progress WHERE id = 1");
+  if (!query.ok()) return query.status();
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromEpochMillis(query->ColumnInt(0)));
+}
+
+Status AlarmService::RecordEvaluated(TimePoint boundary) {
+  Result<store::Statement> upsert = db_->Prepare(
+      "INSERT INTO evaluator_progress (id, last_boundary) VALUES (1, ?) "
+      "ON CONFLICT (id) DO UPDATE SET last_boundary = excluded.last_boundary");
+  if (!upsert.ok()) return upsert.status();
+  upsert->Bind(1, ToEpochMillis(boundary));
+  return upsert->Run();
 }
 
 Status AlarmService::SetSuppression(const std::string& name, const alarm::Suppression& s) {

@@ -96,6 +96,10 @@ class AlarmService {
   Result<StoredComposite> GetComposite(const std::string& name);
   Status RecordComposite(const std::string& name, const alarm::Evaluation& evaluation);
   Status SetSuppression(const std::string& name, const alarm::Suppression& suppression);
+  // The last boundary the evaluator recorded (Engine::EvaluateDue), if any.
+  Result<std::optional<TimePoint>> LastEvaluated();
+  // Inside the transaction of the boundary's transitions.
+  Status RecordEvaluated(TimePoint boundary);
   // The composites whose WaitPeriod or ExtensionPeriod has ended by `now`.
   Result<std::vector<StoredComposite>> SuppressionsEnded(TimePoint now);
   // A metric alarm, else a composite; kNotFound "Alarm <name> not found".

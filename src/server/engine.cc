@@ -9,6 +9,7 @@
 #include "common/json_string.h"
 #include "event/event_view.h"
 #include "server/evaluation.h"
+#include "store/lease.h"
 
 namespace tw::server {
 namespace {
@@ -79,6 +80,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(Notifier* notifier, EngineOptions o
   Result<std::unique_ptr<AlarmService>> alarms = AlarmService::Open(&db);
   if (!alarms.ok()) return alarms.status();
   engine->alarms_ = std::move(alarms).value();
+  TW_RETURN_IF_ERROR(store::Lease::Migrate(db));
   // An in-memory database (tests) has no file for a second connection to
   // open; its scans stay under the lock.
   if (!db.location().empty()) {
@@ -736,11 +738,64 @@ Status Engine::SetAlarmState(const std::string& name, alarm::StateValue value,
   return Status::Ok();
 }
 
+namespace {
+constexpr std::string_view kEvaluatorLeaseName = "evaluator";
+}  // namespace
+
 Status Engine::EvaluateAlarms(TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
+  return EvaluateBoundary(now, /*as_evaluator=*/false);
+}
+
+Result<bool> Engine::HoldEvaluatorLease() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Database& db = notifier_->db();
+  if (db.engine() == store::Engine::kSqlite) {
+    evaluator_ = true;
+    return true;
+  }
+  Result<bool> held = store::Lease::Acquire(db, kEvaluatorLeaseName, notifier_->node(),
+                                            clock_->Now(), kEvaluatorLease);
+  evaluator_ = held.ok() && *held;
+  return held;
+}
+
+Result<std::vector<TimePoint>> Engine::EvaluateDue(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<TimePoint> evaluated;
+  if (!evaluator_) return evaluated;
+  Result<std::optional<TimePoint>> last = alarms_->LastEvaluated();
+  if (!last.ok()) return last.status();
+  TimePoint first = now;
+  if (*last) {
+    if (**last >= now) return evaluated;
+    first = std::max(**last + kEvaluationTick, FloorTo(now - kEvaluatorCatchUp, kEvaluationTick));
+  }
+  for (TimePoint boundary = first; boundary <= now; boundary += kEvaluationTick) {
+    // A failure stops the catch-up: the boundaries left are the next
+    // step's (or the next evaluator's).
+    TW_RETURN_IF_ERROR(EvaluateBoundary(boundary, /*as_evaluator=*/true));
+    evaluated.push_back(boundary);
+  }
+  return evaluated;
+}
+
+Status Engine::EvaluateBoundary(TimePoint now, bool as_evaluator) {
   store::Database& db = notifier_->db();
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();
+  if (as_evaluator) {
+    // Inside the writers' lock: an evaluator whose lease ran out, or a
+    // boundary recorded meanwhile, writes nothing.
+    if (db.engine() == store::Engine::kPostgres) {
+      TW_RETURN_IF_ERROR(
+          store::Lease::CheckHeld(db, kEvaluatorLeaseName, notifier_->node(), clock_->Now()));
+    }
+    Result<std::optional<TimePoint>> last = alarms_->LastEvaluated();
+    if (!last.ok()) return last.status();
+    if (*last && **last >= now) return Status::Ok();
+    TW_RETURN_IF_ERROR(alarms_->RecordEvaluated(now));
+  }
   // A minute alarm is evaluated on minute boundaries only; a
   // high-resolution one on every 10-second boundary, so the ticks between
   // minutes read only those.

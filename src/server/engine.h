@@ -178,6 +178,27 @@ class Engine {
   // a minute boundary, only the high-resolution ones (Period 10 or 30) on
   // the others (alarm::EvaluationInterval).
   Status EvaluateAlarms(TimePoint now);
+
+  // Evaluation boundaries are this far apart (high-resolution alarms).
+  static constexpr Duration kEvaluationTick = std::chrono::seconds(10);
+  // The evaluator's lease (store/lease.h), renewed every second by its
+  // holder: a node that dies is replaced about this long after.
+  static constexpr Duration kEvaluatorLease = std::chrono::seconds(10);
+  // How far back an evaluator catches up on boundaries nobody evaluated.
+  static constexpr Duration kEvaluatorCatchUp = std::chrono::minutes(1);
+
+  // Takes or renews the evaluator's lease for this node (Notifier::node());
+  // serve calls it every second. True when this node is the evaluator. On
+  // the embedded store, whose data directory admits one process, always.
+  Result<bool> HoldEvaluatorLease();
+  // The evaluator's step at boundary `now` (serve's ticker): on the node
+  // holding the lease, evaluates each boundary after the last one any node
+  // recorded, oldest first and at most kEvaluatorCatchUp back, as
+  // EvaluateAlarms does, each recorded in the transaction of its
+  // transitions and refused there if the lease ran out meanwhile, so that
+  // a takeover neither repeats nor skips a boundary. Returns the boundaries
+  // evaluated: none on another node.
+  Result<std::vector<TimePoint>> EvaluateDue(TimePoint now);
   // Retention of log events and metric minutes, then of finished
   // deliveries and alarm history (options().history_retention), in
   // batches that each take the lock briefly; returns what it deleted.
@@ -257,6 +278,9 @@ class Engine {
   Result<alarm::StateValue> StateBefore(const std::string& name);
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
+  // EvaluateAlarms under the lock; `as_evaluator`: EvaluateDue's fencing
+  // and record of the boundary.
+  Status EvaluateBoundary(TimePoint now, bool as_evaluator);
 
   std::mutex mutex_;
   // The group commit's queue (CommitTogether); taken without mutex_ held.
@@ -272,6 +296,7 @@ class Engine {
   std::unique_ptr<AlarmService> alarms_;
   metrics::DimensionLimit dimension_limit_;
   std::unique_ptr<store::EventReaders> readers_;
+  bool evaluator_ = false;  // the last HoldEvaluatorLease() took the lease
 };
 
 }  // namespace tw::server

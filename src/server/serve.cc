@@ -43,16 +43,20 @@ bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-// Runs `step` at every 10-second boundary (high-resolution alarms are
-// evaluated that often; the engine evaluates the others on the minute), and
-// `hourly` once an hour, until stopped, on a thread of its own.
+// Runs `each_second` every second (the evaluator's lease), `step` at every
+// 10-second boundary (high-resolution alarms are evaluated that often; the
+// engine evaluates the others on the minute), and `hourly` once an hour,
+// until stopped, on a thread of its own.
 class EvaluationTicker {
  public:
-  static constexpr Duration kTick = std::chrono::seconds(10);
+  static constexpr Duration kTick = Engine::kEvaluationTick;
 
-  EvaluationTicker(const Clock* clock, std::function<void(TimePoint)> step,
-                   std::function<void()> hourly)
-      : clock_(clock), step_(std::move(step)), hourly_(std::move(hourly)) {
+  EvaluationTicker(const Clock* clock, std::function<void()> each_second,
+                   std::function<void(TimePoint)> step, std::function<void()> hourly)
+      : clock_(clock),
+        each_second_(std::move(each_second)),
+        step_(std::move(step)),
+        hourly_(std::move(hourly)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~EvaluationTicker() {
@@ -68,8 +72,15 @@ class EvaluationTicker {
   void Run() {
     std::unique_lock<std::mutex> lock(mutex_);
     TimePoint next = FloorTo(clock_->Now(), kTick) + kTick;
+    TimePoint next_second = clock_->Now();
     int ticks = 0;
     while (!stopping_) {
+      if (clock_->Now() >= next_second) {
+        lock.unlock();
+        each_second_();
+        lock.lock();
+        next_second = FloorTo(clock_->Now(), std::chrono::seconds(1)) + std::chrono::seconds(1);
+      }
       // Sleep in short steps: the wall clock may jump, and waking a little
       // late by the steady clock must not miss a boundary by more than that.
       wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
@@ -84,6 +95,7 @@ class EvaluationTicker {
   }
 
   const Clock* clock_;
+  std::function<void()> each_second_;
   std::function<void(TimePoint)> step_;
   std::function<void()> hourly_;
   std::mutex mutex_;
@@ -450,11 +462,26 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   }
   // 7-9. Workers.
   (*notifier)->deliverer().Start();
+  const bool shared_store = (*notifier)->db().engine() == store::Engine::kPostgres;
+  const std::string node = (*notifier)->node();
   auto ticker = std::make_unique<EvaluationTicker>(
       &clock,
+      [engine_ptr, shared_store, node, evaluating = std::optional<bool>()]() mutable {
+        Result<bool> held = engine_ptr->HoldEvaluatorLease();
+        if (!held.ok()) {
+          LogError("the evaluator's lease: " + held.status().message());
+          return;
+        }
+        // On a shared store, say when the alarms' evaluation moves.
+        if (shared_store && evaluating != *held) {
+          LogInfo(*held ? "this node (" + node + ") evaluates the alarms"
+                        : "another node evaluates the alarms; this one stands by");
+        }
+        evaluating = *held;
+      },
       [engine_ptr](TimePoint boundary) {
-        Status s = engine_ptr->EvaluateAlarms(boundary);
-        if (!s.ok()) LogError("alarm evaluation: " + s.message());
+        Result<std::vector<TimePoint>> evaluated = engine_ptr->EvaluateDue(boundary);
+        if (!evaluated.ok()) LogError("alarm evaluation: " + evaluated.status().message());
       },
       [engine_ptr, &metrics] {
         Result<RetentionReport> deleted = engine_ptr->Maintain();

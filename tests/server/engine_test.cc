@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "server/cloudtrail_watcher.h"
+#include "store/lease.h"
+#include "store/test_databases.h"
 
 namespace tw::server {
 namespace {
@@ -85,6 +87,7 @@ class EngineTest : public ::testing::Test {
   void Open() {
     NotifierOptions n;
     n.data_dir = dir_ + "/data";
+    n.store = store_;
     Result<std::unique_ptr<Notifier>> notifier = Notifier::Open(n, &clock_);
     ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
     notifier_ = std::move(notifier).value();
@@ -130,6 +133,7 @@ class EngineTest : public ::testing::Test {
 
   ManualClock clock_{*ParseTimestamp("2024-03-01T12:00:30Z")};
   bool early_ = false;
+  std::string store_;  // empty: the data directory's SQLite file
   std::string dir_;
   Configuration config_;
   std::unique_ptr<Notifier> notifier_;
@@ -766,6 +770,110 @@ TEST_F(EarlyEngineTest, StatisticsThatCanFallWaitForTheMinute) {
   EXPECT_EQ(Alarm().state.value, alarm::StateValue::kInsufficientData);
   EXPECT_TRUE(Outbox().empty());
 }
+
+TimePoint At(const char* text) { return *ParseTimestamp(text); }
+
+// The evaluator of a shared store: one node holds the lease and evaluates;
+// each boundary is evaluated once, a takeover catches up on the boundaries
+// nobody evaluated, and a node whose lease ran out commits nothing. On both
+// engines (on SQLite the one process is always the evaluator).
+class EvaluatorTest : public EngineTest, public ::testing::WithParamInterface<store::Engine> {
+ protected:
+  void SetUp() override {
+    clock_.Set(At("2024-03-01T12:00:05Z"));
+    if (GetParam() == store::Engine::kPostgres) {
+      Result<std::string> url = store::NewPostgresDatabase();
+      if (!url.ok() && url.status().code() == StatusCode::kFailedPrecondition) {
+        GTEST_SKIP() << url.status().message();
+      }
+      ASSERT_TRUE(url.ok()) << url.status().ToString();
+      store_ = *url;
+    }
+    EngineTest::SetUp();
+  }
+
+  // EvaluateDue at `boundary` (the clock set to it), after renewing the
+  // lease as serve does every second, as text for the assertions.
+  std::vector<std::string> EvaluateDue(const char* boundary, bool renew = true) {
+    clock_.Set(At(boundary));
+    if (renew) {
+      EXPECT_TRUE(engine_->HoldEvaluatorLease().ok());
+    }
+    Result<std::vector<TimePoint>> done = engine_->EvaluateDue(At(boundary));
+    EXPECT_TRUE(done.ok()) << done.status().ToString();
+    std::vector<std::string> out;
+    if (done.ok()) {
+      for (TimePoint t : *done) out.push_back(FormatIso8601(t).substr(11));
+    }
+    return out;
+  }
+};
+
+TEST_P(EvaluatorTest, EachBoundaryOnceAndCatchingUpOnTheOnesNobodyEvaluated) {
+  // Not the evaluator until it has held the lease.
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:00:10Z", /*renew=*/false), std::vector<std::string>{});
+  Result<bool> held = engine_->HoldEvaluatorLease();
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_TRUE(*held);
+  // The first boundary ever: that one alone.
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:00:10Z"), std::vector<std::string>{"12:00:10Z"});
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:00:10Z"), std::vector<std::string>{});
+  // A DeletePolicy at 12:00:30; the evaluator then missed 12:01:00 (it
+  // died, say) and the next step comes at 12:01:20: 12:01:00 is not
+  // skipped, so the alarm changed on the minute, as it would have.
+  std::vector<InputLogEvent> events = {
+      {ToEpochMillis(At("2024-03-01T12:00:30Z")), R"({"eventName":"DeletePolicy"})"}};
+  clock_.Set(At("2024-03-01T12:00:31Z"));
+  ASSERT_TRUE(engine_->PutLogEvents("trail", "s", events).ok());
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:01:20Z"),
+            (std::vector<std::string>{"12:00:20Z", "12:00:30Z", "12:00:40Z", "12:00:50Z",
+                                      "12:01:00Z", "12:01:10Z", "12:01:20Z"}));
+  StoredAlarm a = Alarm();
+  EXPECT_EQ(a.state.value, alarm::StateValue::kAlarm);
+  EXPECT_EQ(a.state_transitioned, At("2024-03-01T12:01:00Z"));
+  // After a long silence, at most kEvaluatorCatchUp back.
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:30:00Z"),
+            (std::vector<std::string>{"12:29:00Z", "12:29:10Z", "12:29:20Z", "12:29:30Z",
+                                      "12:29:40Z", "12:29:50Z", "12:30:00Z"}));
+  Result<std::optional<TimePoint>> last =
+      engine_->Locked([](Services& sv) { return sv.alarms.LastEvaluated(); });
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::optional<TimePoint>(At("2024-03-01T12:30:00Z")));
+}
+
+// Another node (a connection of its own, as node-b) takes the lease after
+// this one stopped renewing it: this node's next evaluation commits nothing,
+// and it stands by from its next renewal.
+TEST_P(EvaluatorTest, ANodeWhoseLeaseRanOutEvaluatesNothing) {
+  if (GetParam() != store::Engine::kPostgres) GTEST_SKIP() << "one process per SQLite store";
+  // Renewed at 12:00:10, good until 12:00:20.
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:00:10Z"), std::vector<std::string>{"12:00:10Z"});
+  Result<store::Database> other = store::Database::Open(notifier_->db().location());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  Result<bool> taken = store::Lease::Acquire(*other, "evaluator", "node-b",
+                                             At("2024-03-01T12:00:19Z"), Engine::kEvaluatorLease);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_FALSE(*taken);
+  taken = store::Lease::Acquire(*other, "evaluator", "node-b", At("2024-03-01T12:00:20Z"),
+                                Engine::kEvaluatorLease);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(*taken);
+  // This node missed its renewals (stalled) and still thinks it evaluates.
+  clock_.Set(At("2024-03-01T12:00:20Z"));
+  Result<std::vector<TimePoint>> late = engine_->EvaluateDue(At("2024-03-01T12:00:20Z"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().message(), "the lease 'evaluator' is held by node-b");
+  Result<std::optional<TimePoint>> last =
+      engine_->Locked([](Services& sv) { return sv.alarms.LastEvaluated(); });
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::optional<TimePoint>(At("2024-03-01T12:00:10Z")));
+  Result<bool> held = engine_->HoldEvaluatorLease();
+  ASSERT_TRUE(held.ok());
+  EXPECT_FALSE(*held);
+  EXPECT_EQ(EvaluateDue("2024-03-01T12:00:30Z", /*renew=*/false), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EvaluatorTest, store::kBothEngines, store::EngineName);
 
 TEST_F(EngineTest, TheCloudTrailWatcherIngestsEachCompleteFileOnce) {
   const std::string trail = dir_ + "/trail/AWSLogs/1/CloudTrail/us-east-1/2024/03/01";
