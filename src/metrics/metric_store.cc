@@ -121,6 +121,12 @@ void MetricStore::MergeMinute(const MetricKey& key, TimePoint minute, const Minu
   MergeMinuteData(&series_[key][SecondOf(minute)], data, evidence_per_minute_);
 }
 
+void MetricStore::ReplaceMinute(const MetricKey& key, TimePoint minute, const MinuteData& data) {
+  MinuteData& slot = series_[key][SecondOf(minute)];
+  slot = MinuteData{};
+  MergeMinuteData(&slot, data, evidence_per_minute_);
+}
+
 const MinuteData* MetricStore::FindMinute(const MetricKey& key, TimePoint minute) const {
   auto series = series_.find(key);
   if (series == series_.end()) return nullptr;

@@ -301,6 +301,10 @@ class MetricStore {
       const std::function<void(const MetricKey&, TimePoint, const MinuteData&)>& visit) const;
   const MinuteData* FindMinute(const MetricKey& key, TimePoint minute) const;
   void MergeMinute(const MetricKey& key, TimePoint minute, const MinuteData& data);
+  // Puts a stored slot in place of what this store holds for it: a slot
+  // that several writers added to, this store's own samples among them, is
+  // counted once.
+  void ReplaceMinute(const MetricKey& key, TimePoint minute, const MinuteData& data);
   // Forgets every minute that starts before `t` (CloudWatch keeps
   // one-minute data for 15 days), and metrics left without data.
   void DropBefore(TimePoint t);

@@ -760,10 +760,25 @@ Result<bool> Engine::HoldEvaluatorLease() {
   return held;
 }
 
+Status Engine::FollowSharedStore() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (notifier_->db().engine() != store::Engine::kPostgres) return Status::Ok();
+  Result<bool> filters_changed = logs_->FollowFilterChanges();
+  if (!filters_changed.ok()) return filters_changed.status();
+  return ReadOtherNodesMetrics();
+}
+
+Status Engine::ReadOtherNodesMetrics() {
+  if (notifier_->db().engine() != store::Engine::kPostgres) return Status::Ok();
+  Result<std::int64_t> read = metrics_->Refresh(clock_->Now());
+  return read.ok() ? Status::Ok() : read.status();
+}
+
 Result<std::vector<TimePoint>> Engine::EvaluateDue(TimePoint now) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<TimePoint> evaluated;
   if (!evaluator_) return evaluated;
+  TW_RETURN_IF_ERROR(ReadOtherNodesMetrics());
   Result<std::optional<TimePoint>> last = alarms_->LastEvaluated();
   if (!last.ok()) return last.status();
   TimePoint first = now;
@@ -912,6 +927,8 @@ Status Engine::EarlyAlarms(const metrics::MetricStore& batch) {
   std::set<metrics::MetricKey> touched;
   for (const metrics::MetricKey& key : batch.Keys()) touched.insert(key);
   if (touched.empty()) return Status::Ok();
+  // The samples other nodes added to the same minutes count too.
+  TW_RETURN_IF_ERROR(ReadOtherNodesMetrics());
   store::Database& db = notifier_->db();
   Result<store::Transaction> tx = store::Transaction::Begin(db);
   if (!tx.ok()) return tx.status();

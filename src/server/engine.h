@@ -191,6 +191,12 @@ class Engine {
   // serve calls it every second. True when this node is the evaluator. On
   // the embedded store, whose data directory admits one process, always.
   Result<bool> HoldEvaluatorLease();
+  // On a shared store, serve calls it every second: reads the metric
+  // minutes the other nodes wrote since the last call (EvaluateDue and the
+  // early alarms read them first too), and drops the compiled metric
+  // filters when another node changed them, so that this node's ingest
+  // counts with them within a second. Nothing on the embedded store.
+  Status FollowSharedStore();
   // The evaluator's step at boundary `now` (serve's ticker): on the node
   // holding the lease, evaluates each boundary after the last one any node
   // recorded, oldest first and at most kEvaluatorCatchUp back, as
@@ -278,6 +284,8 @@ class Engine {
   Result<alarm::StateValue> StateBefore(const std::string& name);
   // After a commit that added `batch`: early alarms on its metrics.
   Status EarlyAlarms(const metrics::MetricStore& batch);
+  // The metric minutes of FollowSharedStore, under the lock.
+  Status ReadOtherNodesMetrics();
   // EvaluateAlarms under the lock; `as_evaluator`: EvaluateDue's fencing
   // and record of the boundary.
   Status EvaluateBoundary(TimePoint now, bool as_evaluator);

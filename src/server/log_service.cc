@@ -58,6 +58,13 @@ CREATE TABLE metric_filters (
   PRIMARY KEY (group_name, name)
 );
 )sql",
+    // Counts changes to the metric filters, so that nodes sharing a store
+    // drop their compiled filters when another node changed them
+    // (FollowFilterChanges).
+    R"sql(
+CREATE TABLE filter_changes (version INTEGER NOT NULL);
+INSERT INTO filter_changes (version) VALUES (0);
+)sql",
 };
 
 constexpr int kMaxEvents = 10'000;
@@ -319,9 +326,8 @@ Status LogService::DeleteLogGroup(const std::string& name) {
   if (!d.ok()) return d.status();
   d->Bind(1, name);
   TW_RETURN_IF_ERROR(d->Run());
-  TW_RETURN_IF_ERROR(tx->Commit());
-  filter_sets_.erase(name);
-  return Status::Ok();
+  TW_RETURN_IF_ERROR(FiltersChanged(name));
+  return tx->Commit();
 }
 
 Result<LogGroupInfo> LogService::GetLogGroup(const std::string& name) {
@@ -780,6 +786,8 @@ Result<std::vector<StoredLogEvent>> LogService::ScanNewest(store::EventLog& even
 
 Status LogService::PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePoint now) {
   TW_RETURN_IF_ERROR(RequireGroup(spec.log_group_name));
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
   Result<metrics::MetricFilter> compiled = metrics::MetricFilter::Compile(spec);
   if (!compiled.ok()) return compiled.status();
   Result<std::vector<MetricFilterInfo>> existing = MetricFilters(spec.log_group_name);
@@ -799,20 +807,43 @@ Status LogService::PutMetricFilter(const metrics::MetricFilterSpec& spec, TimePo
   upsert->BindAll(spec.log_group_name, spec.filter_name, spec.filter_pattern,
                   TransformationJson(spec.transformation).dump(), ToEpochMillis(now));
   TW_RETURN_IF_ERROR(upsert->Run());
-  filter_sets_.erase(spec.log_group_name);
-  return Status::Ok();
+  TW_RETURN_IF_ERROR(FiltersChanged(spec.log_group_name));
+  return tx->Commit();
 }
 
 Status LogService::DeleteMetricFilter(const std::string& group, const std::string& name) {
   TW_RETURN_IF_ERROR(RequireGroup(group));
+  Result<store::Transaction> tx = store::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
   Result<store::Statement> d =
       db_->Prepare("DELETE FROM metric_filters WHERE group_name = ? AND name = ?");
   if (!d.ok()) return d.status();
   d->BindAll(group, name);
   TW_RETURN_IF_ERROR(d->Run());
   if (db_->Changes() == 0) return NotFound("The specified metric filter does not exist.");
+  TW_RETURN_IF_ERROR(FiltersChanged(group));
+  return tx->Commit();
+}
+
+Status LogService::FiltersChanged(const std::string& group) {
   filter_sets_.erase(group);
-  return Status::Ok();
+  // This node's next FollowFilterChanges() sees the change too and drops
+  // every set once more: simpler than telling its own changes from the
+  // others' (and a change rolled back later must not count as seen).
+  Result<store::Statement> bump = db_->Prepare("UPDATE filter_changes SET version = version + 1");
+  if (!bump.ok()) return bump.status();
+  return bump->Run();
+}
+
+Result<bool> LogService::FollowFilterChanges() {
+  Result<store::Statement> query = db_->Prepare("SELECT version FROM filter_changes");
+  if (!query.ok()) return query.status();
+  Result<bool> row = query->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || query->ColumnInt(0) == seen_filter_changes_) return false;
+  seen_filter_changes_ = query->ColumnInt(0);
+  filter_sets_.clear();
+  return true;
 }
 
 Result<std::vector<MetricFilterInfo>> LogService::MetricFilters(const std::string& group) {

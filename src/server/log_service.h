@@ -210,6 +210,9 @@ class LogService {
   Result<std::vector<MetricFilterInfo>> MetricFilters(const std::string& group);
   // The compiled filters of a group, kept until its filters change.
   Result<std::shared_ptr<const metrics::FilterSet>> FilterSetOf(const std::string& group);
+  // For nodes sharing a store: forgets every compiled filter set when
+  // another node changed metric filters since the last call (true then).
+  Result<bool> FollowFilterChanges();
 
   Status PutRetentionPolicy(const std::string& group, std::optional<int> days);
   // Deletes events older than each group's retention (whole blocks: an
@@ -237,11 +240,15 @@ class LogService {
   // Moves the events of a database written before the block store (one row
   // per event in log_events) into blocks, keeping their ids.
   Status ImportRowEvents();
+  // After a change to `group`'s metric filters (inside its transaction):
+  // drops the compiled set here and counts the change for every node.
+  Status FiltersChanged(const std::string& group);
 
   store::Database* db_;
   std::unique_ptr<store::EventLog> events_;
   std::string region_, account_id_;
   std::map<std::string, std::shared_ptr<const metrics::FilterSet>> filter_sets_;
+  std::int64_t seen_filter_changes_ = 0;  // filter_changes.version last followed
 };
 
 }  // namespace tw::server

@@ -25,6 +25,16 @@ CREATE TABLE metric_minutes (
 );
 CREATE INDEX metric_minutes_by_time ON metric_minutes (minute);
 )sql",
+    // Every write of a minute row carries a version from one sequence, taken
+    // inside the writers' lock, so versions commit in order: a node that has
+    // read every row up to version V has every other node's writes up to V
+    // (Refresh).
+    R"sql(
+ALTER TABLE metric_minutes ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX metric_minutes_by_version ON metric_minutes (version);
+CREATE TABLE metric_version (next_version INTEGER NOT NULL);
+INSERT INTO metric_version (next_version) VALUES (1);
+)sql",
 };
 
 std::string DimensionsJson(const metrics::Dimensions& dimensions) {
@@ -95,10 +105,20 @@ Result<metrics::MinuteData> DecodeMinute(std::string_view text) {
 Result<std::unique_ptr<MetricService>> MetricService::Open(store::Database* db, TimePoint now) {
   TW_RETURN_IF_ERROR(db->Migrate("metrics", kSchema));
   std::unique_ptr<MetricService> service(new MetricService(db));
-  Result<store::Statement> q = db->Prepare(
-      "SELECT namespace, name, dimensions, minute, data FROM metric_minutes WHERE minute >= ?");
+  Result<std::int64_t> loaded = service->Load(0, now);
+  if (!loaded.ok()) return loaded.status();
+  return service;
+}
+
+Result<std::int64_t> MetricService::Refresh(TimePoint now) { return Load(seen_version_, now); }
+
+Result<std::int64_t> MetricService::Load(std::int64_t after_version, TimePoint now) {
+  Result<store::Statement> q = db_->Prepare(
+      "SELECT namespace, name, dimensions, minute, data, version FROM metric_minutes "
+      "WHERE version > ? AND minute >= ?");
   if (!q.ok()) return q.status();
-  q->Bind(1, ToEpochMillis(now - kRetention));
+  q->BindAll(after_version, ToEpochMillis(now - kRetention));
+  std::int64_t rows = 0;
   while (true) {
     Result<bool> row = q->Step();
     if (!row.ok()) return row.status();
@@ -106,19 +126,31 @@ Result<std::unique_ptr<MetricService>> MetricService::Open(store::Database* db, 
     metrics::MetricKey key{q->ColumnText(0), q->ColumnText(1), ParseDimensions(q->ColumnText(2))};
     Result<metrics::MinuteData> data = DecodeMinute(q->ColumnText(4));
     if (!data.ok()) return data.status();
-    service->store_.MergeMinute(key, FromEpochMillis(q->ColumnInt(3)), *data);
+    // The row is the minute's whole: this node's samples and the others'.
+    store_.ReplaceMinute(key, FromEpochMillis(q->ColumnInt(3)), *data);
+    seen_version_ = std::max(seen_version_, q->ColumnInt(5));
+    ++rows;
   }
-  return service;
+  return rows;
 }
 
 Status MetricService::Persist(const metrics::MetricStore& batch) {
+  if (batch.Keys().empty()) return Status::Ok();
+  Result<store::Statement> take = db_->Prepare(
+      "UPDATE metric_version SET next_version = next_version + 1 RETURNING next_version - 1");
+  if (!take.ok()) return take.status();
+  Result<bool> taken = take->Step();
+  if (!taken.ok()) return taken.status();
+  if (!*taken) return DataLoss("the metric store has lost its version (table metric_version)");
+  const std::int64_t version = take->ColumnInt(0);
+  take->Reset();
   Result<store::Statement> read = db_->Prepare(
       "SELECT data FROM metric_minutes WHERE namespace = ? AND name = ? AND dimensions = ? AND "
       "minute = ?");
   Result<store::Statement> write = db_->Prepare(
-      "INSERT INTO metric_minutes (namespace, name, dimensions, minute, data) VALUES "
-      "(?, ?, ?, ?, ?) ON CONFLICT (namespace, name, dimensions, minute) DO UPDATE SET "
-      "data = excluded.data");
+      "INSERT INTO metric_minutes (namespace, name, dimensions, minute, data, version) VALUES "
+      "(?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name, dimensions, minute) DO UPDATE SET "
+      "data = excluded.data, version = excluded.version");
   if (!read.ok()) return read.status();
   if (!write.ok()) return write.status();
   Status status;
@@ -146,7 +178,7 @@ Status MetricService::Persist(const metrics::MetricStore& batch) {
         read->Reset();
         merged.MergeMinute(key, minute, data);
         write->BindAll(key.metric_namespace, key.metric_name, dimensions, ToEpochMillis(minute),
-                       EncodeMinute(*merged.FindMinute(key, minute)));
+                       EncodeMinute(*merged.FindMinute(key, minute)), version);
         status = write->Run();
       });
   return status;

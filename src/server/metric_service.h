@@ -1,7 +1,8 @@
 // CloudWatch metrics kept in the store: the per-minute statistics of every
 // metric (from metric filters and PutMetricData) with their evidence, held
-// in memory as a metrics::MetricStore and written through to SQLite so that
-// a restart rebuilds exactly what was acknowledged. Evidence (the earliest
+// in memory as a metrics::MetricStore and written through to the store so
+// that a restart rebuilds exactly what was acknowledged, and nodes sharing
+// a store read each other's writes (Refresh). Evidence (the earliest
 // matching events of each minute, as references to stored events) is only
 // in the store: memory holds how many there were, and StoredEvidence()
 // reads them when an alarm needs them.
@@ -60,6 +61,11 @@ class MetricService {
   Status Persist(const metrics::MetricStore& batch);
   // Adds `batch` to memory; call after the transaction of Persist() committed.
   void Apply(const metrics::MetricStore& batch);
+  // Reads the minutes other writers of a shared store (nodes on one
+  // PostgreSQL database) wrote since the last call, in place of what memory
+  // holds for them. Returns how many minute rows were read. Not between a
+  // Persist() and its Apply(): the callers' lock keeps them together.
+  Result<std::int64_t> Refresh(TimePoint now);
   // The evidence of the given minutes of `key`, in their order and each
   // minute's (earliest first), at most `limit` in all.
   Result<std::vector<metrics::EvidenceEvent>> StoredEvidence(const metrics::MetricKey& key,
@@ -87,8 +93,13 @@ class MetricService {
   explicit MetricService(store::Database* db) : db_(db), store_(0) {}
   static constexpr std::size_t kEvidencePerMinute = 10;
 
+  // Reads the rows written after version `after_version` within the
+  // retention at `now` into memory.
+  Result<std::int64_t> Load(std::int64_t after_version, TimePoint now);
+
   store::Database* db_;
   metrics::MetricStore store_;
+  std::int64_t seen_version_ = 0;  // every row up to it is in memory
 };
 
 }  // namespace tw::server

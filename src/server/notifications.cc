@@ -50,7 +50,6 @@ Result<std::unique_ptr<Notifier>> Notifier::Open(const NotifierOptions& options,
   // Before anything reads or writes it: a damaged page found now is a clear
   // refusal, found later it is a failed delivery or a lost alarm.
   TW_RETURN_IF_ERROR(db->CheckIntegrity());
-  TW_RETURN_IF_ERROR(db->ClaimExclusiveUse());
   n->db_.emplace(std::move(db).value());
 
   notify::SnsOptions sns_options;

@@ -466,11 +466,23 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   const std::string node = (*notifier)->node();
   auto ticker = std::make_unique<EvaluationTicker>(
       &clock,
-      [engine_ptr, shared_store, node, evaluating = std::optional<bool>()]() mutable {
-        Result<bool> held = engine_ptr->HoldEvaluatorLease();
+      [engine_ptr, shared_store, node, evaluating = std::optional<bool>(),
+       failing = std::string()]() mutable {
+        // Once per second: a store that is down would otherwise fill the
+        // log; say it once, and again when it is back.
+        Status followed = engine_ptr->FollowSharedStore();
+        Result<bool> held =
+            followed.ok() ? engine_ptr->HoldEvaluatorLease() : Result<bool>(followed);
         if (!held.ok()) {
-          LogError("the evaluator's lease: " + held.status().message());
+          if (held.status().message() != failing) {
+            failing = held.status().message();
+            LogError("following the shared store: " + failing);
+          }
           return;
+        }
+        if (!failing.empty()) {
+          failing.clear();
+          LogInfo("following the shared store again");
         }
         // On a shared store, say when the alarms' evaluation moves.
         if (shared_store && evaluating != *held) {

@@ -59,8 +59,6 @@ class Connection {
   virtual std::int64_t Changes() const = 0;
   virtual Result<bool> HasTable(std::string_view name) = 0;
   virtual Status CheckIntegrity(std::int64_t whole_file_check_bytes) = 0;
-  // Database::ClaimExclusiveUse.
-  virtual Status ClaimExclusiveUse() = 0;
   // Where the data lives, for messages: a file path, or a PostgreSQL URL
   // without its password.
   virtual const std::string& description() const = 0;

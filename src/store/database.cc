@@ -128,7 +128,6 @@ Status Database::CheckIntegrity(std::int64_t whole_file_check_bytes) {
   return connection_->CheckIntegrity(whole_file_check_bytes);
 }
 
-Status Database::ClaimExclusiveUse() { return connection_->ClaimExclusiveUse(); }
 std::int64_t Database::Changes() const { return connection_->Changes(); }
 
 std::string Database::JsonArrayValues() const {

@@ -104,14 +104,6 @@ class Database {
   static constexpr int kSmallTableRows = 10'000;
   Status CheckIntegrity(std::int64_t whole_file_check_bytes = kWholeFileCheckBytes);
 
-  // Makes this connection's process the only one that may claim the store
-  // (a PostgreSQL session-level advisory lock, taken again after a
-  // reconnect): kFailedPrecondition, naming the store, while another
-  // process holds it. For SQLite, DirectoryLock does this: Ok. Until
-  // several nodes can share a store, every process that writes it
-  // (Notifier::Open) claims it.
-  Status ClaimExclusiveUse();
-
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t Changes() const;
 

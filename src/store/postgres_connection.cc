@@ -15,7 +15,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,11 +35,6 @@ constexpr Oid kFloat8Oid = 701;
 // node takes the same key, so writers of all nodes take turns as SQLite's
 // BEGIN IMMEDIATE makes the writers of one file do.
 constexpr char kWriterLock[] = "SELECT pg_advisory_xact_lock(1953986386)";
-// Held for the session by the one process that uses the store
-// (ClaimExclusiveUse); 0x74775553, 'twUS'.
-constexpr char kClaim[] = "SELECT pg_try_advisory_lock(1953977683)";
-constexpr int kClaimAttempts = 50;
-constexpr std::chrono::milliseconds kClaimRetry{100};
 
 // lock_timeout plays the part of SQLite's 10 s busy timeout: a writer that
 // waits longer gets 55P03, reported as kUnavailable. extra_float_digits > 0
@@ -605,22 +599,6 @@ class PostgresConnection final : public Connection {
 
   Status CheckIntegrity(std::int64_t) override { return Status::Ok(); }
 
-  // A process started right after its predecessor died (systemd's
-  // Restart=) finds the old session's claim until the server has noticed
-  // that session's end, which takes a moment: wait that long, no longer.
-  Status ClaimExclusiveUse() override {
-    if (claimed_ && !claim_lost_) return Status::Ok();  // held: session locks would stack
-    claimed_ = true;
-    claim_lost_ = true;  // not held yet: Reconnect() takes it
-    Status claim;
-    for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(kClaimRetry);
-      claim = Reconnect();
-      if (claim.code() != StatusCode::kFailedPrecondition || !claim_lost_) break;
-    }
-    return claim;
-  }
-
   const std::string& description() const override { return description_; }
   const std::string& location() const override { return url_; }
 
@@ -675,9 +653,6 @@ class PostgresConnection final : public Connection {
   // statement, never by retrying the one that failed: a write might have
   // committed before the connection went.
   Status Reconnect() {
-    // The claim went with the old session: take it again before anything
-    // else, or refuse (another process may have taken the store meanwhile).
-    if (claim_lost_ && PQstatus(conn_.get()) == CONNECTION_OK) return TakeClaim();
     if (PQstatus(conn_.get()) != CONNECTION_BAD) return Status::Ok();
     PQreset(conn_.get());
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
@@ -685,27 +660,7 @@ class PostgresConnection final : public Connection {
                                                   ": " + OneLine(PQerrorMessage(conn_.get())) +
                                                   kTryAgain);
     }
-    TW_RETURN_IF_ERROR(Configure());
-    if (claimed_) return TakeClaim();
-    return Status::Ok();
-  }
-
-  // The session-scoped advisory lock of ClaimExclusiveUse.
-  Status TakeClaim() {
-    PgResult result(PQexec(conn_.get(), kClaim));
-    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      claim_lost_ = true;
-      return Failure(kClaim, result);
-    }
-    claim_lost_ = std::string_view(PQgetvalue(result.get(), 0, 0)) != "t";
-    if (claim_lost_) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "the store " + description_ +
-                        " is in use by another trailwatch process (serve, replay --notify or "
-                        "outbox deliver, on this machine or another): one process per store; "
-                        "several nodes sharing one store are not supported yet");
-    }
-    return Status::Ok();
+    return Configure();
   }
 
   // Notes whether a transaction is open before each statement, to know
@@ -779,10 +734,6 @@ class PostgresConnection final : public Connection {
   // holds: refuse everything but its ROLLBACK, so that statements meant
   // for that transaction do not commit one by one on a new connection.
   bool lost_in_transaction_ = false;
-  // ClaimExclusiveUse was called; the claim is not held now (lost with a
-  // connection, and another process holds it).
-  bool claimed_ = false;
-  bool claim_lost_ = false;
 };
 
 Result<bool> PostgresCursor::Step() {

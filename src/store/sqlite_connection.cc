@@ -165,7 +165,6 @@ class SqliteConnection final : public Connection {
   Status CheckIntegrity(std::int64_t whole_file_check_bytes) override;
   // The data directory's lock (DirectoryLock) already keeps the file to one
   // process.
-  Status ClaimExclusiveUse() override { return Status::Ok(); }
 
   const std::string& description() const override { return path_; }
   const std::string& location() const override { return path_; }

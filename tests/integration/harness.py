@@ -171,14 +171,18 @@ class Server:
     start (and kept across restarts, as a user's would be): with --listen
     127.0.0.1:0 the public URL of the SNS links would not know the port."""
 
-    def __init__(self, workdir, data_dir=None, args=(), smtp_port=None, port=None):
+    def __init__(self, workdir, data_dir=None, args=(), smtp_port=None, port=None, store=None, name="serve"):
+        """`store`: a postgresql:// URL to share with other servers (nodes);
+        by default each data directory has its store (store_args). `name`
+        names the log file, for several servers in one workdir."""
         self.workdir = workdir
         self.data_dir = data_dir or os.path.join(workdir, "data")
         self.args = list(args)
         self.smtp_port = smtp_port
         self.port = port
+        self.store = store
         self.proc = None
-        self.log_path = os.path.join(workdir, "serve.log")
+        self.log_path = os.path.join(workdir, f"{name}.log")
         self.starts = 0
 
     @property
@@ -188,11 +192,14 @@ class Server:
     def command(self, port):
         cmd = [BINARY, "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{port}",
                "--access-key", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}", "--region", REGION,
-               "--account-id", ACCOUNT_ID] + store_args(self.data_dir)
+               "--account-id", ACCOUNT_ID] + self.store_args()
         if self.smtp_port:
             cmd += ["--smtp", f"smtp://127.0.0.1:{self.smtp_port}", "--smtp-from",
                     "alarms@trailwatch.test"]
         return cmd + self.args
+
+    def store_args(self):
+        return ["--store", self.store] if self.store else store_args(self.data_dir)
 
     def log(self):
         try:
@@ -256,7 +263,7 @@ class Server:
 
     def trailwatch(self, *args, check=True):
         """Runs another trailwatch command (e.g. `outbox list`) on this data directory."""
-        r = subprocess.run([BINARY, *args, "--data-dir", self.data_dir, *store_args(self.data_dir)],
+        r = subprocess.run([BINARY, *args, "--data-dir", self.data_dir, *self.store_args()],
                            cwd=self.workdir,
                            capture_output=True, text=True, timeout=60)
         if check and r.returncode != 0:
@@ -574,7 +581,7 @@ class IntegrationTest(unittest.TestCase):
     def start_server(self, **kwargs):
         server = Server(self.workdir, **kwargs)
         self.addCleanup(server.cleanup)
-        self._logs.append(("trailwatch serve log", server.log))
+        self._logs.append((f"trailwatch {server.log_path} log", server.log))
         return server.start()
 
     def start_smtp(self):

@@ -46,24 +46,26 @@ class ServeCliTest(harness.IntegrationTest):
                                        r"1 alarm, 1 topic\n")
 
 
-    def test_one_serve_per_store(self):
-        """A second `serve` on the same store is refused before it listens:
-        with SQLite by the data directory's lock, with PostgreSQL by the
-        store's claim, even from another data directory (another node)."""
+    def test_one_serve_per_data_directory_and_nodes_sharing_a_store(self):
+        """A second `serve` on the same data directory is refused before it
+        listens (the directory's lock). On PostgreSQL a second node, with a
+        data directory of its own, shares the first one's store: what one
+        node creates, the other answers with."""
         first = self.start_server()
-        if harness.STORE_ENGINE == "postgresql":
-            store = harness.ScratchPostgres.store_for(first.data_dir)
-            data_dir, extra = os.path.join(self.workdir, "second-node"), ["--store", store]
-            expected = f"the store {store} is in use by another trailwatch process"
-        else:
-            data_dir, extra = first.data_dir, []
-            expected = f"data directory {first.data_dir} is in use by another trailwatch process"
-        run = subprocess.run([harness.BINARY, "serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                              "--access-key", "AKIASECONDNODE000001:secret", *extra],
+        run = subprocess.run([harness.BINARY, "serve", "--data-dir", first.data_dir, "--listen", "127.0.0.1:0",
+                              "--access-key", "AKIASECONDNODE000001:secret", *first.store_args()],
                              capture_output=True, text=True, timeout=30, cwd=self.workdir)
         self.assertEqual(run.returncode, 2, run.stderr)
-        self.assertIn(expected, run.stderr)
+        self.assertIn(f"data directory {first.data_dir} is in use by another trailwatch process", run.stderr)
         self.assertNotIn("listening on", run.stderr)
+        if harness.STORE_ENGINE == "postgresql":
+            second = self.start_server(data_dir=os.path.join(self.workdir, "second-node"),
+                                       store=harness.ScratchPostgres.store_for(first.data_dir), name="second")
+            sns_first, = harness.boto3_clients(self.workdir, first.endpoint, "sns")
+            sns_second, = harness.boto3_clients(self.workdir, second.endpoint, "sns")
+            arn = sns_first.create_topic(Name="shared")["TopicArn"]
+            self.assertEqual([t["TopicArn"] for t in sns_second.list_topics()["Topics"]], [arn])
+            self.assertEqual(second.stop(), 0)
         # The first one is unaffected.
         status, _, body = harness.http_get(first.endpoint + "/health")
         self.assertEqual((status, body), (200, b"ok\n"))

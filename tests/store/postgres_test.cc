@@ -522,50 +522,6 @@ TEST_F(PostgresRestartTest, ReconnectsAfterTheServerRestarts) {
   EXPECT_EQ(Ints(db, "SELECT v FROM t ORDER BY v"), (std::vector<std::int64_t>{7, 12}));
 }
 
-TEST_F(PostgresTest, OneProcessAtATimeClaimsTheStore) {
-  std::optional<Database> first(Open());
-  Database second = Open();
-  ASSERT_TRUE(first->ClaimExclusiveUse().ok());
-  Status refused = second.ClaimExclusiveUse();
-  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(
-      refused.message().find("the store " + url_ + " is in use by another trailwatch process"),
-      std::string::npos)
-      << refused.message();
-  // A refused process writes nothing, not even by accident.
-  EXPECT_EQ(second.Execute("CREATE TABLE t (v INTEGER)").code(), StatusCode::kFailedPrecondition);
-  // The first process ends while the second is claiming: the claim waits
-  // a few seconds for the session to end (a restart after a crash finds
-  // its predecessor's session still closing), then holds it.
-  std::thread ending([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    first.reset();
-  });
-  Status claimed = second.ClaimExclusiveUse();
-  ending.join();
-  ASSERT_TRUE(claimed.ok()) << claimed.ToString();
-  EXPECT_TRUE(second.Execute("CREATE TABLE t (v INTEGER)").ok());
-}
-
-TEST_F(PostgresRestartTest, TheClaimIsTakenAgainAfterAReconnectOrRefused) {
-  Database holder = Open();
-  ASSERT_TRUE(holder.ClaimExclusiveUse().ok());
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(holder.Execute("SELECT 1").code(), StatusCode::kUnavailable);
-  ASSERT_TRUE(holder.Execute("SELECT 1").ok());  // reconnected, claim taken again
-  Database other = Open();
-  EXPECT_EQ(other.ClaimExclusiveUse().code(), StatusCode::kFailedPrecondition);
-
-  // Another process claims the store while the holder's connection is
-  // down: the holder is refused from then on.
-  ASSERT_TRUE(server_->Restart().ok());
-  Database taker = Open();
-  ASSERT_TRUE(taker.ClaimExclusiveUse().ok());
-  EXPECT_EQ(holder.Execute("SELECT 1").code(), StatusCode::kUnavailable);
-  EXPECT_EQ(holder.Execute("SELECT 1").code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(holder.Execute("SELECT 1").code(), StatusCode::kFailedPrecondition);
-}
-
 TEST_F(PostgresTest, ChangesCountsTheLastWrite) {
   Database db = Open();
   ASSERT_TRUE(db.Execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3)").ok());
