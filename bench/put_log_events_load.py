@@ -27,9 +27,15 @@ then repeats the pass while one wrk connection keeps putting events, and
 reports that connection's batch latency beside its latency alone: a search
 must not hold up ingest.
 
+With --store postgresql://... --nodes N it starts N serve nodes on that one
+store (each with its own data directory and port) and loads them all at
+once, each with the given connections to its own stream; events/s is the
+sum over the nodes, and the store's count is checked against every node's.
+
   bench/put_log_events_load.py [--binary build/trailwatch] [--seconds 20]
                                [--connections 1,4] [--soak-events 10000000]
                                [--search-events 1000000]
+                               [--store postgresql://... [--nodes 1,2,3]]
 
 Needs Debian's wrk and python3-botocore (python3-boto3 brings it).
 """
@@ -315,9 +321,17 @@ def main():
     parser.add_argument("--search-events", type=int, default=0)
     parser.add_argument("--store", default="",
                         help="serve --store postgresql://...: the same load on a PostgreSQL store")
+    parser.add_argument("--nodes", default="",
+                        help="with --store: node counts to load at once, e.g. 1,2,3")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         die("wrk is not installed (apt-get install wrk)")
+    if args.nodes:
+        if not args.store:
+            die("--nodes needs --store postgresql://... (nodes share a PostgreSQL store)")
+        for count in [int(n) for n in args.nodes.split(",")]:
+            load_nodes(args, count)
+        return
     work = tempfile.mkdtemp(prefix="tw-load-")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -388,6 +402,63 @@ def main():
         if server.poll() is None:
             server.kill()
             server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def load_nodes(args, count):
+    """`count` serve nodes on args.store, loaded at once: one wrk per node,
+    each with every connection count of args.connections in turn."""
+    work = tempfile.mkdtemp(prefix="tw-nodes-")
+    env = dict(os.environ, TRAILWATCH_ACCESS_KEYS=f"{KEY_ID}:{SECRET}")
+    nodes = []
+    try:
+        for i in range(count):
+            port = free_port()
+            log = open(os.path.join(work, f"node-{i}.log"), "a")
+            process = subprocess.Popen(
+                [args.binary, "serve", "--data-dir", os.path.join(work, f"data-{i}"), "--listen",
+                 f"127.0.0.1:{port}", "--store", args.store, "--template",
+                 os.path.join(SOURCE, "examples", "cis-benchmark.yaml")],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    ingested(url)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        die(f"serve node {i} did not start; see {log.name}")
+                    time.sleep(0.05)
+            nodes.append((process, url))
+        scripts = []
+        for i, (_, url) in enumerate(nodes):
+            create_stream(url, f"node-{i}")
+            scripts.append(put_request_script(work, url, f"node-{i}"))
+        for connections in [int(c) for c in args.connections.split(",")]:
+            before = sum(ingested(url) for _, url in nodes)
+            runs = [subprocess.Popen(
+                ["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{args.seconds}s",
+                 "--timeout", "30s", "-s", script, url + "/"], stdout=subprocess.PIPE, text=True)
+                for script, (_, url) in zip(scripts, nodes)]
+            results = [wrk_result(run.communicate()[0]) for run in runs]
+            time.sleep(0.5)
+            stored = sum(ingested(url) for _, url in nodes) - before
+            requests = sum(r[0] for r in results)
+            if not requests * BATCH <= stored <= (requests + connections * count) * BATCH:
+                die(f"wrk saw {requests} answered requests but the nodes stored {stored} events")
+            seconds = max(r[1] for r in results) / 1e6
+            print(f"{count} node(s) x {connections} connection(s): {requests * BATCH / seconds:,.0f} events/s "
+                  f"({requests} requests), batch latency p50 {max(r[2] for r in results) / 1000:.1f} ms, "
+                  f"p99 {max(r[3] for r in results) / 1000:.1f} ms (worst node)")
+    finally:
+        for process, _ in nodes:
+            process.send_signal(signal.SIGTERM)
+        for process, _ in nodes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
         shutil.rmtree(work, ignore_errors=True)
 
 
