@@ -352,6 +352,11 @@ Result<std::optional<TimePoint>> Outbox::NextDueAfter(TimePoint now) {
 }
 
 Status Outbox::Retry(std::int64_t id, TimePoint now) {
+  // Read and write under the writers' lock: in SQLite, a read left open
+  // while a deliverer's connection leases a row cannot become a write
+  // ("database is locked" at once, without waiting).
+  Result<store::Transaction> transaction = store::Transaction::Begin(*db_);
+  if (!transaction.ok()) return transaction.status();
   Result<store::Statement> query = db_->Prepare("SELECT state FROM deliveries WHERE id = ?");
   if (!query.ok()) return query.status();
   query->Bind(1, id);
@@ -368,7 +373,8 @@ Status Outbox::Retry(std::int64_t id, TimePoint now) {
       "finished_at = NULL WHERE id = ?");
   if (!update.ok()) return update.status();
   update->BindAll(ToEpochMillis(now), id);
-  return update->Run();
+  TW_RETURN_IF_ERROR(update->Run());
+  return transaction->Commit();
 }
 
 Result<std::vector<Delivery>> Outbox::Due(TimePoint now, const DueFilter& filter,

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "store/test_databases.h"
 #include "support/net/http_receiver.h"
@@ -208,6 +209,37 @@ TEST_P(OutboxTest, AfterTheLastRetryTheDeliveryIsDeadAndCanBeRetriedByHand) {
   EXPECT_EQ(d.attempts, 6);
   ASSERT_EQ(d.history.size(), 6u);
   EXPECT_EQ(d.history[5].number, 6);
+}
+
+// A hand retry while another connection (a deliverer leasing a row) writes:
+// it waits for that write and then succeeds. (In SQLite a read left open
+// across the other's commit could not become a write: "database is locked"
+// at once, as the console's "Retry all" once met.)
+TEST_P(OutboxTest, AHandRetryWaitsForAnotherConnectionsWrite) {
+  StartReceiver(HttpReceiver::Always(503));
+  OpenDeliverer();
+  const std::int64_t dead = Enqueue(HttpItem("m-dead", {}));
+  const std::int64_t other = Enqueue(HttpItem("m-other", {seconds(30)}));
+  ASSERT_EQ(DeliverDueAt(seconds(0)), 2);
+  ASSERT_EQ(Get(dead).state, DeliveryState::kDead);
+  Result<store::Database> deliverer_side = store::Database::Open(db_path_);
+  ASSERT_TRUE(deliverer_side.ok()) << deliverer_side.status().ToString();
+  Result<store::Transaction> writing = store::Transaction::Begin(*deliverer_side);
+  ASSERT_TRUE(writing.ok()) << writing.status().ToString();
+  Outbox leasing(&*deliverer_side);
+  Result<bool> leased = leasing.Lease(other, "node-b", start_ + seconds(30), seconds(45));
+  ASSERT_TRUE(leased.ok()) << leased.status().ToString();
+  ASSERT_TRUE(*leased);
+  Status retried;
+  std::thread retry([&] {
+    Outbox outbox(&*db_);
+    retried = outbox.Retry(dead, start_ + seconds(31));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(writing->Commit().ok());
+  retry.join();
+  EXPECT_TRUE(retried.ok()) << retried.ToString();
+  EXPECT_EQ(Get(dead).state, DeliveryState::kPending);
 }
 
 TEST_P(OutboxTest, AnEndpointSlowerThanTheTimeoutIsRetried) {
