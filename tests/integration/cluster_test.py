@@ -2,6 +2,8 @@
 answers any request, one node evaluates the alarms, and when it is SIGKILLed
 right after it stored a breaching sample, the other takes over, reads the
 sample from the store, and the alarm fires once, its notification sent once;
+a notification whose delivery a SIGKILL cut is sent by the other node once
+the lease has run out, with the same MessageId;
 PutLogEvents sent to both nodes at once keeps every acknowledged event,
 once, with distinct ids.
 
@@ -11,6 +13,7 @@ Runs with TW_TEST_STORE=postgresql only (CMake registers it so).
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -85,6 +88,48 @@ class ClusterTest(harness.IntegrationTest):
         self.assertEqual([h["HistorySummary"] for h in history["AlarmHistoryItems"]],
                          ["Alarm updated from INSUFFICIENT_DATA to ALARM"])
         self.assertEqual(survivor.stop(), 0)
+
+    def test_a_delivery_cut_by_a_sigkill_is_sent_by_the_other_node_with_its_message_id(self):
+        release, held = threading.Event(), []
+
+        def respond(request):
+            # The first attempt of the notification is held unanswered until after the kill.
+            if harness.sns_type("Notification")(request) and not held:
+                held.append(request)
+                release.wait(60)
+            return 200
+
+        receiver = self.start_receiver(respond)
+        self.addCleanup(release.set)
+        # A 2 s HTTP timeout: a lease lasts 32 s (the timeout and 30 s).
+        nodes = self.start_nodes(["--allow-endpoint", "127.0.0.1/32", "--http-timeout", "2"])
+        sns, = harness.boto3_clients(self.workdir, nodes[0].endpoint, "sns")
+        topic = sns.create_topic(Name="cluster-cut")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url())
+        confirmation = receiver.wait_for(harness.sns_type("SubscriptionConfirmation"))
+        status, _, body = harness.http_get(confirmation.json()["SubscribeURL"])
+        self.assertEqual(status, 200, body)
+        message_id = sns.publish(TopicArn=topic, Message="cut by a kill")["MessageId"]
+        harness.wait_until(lambda: held, what="the first attempt of the notification")
+        # Whichever node leased the row is killed mid-attempt.
+        leased_by = subprocess.run(
+            ["psql", "-At", self.store, "-c", "SELECT leased_by FROM deliveries WHERE type = 'Notification'"],
+            capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+        [delivering] = [n for n in nodes if leased_by == f"{socket.gethostname()}:{n.data_dir}"]
+        [other] = [n for n in nodes if n is not delivering]
+        delivering.kill()
+        killed_at = time.time()
+        release.set()
+        again = receiver.wait_for(lambda r: harness.sns_type("Notification")(r) and r is not held[0],
+                                  timeout=60, what="the notification sent by the other node")
+        print(f"sent again {time.time() - killed_at:.1f} s after the kill", flush=True)
+        self.assertEqual(again.headers["x-amz-sns-message-id"], message_id)
+        self.assertEqual(held[0].headers["x-amz-sns-message-id"], message_id)
+        self.assertEqual(again.json()["Message"], "cut by a kill")
+        listed = [json.loads(line) for line in other.trailwatch("outbox", "list", "--json").stdout.splitlines()]
+        [notification] = [d for d in listed if d["messageType"] == "Notification"]
+        self.assertEqual((notification["state"], notification["messageId"]), ("delivered", message_id))
+        self.assertEqual(other.stop(), 0)
 
     def test_put_log_events_on_every_node_keeps_each_acknowledged_event_once(self):
         nodes = self.start_nodes()
