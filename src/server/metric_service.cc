@@ -105,7 +105,8 @@ Result<metrics::MinuteData> DecodeMinute(std::string_view text) {
 Result<std::unique_ptr<MetricService>> MetricService::Open(store::Database* db, TimePoint now) {
   TW_RETURN_IF_ERROR(db->Migrate("metrics", kSchema));
   std::unique_ptr<MetricService> service(new MetricService(db));
-  Result<std::int64_t> loaded = service->Load(0, now);
+  // From -1: rows written before versions existed carry version 0.
+  Result<std::int64_t> loaded = service->Load(-1, now);
   if (!loaded.ok()) return loaded.status();
   return service;
 }
@@ -136,14 +137,8 @@ Result<std::int64_t> MetricService::Load(std::int64_t after_version, TimePoint n
 
 Status MetricService::Persist(const metrics::MetricStore& batch) {
   if (batch.Keys().empty()) return Status::Ok();
-  Result<store::Statement> take = db_->Prepare(
-      "UPDATE metric_version SET next_version = next_version + 1 RETURNING next_version - 1");
-  if (!take.ok()) return take.status();
-  Result<bool> taken = take->Step();
-  if (!taken.ok()) return taken.status();
-  if (!*taken) return DataLoss("the metric store has lost its version (table metric_version)");
-  const std::int64_t version = take->ColumnInt(0);
-  take->Reset();
+  Result<std::int64_t> version = db_->TakeFromCounter("metric_version", "next_version", 1);
+  if (!version.ok()) return version.status();
   Result<store::Statement> read = db_->Prepare(
       "SELECT data FROM metric_minutes WHERE namespace = ? AND name = ? AND dimensions = ? AND "
       "minute = ?");
@@ -178,7 +173,7 @@ Status MetricService::Persist(const metrics::MetricStore& batch) {
         read->Reset();
         merged.MergeMinute(key, minute, data);
         write->BindAll(key.metric_namespace, key.metric_name, dimensions, ToEpochMillis(minute),
-                       EncodeMinute(*merged.FindMinute(key, minute)), version);
+                       EncodeMinute(*merged.FindMinute(key, minute)), *version);
         status = write->Run();
       });
   return status;
