@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/host_name.h"
 #include "notify/transport.h"
 
 namespace tw::notify {
@@ -50,10 +51,9 @@ int MakeDirectories(const std::string& dir) {
 // The host part of a Maildir name, with '/' and ':' written as octal
 // escapes as the convention asks.
 std::string MaildirHostName() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  const std::string name = HostName();
   std::string escaped;
-  for (const char* p = name; *p != '\0'; ++p) {
+  for (const char* p = name.c_str(); *p != '\0'; ++p) {
     if (*p == '/') {
       escaped += "\\057";
     } else if (*p == ':') {

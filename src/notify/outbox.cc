@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/host_name.h"
 #include "common/url.h"
 
 namespace tw::notify {
@@ -576,9 +577,7 @@ Deliverer::Deliverer(store::Database db, HttpSender* http, MailSender* mail, con
       clock_(clock),
       options_(std::move(options)) {
   if (options_.node.empty()) {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
-    options_.node = std::string(host) + ":" + std::to_string(getpid());
+    options_.node = HostName() + ":" + std::to_string(getpid());
   }
 }
 

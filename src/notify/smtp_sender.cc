@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/host_name.h"
 #include "notify/transport.h"
 #include "notify/transport_internal.h"
 
@@ -208,11 +209,6 @@ class CurlSmtpSender final : public MailSender {
   const std::string description_;
 };
 
-std::string LocalHostName() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
 
 }  // namespace
 
@@ -245,7 +241,7 @@ Result<std::unique_ptr<MailSender>> MakeSmtpSender(const SmtpOptions& options) {
   // a real name is kinder to servers that check it.
   std::string path = internal::UrlPart(url.get(), CURLUPART_PATH);
   if (path.empty() || path == "/") {
-    curl_url_set(url.get(), CURLUPART_PATH, ("/" + LocalHostName()).c_str(), 0);
+    curl_url_set(url.get(), CURLUPART_PATH, ("/" + HostName()).c_str(), 0);
   }
   std::string bare_url = internal::UrlPart(url.get(), CURLUPART_URL);
   if (bare_url.empty()) return Internal("out of memory");

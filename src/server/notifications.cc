@@ -6,17 +6,12 @@
 #include <set>
 #include <utility>
 
+#include "common/host_name.h"
 #include "common/log.h"
 #include "common/url.h"
 
 namespace tw::server {
 namespace {
-
-std::string HostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
 
 bool IsTopicArn(std::string_view arn) { return arn.starts_with("arn:aws:sns:"); }
 
