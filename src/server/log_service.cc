@@ -830,9 +830,8 @@ Status LogService::FiltersChanged(const std::string& group) {
   // This node's next FollowFilterChanges() sees the change too and drops
   // every set once more: simpler than telling its own changes from the
   // others' (and a change rolled back later must not count as seen).
-  Result<store::Statement> bump = db_->Prepare("UPDATE filter_changes SET version = version + 1");
-  if (!bump.ok()) return bump.status();
-  return bump->Run();
+  Result<std::int64_t> bumped = db_->TakeFromCounter("filter_changes", "version", 1);
+  return bumped.ok() ? Status::Ok() : bumped.status();
 }
 
 Result<bool> LogService::FollowFilterChanges() {

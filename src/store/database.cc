@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -136,20 +138,41 @@ std::string Database::JsonArrayValues() const {
              ? "SELECT value FROM json_array_elements_text(CAST(? AS json))"
              : "SELECT value FROM json_each(?)";
 }
+namespace {
+
+// Names spliced into SQL must be plain: letters, digits, '_'.
+bool IsPlainName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+}  // namespace
+
 std::string Database::JsonNumberMember(std::string_view column, std::string_view member) const {
-  // Both are spliced into SQL: only plain names are accepted.
-  auto plain = [](std::string_view name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    });
-  };
-  if (!plain(column) || !plain(member)) return "NULL";
+  if (!IsPlainName(column) || !IsPlainName(member)) return "NULL";
   const std::string c(column), m(member);
   return engine() == Engine::kPostgres
              ? "CAST(CAST(" + c + " AS json)->>'" + m + "' AS DOUBLE PRECISION)"
              : "json_extract(" + c + ", '$." + m + "')";
 }
 Result<bool> Database::HasTable(std::string_view name) { return connection_->HasTable(name); }
+
+Result<std::int64_t> Database::TakeFromCounter(std::string_view table, std::string_view column,
+                                               std::int64_t n) {
+  if (!IsPlainName(table) || !IsPlainName(column)) {
+    return InvalidArgument(fmt::format("'{}.{}' is not a counter's name", table, column));
+  }
+  Result<Statement> take = Prepare(fmt::format(
+      "UPDATE {0} SET {1} = {1} + ? RETURNING {1} - ?", table, column));
+  if (!take.ok()) return take.status();
+  take->BindAll(n, n);
+  Result<bool> row = take->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return DataLoss(fmt::format("the store has lost its counter (table {})", table));
+  return take->ColumnInt(0);
+}
+
 const std::string& Database::path() const { return connection_->description(); }
 const std::string& Database::location() const { return connection_->location(); }
 

@@ -120,6 +120,15 @@ class Database {
   // Whether a table of that name exists.
   Result<bool> HasTable(std::string_view name);
 
+  // Adds `n` to the one-row counter `table`.`column` and returns its value
+  // before: the values [returned, returned + n) are this caller's alone, on
+  // any node (the row lock on PostgreSQL, the write transaction on SQLite).
+  // `table` and `column` are names from code, never input (anything but
+  // letters, digits and '_' is kInvalidArgument). kDataLoss when the row is
+  // gone.
+  Result<std::int64_t> TakeFromCounter(std::string_view table, std::string_view column,
+                                       std::int64_t n);
+
   // Where the data lives, for messages: the file's path, or the URL
   // without its password.
   const std::string& path() const;

@@ -357,19 +357,12 @@ Result<std::int64_t> EventLog::Insert(std::string_view group, std::string_view s
   // the row lock (PostgreSQL) or the write transaction (SQLite) keeps two
   // writers, on any node, from taking the same ids. A batch of no events
   // takes none.
-  Result<Statement> take =
-      db_->Prepare("UPDATE event_sequence SET next_id = next_id + ? RETURNING next_id - ?");
-  if (!take.ok()) return take.status();
-  take->BindAll(encoded.events, encoded.events);
-  Result<bool> row = take->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return DataLoss("the event store has lost its id sequence (table event_sequence)");
-  const std::int64_t first = take->ColumnInt(0);
-  take->Reset();
+  Result<std::int64_t> first = db_->TakeFromCounter("event_sequence", "next_id", encoded.events);
+  if (!first.ok()) return first.status();
   for (const EncodedEvents::Block& block : encoded.blocks) {
-    TW_RETURN_IF_ERROR(InsertBlock(group, stream, block, first));
+    TW_RETURN_IF_ERROR(InsertBlock(group, stream, block, *first));
   }
-  return first;
+  return *first;
 }
 
 std::unique_ptr<EventLog> EventLog::OpenForScans(Database* db) {

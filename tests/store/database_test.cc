@@ -269,5 +269,35 @@ TEST_P(JsonFragmentsTest, ArrayValuesAndNumberMembers) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, JsonFragmentsTest, kBothEngines, EngineName);
 
+class CounterTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override { TW_OPEN_EMPTY_OR_SKIP(db_, GetParam()); }
+  std::unique_ptr<Database> db_;
+};
+
+TEST_P(CounterTest, TakesConsecutiveRangesAndSaysWhenTheRowIsGone) {
+  ASSERT_TRUE(db_->Execute("CREATE TABLE ids (next_id INTEGER NOT NULL);"
+                           "INSERT INTO ids (next_id) VALUES (1)")
+                  .ok());
+  Result<std::int64_t> first = db_->TakeFromCounter("ids", "next_id", 5);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 1);
+  Result<std::int64_t> second = db_->TakeFromCounter("ids", "next_id", 1);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 6);  // after the five taken before
+  Result<std::int64_t> none = db_->TakeFromCounter("ids", "next_id", 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 7);
+  EXPECT_EQ(db_->TakeFromCounter("ids; DROP TABLE ids", "next_id", 1).status().code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(db_->Execute("DELETE FROM ids").ok());
+  Result<std::int64_t> lost = db_->TakeFromCounter("ids", "next_id", 1);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(lost.status().message(), "the store has lost its counter (table ids)");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CounterTest, kBothEngines, EngineName);
+
 }  // namespace
 }  // namespace tw::store
