@@ -36,15 +36,7 @@ class OutboxTest : public ::testing::TestWithParam<store::Engine> {
     std::string pattern = (fs::temp_directory_path() / "tw-outbox-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
-    db_path_ = dir_ + "/trailwatch.db";
-    if (GetParam() == store::Engine::kPostgres) {
-      Result<std::string> url = store::NewPostgresDatabase();
-      if (!url.ok() && url.status().code() == StatusCode::kFailedPrecondition) {
-        GTEST_SKIP() << url.status().message();
-      }
-      ASSERT_TRUE(url.ok()) << url.status().ToString();
-      db_path_ = *url;
-    }
+    TW_NEW_LOCATION_OR_SKIP(db_path_, GetParam(), dir_);
     Result<store::Database> db = store::Database::Open(db_path_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_.emplace(std::move(db).value());

@@ -782,12 +782,7 @@ class EvaluatorTest : public EngineTest, public ::testing::WithParamInterface<st
   void SetUp() override {
     clock_.Set(At("2024-03-01T12:00:05Z"));
     if (GetParam() == store::Engine::kPostgres) {
-      Result<std::string> url = store::NewPostgresDatabase();
-      if (!url.ok() && url.status().code() == StatusCode::kFailedPrecondition) {
-        GTEST_SKIP() << url.status().message();
-      }
-      ASSERT_TRUE(url.ok()) << url.status().ToString();
-      store_ = *url;
+      TW_NEW_LOCATION_OR_SKIP(store_, GetParam(), "");
     }
     EngineTest::SetUp();
   }

@@ -50,6 +50,14 @@ inline Result<std::string> NewPostgresDatabase() {
   return (*server)->CreateDatabase(testing::ScratchPostgres::UniqueDatabaseName("empty"));
 }
 
+// Where a new, empty store of `engine` lives, for tests that open it more
+// than once (two nodes, a deliverer's own connection): a file in `dir` for
+// SQLite, a new database on the shared server for PostgreSQL.
+inline Result<std::string> NewLocation(Engine engine, const std::string& dir) {
+  if (engine == Engine::kSqlite) return dir + "/trailwatch.db";
+  return NewPostgresDatabase();
+}
+
 inline Result<Database> OpenEmpty(Engine engine) {
   if (engine == Engine::kSqlite) return Database::OpenInMemory();
   Result<std::string> url = NewPostgresDatabase();
@@ -69,4 +77,16 @@ inline Result<Database> OpenEmpty(Engine engine) {
     }                                                                                  \
     ASSERT_TRUE(opened_.ok()) << opened_.status().ToString();                          \
     target = std::make_unique<::tw::store::Database>(std::move(opened_).value());      \
+  } while (false)
+
+// NewLocation(engine, dir) into `target` (a std::string), with the same
+// skip and failure as TW_OPEN_EMPTY_OR_SKIP.
+#define TW_NEW_LOCATION_OR_SKIP(target, engine, dir)                                     \
+  do {                                                                                   \
+    Result<std::string> location_ = ::tw::store::NewLocation(engine, dir);               \
+    if (!location_.ok() && location_.status().code() == StatusCode::kFailedPrecondition) { \
+      GTEST_SKIP() << location_.status().message();                                      \
+    }                                                                                    \
+    ASSERT_TRUE(location_.ok()) << location_.status().ToString();                        \
+    target = std::move(location_).value();                                               \
   } while (false)
