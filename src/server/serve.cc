@@ -466,7 +466,7 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
   const std::string node = (*notifier)->node();
   auto ticker = std::make_unique<EvaluationTicker>(
       &clock,
-      [engine_ptr, shared_store, node, evaluating = std::optional<bool>(),
+      [engine_ptr, shared_store, node, &clock, evaluating = std::optional<bool>(),
        failing = std::string()]() mutable {
         // Once per second: a store that is down would otherwise fill the
         // log; say it once, and again when it is back.
@@ -489,7 +489,15 @@ int Serve(const ServeOptions& options, const std::atomic<bool>& stop) {
           LogInfo(*held ? "this node (" + node + ") evaluates the alarms"
                         : "another node evaluates the alarms; this one stands by");
         }
+        // Taken over from a node that died: catch up on the boundaries it
+        // missed now, not at the next boundary (up to 10 s later).
+        const bool took_over = *held && evaluating == false;
         evaluating = *held;
+        if (took_over) {
+          Result<std::vector<TimePoint>> evaluated =
+              engine_ptr->EvaluateDue(FloorTo(clock.Now(), Engine::kEvaluationTick));
+          if (!evaluated.ok()) LogError("alarm evaluation: " + evaluated.status().message());
+        }
       },
       [engine_ptr](TimePoint boundary) {
         Result<std::vector<TimePoint>> evaluated = engine_ptr->EvaluateDue(boundary);
