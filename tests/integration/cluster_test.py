@@ -1,25 +1,30 @@
-"""Two `trailwatch serve` nodes on one PostgreSQL store (issue 16): any node
-answers any request, one node evaluates the alarms, and when it is SIGKILLed
-right after it stored a breaching sample, the other takes over, reads the
-sample from the store, and the alarm fires once, its notification sent once;
-a notification whose delivery a SIGKILL cut is sent by the other node once
-the lease has run out, with the same MessageId;
-PutLogEvents sent to both nodes at once keeps every acknowledged event,
-once, with distinct ids.
+"""Two or three `trailwatch serve` nodes on one PostgreSQL store (issue 16):
+any node answers any request, one node evaluates the alarms, and when it is
+SIGKILLed right after it stored a breaching sample, the other takes over,
+reads the sample from the store, and the alarm fires once, its notification
+sent once; a notification whose delivery a SIGKILL cut is sent by the other
+node once the lease has run out, with the same MessageId; PutLogEvents sent
+to three nodes at once keeps every acknowledged event, once, with distinct
+ids, and so it does when PostgreSQL restarts under that load (requests in
+the outage answer 503 "try again", the nodes reconnect); early alarms with
+writers on every node make one transition and one notification.
 
 Runs with TW_TEST_STORE=postgresql only (CMake registers it so).
 """
 
+import collections
 import json
 import os
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import harness
 
-EVALUATES = "evaluates the alarms"
+EVALUATES = harness.EVALUATES
 
 
 class ClusterTest(harness.IntegrationTest):
@@ -29,23 +34,35 @@ class ClusterTest(harness.IntegrationTest):
             self.skipTest("needs TW_TEST_STORE=postgresql")
         self.store = harness.ScratchPostgres.store_for(os.path.join(self.workdir, "cluster"))
 
-    def start_nodes(self, args=()):
+    def start_nodes(self, args=(), names=("a", "b")):
         return [self.start_server(data_dir=os.path.join(self.workdir, f"node-{name}"), store=self.store,
-                                  name=f"node-{name}", args=list(args)) for name in ("a", "b")]
+                                  name=f"node-{name}", args=list(args)) for name in names]
 
-    def evaluator_of(self, nodes):
-        """The node whose log says it evaluates, once the other stands by."""
-        def decided():
-            return (sum(f") {EVALUATES}" in n.log() for n in nodes) == 1 and
-                    any("this one stands by" in n.log() for n in nodes))
-        harness.wait_until(decided, what="one node evaluating, the other standing by")
-        [evaluator] = [n for n in nodes if f") {EVALUATES}" in n.log()]
-        return evaluator
+    @staticmethod
+    def logs_call(node, operation, payload):
+        """(status, parsed body) of a CloudWatch Logs request sent once, so
+        that a 503 is seen as such (an SDK would retry it)."""
+        status, _, body = harness.signed_post(node.endpoint, "logs", json.dumps(payload).encode(), {
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"Logs_20140328.{operation}"})
+        return status, json.loads(body or b"{}")
+
+    def stored_messages(self, node, group):
+        """Every event of `group` read through `node`: (messages, distinct ids)."""
+        messages, ids, token = [], set(), None
+        while True:
+            status, page = self.logs_call(node, "FilterLogEvents",
+                                          {"logGroupName": group, **({"nextToken": token} if token else {})})
+            self.assertEqual(status, 200, page)
+            messages += [e["message"] for e in page["events"]]
+            ids |= {e["eventId"] for e in page["events"]}
+            token = page.get("nextToken")
+            if not token:
+                return messages, ids
 
     def test_a_takeover_fires_the_alarm_once(self):
         receiver = self.start_receiver()
         nodes = self.start_nodes(["--allow-endpoint", "127.0.0.1/32"])
-        evaluator = self.evaluator_of(nodes)
+        evaluator = harness.evaluator_of(nodes)
         [survivor] = [n for n in nodes if n is not evaluator]
 
         # Configured through the evaluator, used through the other.
@@ -132,7 +149,7 @@ class ClusterTest(harness.IntegrationTest):
         self.assertEqual(other.stop(), 0)
 
     def test_put_log_events_on_every_node_keeps_each_acknowledged_event_once(self):
-        nodes = self.start_nodes()
+        nodes = self.start_nodes(names=("a", "b", "c"))
         clients = [harness.boto3_clients(self.workdir, n.endpoint, "logs")[0] for n in nodes]
         clients[0].create_log_group(logGroupName="cluster")
         writers, acknowledged, errors = [], [], []
@@ -157,21 +174,168 @@ class ClusterTest(harness.IntegrationTest):
         for t in writers:
             t.join(120)
         self.assertEqual(errors, [])
-        self.assertEqual(len(acknowledged), 2 * 2 * 20 * 50)
+        self.assertEqual(len(acknowledged), 3 * 2 * 20 * 50)
         # Read back through each node: every event once, ids distinct.
-        for client in clients:
-            messages, ids, token = [], set(), None
-            while True:
-                page = client.filter_log_events(logGroupName="cluster", **({"nextToken": token} if token else {}))
-                messages += [e["message"] for e in page["events"]]
-                ids |= {e["eventId"] for e in page["events"]}
-                token = page.get("nextToken")
-                if not token:
-                    break
+        for node in nodes:
+            messages, ids = self.stored_messages(node, "cluster")
             self.assertEqual(sorted(messages), sorted(acknowledged))
             self.assertEqual(len(ids), len(acknowledged))
         for n in nodes:
             self.assertEqual(n.stop(), 0)
+
+    def test_a_console_session_from_one_node_works_on_the_other(self):
+        def console(node, method, body=None, headers=None):
+            request = urllib.request.Request(f"{node.endpoint}/console/api/session", method=method,
+                                             data=body, headers=headers or {})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as r:
+                    return r.status, r.headers, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, e.headers, json.loads(e.read())
+
+        a, b = self.start_nodes()
+        status, headers, signed_in = console(a, "POST", json.dumps({
+            "accessKeyId": harness.ACCESS_KEY_ID, "secretAccessKey": harness.SECRET_ACCESS_KEY}).encode(),
+            {"Content-Type": "application/json", "Origin": a.endpoint})
+        self.assertEqual(status, 200, signed_in)
+        cookie = headers["Set-Cookie"].split(";", 1)[0]
+        status, _, session = console(b, "GET", headers={"Cookie": cookie})
+        self.assertEqual((status, session["accessKeyId"], session["csrfToken"]),
+                         (200, harness.ACCESS_KEY_ID, signed_in["csrfToken"]))
+        # Signed out through B: A no longer knows the session either.
+        status, _, body = console(b, "DELETE", headers={"Cookie": cookie, "X-CSRF-Token": session["csrfToken"]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(console(a, "GET", headers={"Cookie": cookie})[::2], (401, {"error": "not signed in"}))
+        for node in (a, b):
+            self.assertEqual(node.stop(), 0)
+
+    def test_a_postgresql_restart_under_load_loses_nothing_acknowledged(self):
+        nodes = self.start_nodes(names=("a", "b", "c"))
+        self.assertEqual(self.logs_call(nodes[0], "CreateLogGroup", {"logGroupName": "restart"})[0], 200)
+        stop, restarted = threading.Event(), threading.Event()
+        acknowledged, refused, errors = [], [], []
+        after_restart = collections.Counter()  # node name -> batches acknowledged after the restart
+
+        def write(node, stream):
+            status, body = self.logs_call(node, "CreateLogStream", {"logGroupName": "restart", "logStreamName": stream})
+            if status != 200:
+                errors.append(f"{stream}: CreateLogStream {status} {body}")
+                return
+            for batch in range(100_000):
+                if stop.is_set():
+                    return
+                messages = [f"{stream} {batch} {seq}" for seq in range(20)]
+                was_restarted = restarted.is_set()
+                try:
+                    status, body = self.logs_call(node, "PutLogEvents", {
+                        "logGroupName": "restart", "logStreamName": stream,
+                        "logEvents": [{"timestamp": int(time.time() * 1000), "message": m} for m in messages]})
+                except OSError as e:  # serve must stay up and answer
+                    errors.append(f"{stream}: {e}")
+                    return
+                if status == 200:
+                    acknowledged.extend(messages)
+                    if was_restarted:
+                        after_restart[node.log_path] += 1
+                elif status == 503:
+                    refused.append(body)
+                    time.sleep(0.05)
+                else:
+                    errors.append(f"{stream}: {status} {body}")
+                    return
+
+        writers = [threading.Thread(target=write, args=(node, f"{i}-{w}"))
+                   for i, node in enumerate(nodes) for w in range(2)]
+        for t in writers:
+            t.start()
+        try:
+            harness.wait_until(lambda: len(acknowledged) >= 2000 or errors, what="2,000 events before the restart")
+            harness.ScratchPostgres.stop_server()
+            harness.wait_until(lambda: len(refused) >= len(writers) or errors, what="503s in the outage")
+            harness.ScratchPostgres.start_server()
+            restarted.set()
+            harness.wait_until(lambda: all(after_restart[n.log_path] >= 20 for n in nodes) or errors,
+                               what="20 batches acknowledged by every node after the restart")
+        finally:
+            stop.set()
+            for t in writers:
+                t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual({json.dumps(b, sort_keys=True) for b in refused}, {json.dumps(
+            {"__type": "ServiceUnavailableException", "message": "The service is unavailable; try again."},
+            sort_keys=True)})
+        print(f"{len(acknowledged)} events acknowledged, {len(refused)} batches refused with 503", flush=True)
+        for node in nodes:
+            # Its once-a-second follower, if it ran into the outage, reconnects too.
+            if "following the shared store: " in node.log():
+                harness.wait_until(lambda: "following the shared store again" in node.log(),
+                                   what=f"{node.log_path} to follow the store again")
+            messages, ids = self.stored_messages(node, "restart")
+            counts = collections.Counter(messages)
+            # Every acknowledged event once; a batch refused with 503 may
+            # have committed before the connection was cut, never twice.
+            self.assertEqual([m for m in acknowledged if counts[m] != 1], [])
+            self.assertEqual([m for m, n in counts.items() if n > 1], [])
+            self.assertEqual(len(ids), len(messages))
+        for node in nodes:
+            self.assertEqual(node.stop(), 0)
+
+    def test_early_alarms_with_writers_on_every_node_transition_once(self):
+        receiver = self.start_receiver()
+        nodes = self.start_nodes(["--allow-endpoint", "127.0.0.1/32", "--early-alarm"])
+        logs, cloudwatch, sns = harness.boto3_clients(self.workdir, nodes[0].endpoint, "logs", "cloudwatch", "sns")
+        topic = sns.create_topic(Name="cluster-early")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url())
+        confirmation = receiver.wait_for(harness.sns_type("SubscriptionConfirmation"))
+        status, _, body = harness.http_get(confirmation.json()["SubscribeURL"])
+        self.assertEqual(status, 200, body)
+        logs.create_log_group(logGroupName="early")
+        logs.put_metric_filter(logGroupName="early", filterName="Errors", filterPattern="ERROR",
+                               metricTransformations=[{"metricName": "Errors", "metricNamespace": "App",
+                                                       "metricValue": "1"}])
+        cloudwatch.put_metric_alarm(AlarmName="Errors", Namespace="App", MetricName="Errors", Statistic="Sum",
+                                    Period=60, EvaluationPeriods=1, Threshold=10.0,
+                                    ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+                                    AlarmActions=[topic])
+        # The other node compiles the new filter within a second of seeing
+        # it changed; the writes must not straddle a minute boundary.
+        time.sleep(2)
+        while not 5 <= time.time() % 60 <= 40:
+            time.sleep(0.2)
+        errors = []
+
+        def write(node, stream):
+            client, = harness.boto3_clients(self.workdir, node.endpoint, "logs")
+            try:
+                client.create_log_stream(logGroupName="early", logStreamName=stream)
+                for batch in range(10):
+                    client.put_log_events(logGroupName="early", logStreamName=stream, logEvents=[
+                        {"timestamp": int(time.time() * 1000), "message": f"ERROR {stream} {batch} {i}"}
+                        for i in range(3)])
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(f"{stream}: {e}")
+
+        writers = [threading.Thread(target=write, args=(node, f"{i}-{w}"))
+                   for i, node in enumerate(nodes) for w in range(2)]
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join(60)
+        self.assertEqual(errors, [])
+
+        def alarm_notifications():
+            return [r for r in receiver.received(harness.sns_type("Notification"))
+                    if json.loads(r.json()["Message"])["NewStateValue"] == "ALARM"]
+        harness.wait_until(alarm_notifications, what="the early ALARM notification")
+        time.sleep(3)  # time for a second, wrong one
+        self.assertEqual(len(alarm_notifications()), 1)
+        history = cloudwatch.describe_alarm_history(AlarmName="Errors", HistoryItemType="StateUpdate")
+        # From OK when an evaluation of the empty minute ran before the writes.
+        [to_alarm] = [h["HistorySummary"] for h in history["AlarmHistoryItems"]
+                      if h["HistorySummary"].endswith(" to ALARM")]
+        self.assertRegex(to_alarm, r"^Alarm updated from (OK|INSUFFICIENT_DATA) to ALARM$")
+        for node in nodes:
+            self.assertEqual(node.stop(), 0)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,20 @@ class ScratchPostgres:
         shutil.rmtree(cls._dir, ignore_errors=True)
 
 
+EVALUATES = "evaluates the alarms"  # serve's log, on a shared store
+
+
+def evaluator_of(nodes):
+    """The node (a started Server) whose log says it evaluates the alarms,
+    once every other node says it stands by."""
+    def decided():
+        return (sum(f") {EVALUATES}" in n.log() for n in nodes) == 1 and
+                sum("this one stands by" in n.log() for n in nodes) == len(nodes) - 1)
+    wait_until(decided, what=f"one of {len(nodes)} nodes evaluating, the others standing by")
+    [evaluator] = [n for n in nodes if f") {EVALUATES}" in n.log()]
+    return evaluator
+
+
 def store_args(data_dir):
     """`--store URL` when the tests run on PostgreSQL, else nothing."""
     if STORE_ENGINE != "postgresql":

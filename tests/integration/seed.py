@@ -152,12 +152,31 @@ class SeedTest(harness.IntegrationTest):
     """run_seed(client_factory, early_alarm, expect_protocol) is the whole
     tutorial; subclasses pick the client."""
 
-    def run_seed(self, make_client, early_alarm, expect_cloudwatch_content_type):
+    def run_seed(self, make_client, early_alarm, expect_cloudwatch_content_type, cluster=False):
+        """`cluster`: two nodes on one PostgreSQL store; the client talks to
+        node A while node B evaluates the alarms (B starts first and takes the
+        evaluator's lease), and both deliver from the shared outbox. Both
+        have A's address as --public-url, as nodes behind one load balancer
+        would have its address."""
         sink = self.start_smtp()
         receiver = self.start_receiver()
         # The receiver is on 127.0.0.1, which serve refuses as an endpoint by default.
         args = ["--allow-endpoint", "127.0.0.1/32"] + (["--early-alarm"] if early_alarm else [])
-        server = self.start_server(args=args, smtp_port=sink.port)
+        nodes = []
+        if cluster:
+            store = harness.ScratchPostgres.store_for(os.path.join(self.workdir, "cluster"))
+            port = harness.free_port()
+            args += ["--public-url", f"http://127.0.0.1:{port}"]
+            evaluator = self.start_server(data_dir=os.path.join(self.workdir, "node-b"), store=store,
+                                          name="node-b", args=args, smtp_port=sink.port)
+            harness.wait_until(lambda: f") {harness.EVALUATES}" in evaluator.log(),
+                               what="node B to take the evaluator's lease")
+            server = self.start_server(data_dir=os.path.join(self.workdir, "node-a"), store=store,
+                                       name="node-a", args=args, smtp_port=sink.port, port=port)
+            self.assertIs(harness.evaluator_of([evaluator, server]), evaluator)
+            nodes = [evaluator]
+        else:
+            server = self.start_server(args=args, smtp_port=sink.port)
         client = make_client(server)
         print(f"client: {client.describe()}; server {server.endpoint}; early alarm: {early_alarm}", flush=True)
 
@@ -252,7 +271,11 @@ class SeedTest(harness.IntegrationTest):
         message = self.check_http_notification(notification, http_arn, server, reason, old_state, record, sent)
         self.check_alarm_mail(alarm_mail, notification.json()["MessageId"], email_arn, server, reason, old_state,
                               message, record)
-        server.stop()
+        if cluster:
+            self.assertNotIn(f") {harness.EVALUATES}", server.log(), "node A took over the evaluation")
+        for node in nodes:
+            self.assertEqual(node.stop(), 0)
+        self.assertEqual(server.stop(), 0)
 
     def wait_for_second_of_minute(self, low, high):
         """Sleeps until the wall clock's second of the minute is in [low, high]."""

@@ -1,12 +1,14 @@
 """Acceptance test 1: the seed tutorial with the real aws CLI against a fresh
 `trailwatch serve` (see seed.py for what is checked).
 
-  seed_cli_test.py --aws debian|pyenv|PATH [--early-alarm] --cloudwatch-protocol query|json
+  seed_cli_test.py --aws debian|pyenv|PATH [--early-alarm] [--cluster] --cloudwatch-protocol query|json
 
 --aws debian is Debian's v2 (/usr/bin/aws, CloudWatch over awsQuery); pyenv is
 the v1 of the machine's pyenv Python (botocore 1.43: CloudWatch over
 awsJson1_0). --cloudwatch-protocol states which one the client must speak, so
-that a changed client cannot silently stop covering its protocol.
+that a changed client cannot silently stop covering its protocol. --cluster
+(TW_TEST_STORE=postgresql): against node A of two nodes on one store, while
+node B evaluates.
 """
 
 import argparse
@@ -35,12 +37,13 @@ class SeedCliTest(seed.SeedTest):
         options = harness.OPTIONS
         executable = resolve(options.aws)
         self.run_seed(lambda server: seed.CliClient(harness.AwsCli(executable, server.endpoint, self.workdir)),
-                      options.early_alarm, CONTENT_TYPES[options.cloudwatch_protocol])
+                      options.early_alarm, CONTENT_TYPES[options.cloudwatch_protocol], options.cluster)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--aws", required=True)
     parser.add_argument("--early-alarm", action="store_true")
+    parser.add_argument("--cluster", action="store_true")
     parser.add_argument("--cloudwatch-protocol", choices=sorted(CONTENT_TYPES), required=True)
     harness.main(parser)
