@@ -2,7 +2,7 @@
 any node answers any request, one node evaluates the alarms, and when it is
 SIGKILLed right after it stored a breaching sample, the other takes over,
 reads the sample from the store, and the alarm fires once, its notification
-sent once; a notification whose delivery a SIGKILL cut is sent by the other
+sent once (the http message and the e-mail); a notification whose delivery a SIGKILL cut is sent by the other
 node once the lease has run out, with the same MessageId; PutLogEvents sent
 to three nodes at once keeps every acknowledged event, once, with distinct
 ids, and so it does when PostgreSQL restarts under that load (requests in
@@ -34,9 +34,9 @@ class ClusterTest(harness.IntegrationTest):
             self.skipTest("needs TW_TEST_STORE=postgresql")
         self.store = harness.ScratchPostgres.store_for(os.path.join(self.workdir, "cluster"))
 
-    def start_nodes(self, args=(), names=("a", "b")):
+    def start_nodes(self, args=(), names=("a", "b"), smtp_port=None):
         return [self.start_server(data_dir=os.path.join(self.workdir, f"node-{name}"), store=self.store,
-                                  name=f"node-{name}", args=list(args)) for name in names]
+                                  name=f"node-{name}", args=list(args), smtp_port=smtp_port) for name in names]
 
     @staticmethod
     def logs_call(node, operation, payload):
@@ -61,7 +61,8 @@ class ClusterTest(harness.IntegrationTest):
 
     def test_a_takeover_fires_the_alarm_once(self):
         receiver = self.start_receiver()
-        nodes = self.start_nodes(["--allow-endpoint", "127.0.0.1/32"])
+        sink = self.start_smtp()
+        nodes = self.start_nodes(["--allow-endpoint", "127.0.0.1/32"], smtp_port=sink.port)
         evaluator = harness.evaluator_of(nodes)
         [survivor] = [n for n in nodes if n is not evaluator]
 
@@ -71,6 +72,12 @@ class ClusterTest(harness.IntegrationTest):
         sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url())
         confirmation = receiver.wait_for(harness.sns_type("SubscriptionConfirmation"))
         status, _, body = harness.http_get(confirmation.json()["SubscribeURL"])
+        self.assertEqual(status, 200, body)
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
+        mail = sink.wait_for(lambda m: m["message"]["Subject"] == "AWS Notification - Subscription Confirmation")
+        [link] = [line for line in harness.mail_text(mail["message"]).splitlines()
+                  if line.startswith("http://") and "Action=ConfirmSubscription" in line]
+        status, _, body = harness.http_get(link)
         self.assertEqual(status, 200, body)
         # A high-resolution alarm: evaluated every 10 s, so the test waits
         # for the takeover, not for a minute boundary.
@@ -97,9 +104,15 @@ class ClusterTest(harness.IntegrationTest):
         self.assertIn(f"this node ({socket.gethostname()}:{survivor.data_dir}) {EVALUATES}",
                       survivor.log())
         print(f"the survivor evaluated and notified {took:.1f} s after the kill", flush=True)
-        # Two more evaluations: still one transition, one message.
+        def alarm_mails():
+            return [m for m in sink.messages() if m["message"]["Subject"].startswith("ALARM")]
+        harness.wait_until(alarm_mails, what="the ALARM e-mail after the takeover")
+        # Two more evaluations: still one transition, one message, one mail.
         time.sleep(21)
         [notification] = alarm_notifications()
+        [mail] = alarm_mails()
+        self.assertEqual(mail["message"]["Subject"], 'ALARM: "Latency" in US East (N. Virginia)')
+        self.assertEqual(mail["info"]["rcpt_tos"], ["oncall@example.com"])
         self.assertEqual(json.loads(notification.json()["Message"])["AlarmName"], "Latency")
         history = cloudwatch.describe_alarm_history(AlarmName="Latency", HistoryItemType="StateUpdate")
         self.assertEqual([h["HistorySummary"] for h in history["AlarmHistoryItems"]],
