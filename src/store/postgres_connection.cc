@@ -814,10 +814,17 @@ std::string RedactedUrl(const std::string& url) {
 }
 
 Result<std::unique_ptr<Connection>> OpenPostgres(const std::string& url, bool reader) {
-  // The URL comes last with expand_dbname, so its own connect_timeout or
-  // application_name wins over these defaults.
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", "trailwatch", url.c_str(), nullptr};
+  // The URL comes last with expand_dbname, so its own connect_timeout,
+  // keepalives or application_name win over these defaults. A server
+  // that vanishes without a reset (a partition, a host powered off) must
+  // fail the node's statements within about half a minute, not after the
+  // kernel's retransmissions (about 15 min) or its 2-hour keepalive: the
+  // node holds the engine lock meanwhile, and a load balancer's health
+  // check should see it fail.
+  const char* keys[] = {"connect_timeout",    "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count",   "tcp_user_timeout", "fallback_application_name",
+                        "dbname",             nullptr};
+  const char* values[] = {"10", "10", "5", "3", "30000", "trailwatch", url.c_str(), nullptr};
   PgConn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (conn == nullptr) {
     return Status(StatusCode::kUnavailable,

@@ -2,15 +2,19 @@
 // public Database API against a scratch server on 127.0.0.1.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -497,6 +501,49 @@ TEST_F(PostgresTest, ReaderRefusesWrites) {
   Status write = reader->Execute("INSERT INTO t VALUES (6)");
   EXPECT_EQ(write.code(), StatusCode::kFailedPrecondition) << write.ToString();
   EXPECT_NE(write.message().find("read-only"), std::string::npos) << write.message();
+}
+
+// The sockets of this process connected to `port`, as the kernel lists
+// them in /proc/net/tcp: (timer kind, clock ticks until it fires). Kind 2
+// is the keepalive timer.
+std::vector<std::pair<int, long>> OwnSocketTimers(int port) {
+  std::set<std::string> inodes;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ignored;
+    const std::string target = std::filesystem::read_symlink(fd.path(), ignored).string();
+    if (target.starts_with("socket:[")) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::vector<std::pair<int, long>> out;
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
+        inode;
+    if (state != "01" || !inodes.count(inode)) continue;  // 01: established
+    if (std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16) != port) continue;
+    const std::size_t colon = timer.find(':');
+    out.emplace_back(std::stoi(timer.substr(0, colon)), std::stol(timer.substr(colon + 1), nullptr, 16));
+  }
+  return out;
+}
+
+// Without keepalives of its own a connection would wait for the system's
+// (two hours idle) to notice a server that vanished without a reset.
+TEST_F(PostgresTest, AnIdleConnectionProbesTheServerWithinTenSeconds) {
+  Database db = Open();
+  EXPECT_EQ(Ints(db, "SELECT 1"), (std::vector<std::int64_t>{1}));
+  const std::size_t colon = url_.rfind(':');
+  const int port = std::stoi(url_.substr(colon + 1, url_.find('/', colon) - colon - 1));
+  std::vector<std::pair<int, long>> timers = OwnSocketTimers(port);
+  ASSERT_FALSE(timers.empty()) << "no connection of this process to port " << port;
+  const long ticks_per_second = sysconf(_SC_CLK_TCK);
+  for (const auto& [kind, ticks] : timers) {
+    EXPECT_EQ(kind, 2) << "not a keepalive timer";
+    EXPECT_LE(ticks, 10 * ticks_per_second);
+  }
 }
 
 TEST_F(PostgresRestartTest, ReconnectsAfterTheServerRestarts) {
